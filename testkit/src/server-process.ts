@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+
+/** A child server process whose output is kept (bounded) for error messages, stopped with SIGTERM then SIGKILL. */
+export class ServerProcess {
+  private readonly output: string[] = [];
+  private exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    const keep = (chunk: Buffer): void => {
+      this.output.push(chunk.toString('utf8'));
+      if (this.output.length > 200) this.output.splice(0, this.output.length - 200);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? -1 : null);
+        resolve(code);
+      });
+      child.once('error', (err) => {
+        keep(Buffer.from(String(err)));
+        this.exitCode = -1;
+        resolve(-1);
+      });
+    });
+  }
+
+  static start(name: string, command: string, args: string[], options: SpawnOptions = {}): ServerProcess {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    return new ServerProcess(name, child);
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** The last lines the server printed, for error messages. */
+  logTail(lines = 30): string {
+    return this.output.join('').split('\n').slice(-lines).join('\n');
+  }
+
+  /** Throws with the server's own output if it has exited. */
+  assertRunning(): void {
+    if (!this.running) {
+      throw new Error(`${this.name} exited (code ${String(this.exitCode)}):\n${this.logTail()}`);
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async kill(): Promise<void> {
+    await this.stop('SIGKILL', 0);
+  }
+}
