@@ -1,18 +1,12 @@
 // One jest run over every workspace's unit tests and the cross-component tests in tests/.
 // ESM throughout (MikroORM 7 is ESM-only): run with NODE_OPTIONS=--experimental-vm-modules.
+// ts-jest transpiles each file on its own (isolatedModules); `tsc -b` does the type checking.
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      {
-        jsc: { target: 'es2023', parser: { syntax: 'typescript' } },
-        module: { type: 'es6' },
-        sourceMaps: 'inline',
-      },
-    ],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.jest.json' }],
   },
   moduleNameMapper: {
     '^@ispmon/([a-z-]+)$': '<rootDir>/$1/src/index.ts',
