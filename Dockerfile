@@ -1,0 +1,61 @@
+# One build for every ispmon service; each service is a target:
+#   docker build --target exporter -t ispmon/exporter .
+# Node.js 24 LTS, as the project targets. Images run as the unprivileged `node` user.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY testkit/package.json testkit/
+COPY lab/package.json lab/
+COPY exporter/package.json exporter/
+COPY alert-router/package.json alert-router/
+COPY billing/package.json billing/
+COPY patches/ patches/
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.base.json tsconfig.json ./
+COPY testkit/ testkit/
+COPY lab/ lab/
+COPY exporter/ exporter/
+COPY alert-router/ alert-router/
+COPY billing/ billing/
+RUN npx tsc -b testkit lab exporter alert-router billing && npm prune --omit=dev
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules/ node_modules/
+
+FROM runtime AS exporter
+# ICMP probes use iputils ping (CAP_NET_RAW is granted to the binary by the package).
+RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping && rm -rf /var/lib/apt/lists/*
+COPY --from=build /app/exporter/ exporter/
+USER node
+EXPOSE 9436
+HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:9436/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "exporter/dist/main.js"]
+
+FROM runtime AS alert-router
+COPY --from=build /app/alert-router/ alert-router/
+USER node
+EXPOSE 8080
+HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "alert-router/dist/main.js"]
+
+FROM runtime AS billing
+# SLA PDFs are rendered by Debian's Chromium through puppeteer-core (no browser download).
+RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+ENV CHROMIUM_PATH=/usr/bin/chromium
+COPY --from=build /app/billing/ billing/
+USER node
+EXPOSE 8090
+HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:8090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "billing/dist/main.js"]
+
+FROM runtime AS lab
+# The device lab (RouterOS API simulator) for demos; never point it at production.
+COPY --from=build /app/testkit/ testkit/
+COPY --from=build /app/lab/ lab/
+USER node
+EXPOSE 8728 8729 9900
+CMD ["node", "lab/dist/cli.js"]
