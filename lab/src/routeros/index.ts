@@ -1,0 +1,20 @@
+export {
+  startRouterLab,
+  selfSignedCertificate,
+  SimRouter,
+  type RouterLab,
+  type RouterLabOptions,
+  type RouterOptions,
+  type Unresponsive,
+} from './lab.js';
+export { RouterModel, type Row } from './model.js';
+export {
+  encodeLength,
+  encodeSentence,
+  encodeWord,
+  readLength,
+  SentenceDecoder,
+  ProtocolError,
+} from './protocol.js';
+export { formatDuration, formatRate, versionAtLeast } from './formats.js';
+export { matchesQuery } from './session.js';
