@@ -1,5 +1,6 @@
 // A minimal raw RouterOS API client for tests: sends sentences, collects reply sentences as they
 // arrive, byte for byte. Not a product client (the exporter's is); it lets tests see the wire.
+import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { encodeSentence, SentenceDecoder } from './protocol.js';
 
@@ -64,9 +65,20 @@ export class RawApiClient {
     return this.replies.filter((s) => s.includes(`.tag=${tag}`));
   }
 
+  /** Logs in as 6.43+ does; answers the MD5 challenge an older router sends back instead. */
   async login(username: string, password: string): Promise<void> {
     const replies = await this.command(['/login', `=name=${username}`, `=password=${password}`], 'login');
-    if (replies[0]?.[0] !== '!done') throw new Error(`login failed: ${JSON.stringify(replies)}`);
+    const first = replies[0] ?? [];
+    if (first[0] !== '!done') throw new Error(`login failed: ${JSON.stringify(replies)}`);
+    const challenge = attributes(first).ret;
+    if (challenge === undefined) return;
+    const digest = createHash('md5')
+      .update(
+        Buffer.concat([Buffer.from([0]), Buffer.from(password, 'latin1'), Buffer.from(challenge, 'hex')]),
+      )
+      .digest('hex');
+    const second = await this.command(['/login', `=name=${username}`, `=response=00${digest}`], 'login2');
+    if (second[0]?.[0] !== '!done') throw new Error(`login failed: ${JSON.stringify(second)}`);
   }
 
   close(): void {
