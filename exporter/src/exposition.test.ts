@@ -8,10 +8,17 @@ describe('text exposition', () => {
 
   it('escapes label values and help text and merges families of one name', () => {
     const text = encodeText([
-      { name: 'x_total', help: 'a\nb', type: 'counter', samples: [{ labels: { ifAlias: 'q"\\\n' }, value: 1 }] },
+      {
+        name: 'x_total',
+        help: 'a\nb',
+        type: 'counter',
+        samples: [{ labels: { ifAlias: 'q"\\\n' }, value: 1 }],
+      },
       { name: 'x_total', help: 'ignored', type: 'counter', samples: [{ value: 2 }] },
     ]);
-    expect(text).toBe('# HELP x_total a\\nb\n# TYPE x_total counter\nx_total{ifAlias="q\\"\\\\\\n"} 1\nx_total 2\n');
+    expect(text).toBe(
+      '# HELP x_total a\\nb\n# TYPE x_total counter\nx_total{ifAlias="q\\"\\\\\\n"} 1\nx_total 2\n',
+    );
   });
 
   it('spells non-finite values as Prometheus does', () => {

@@ -74,7 +74,9 @@ export function encodeText(families: Iterable<MetricFamily>): string {
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`);
     lines.push(`# TYPE ${family.name} ${family.type}`);
     for (const sample of family.samples) {
-      lines.push(`${family.name}${sample.suffix ?? ''}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
+      lines.push(
+        `${family.name}${sample.suffix ?? ''}${formatLabels(sample.labels)} ${formatValue(sample.value)}`,
+      );
     }
   }
   return lines.length ? `${lines.join('\n')}\n` : '';

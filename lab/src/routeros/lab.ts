@@ -38,6 +38,8 @@ export interface RouterLabOptions {
   seed?: number;
   /** Versions assigned round-robin when `count` is used. */
   versions?: string[];
+  /** The routers' clock (ms since epoch); tests pass a frozen one to compare counters exactly. */
+  clock?: () => number;
 }
 
 export type Unresponsive = 'silent' | 'refuse' | false;
@@ -231,7 +233,7 @@ export async function startRouterLab(options: RouterLabOptions = {}): Promise<Ro
       pppSessions: o.pppSessions ?? 100,
       seed: o.seed ?? seed * 100_003 + i,
     };
-    const router = new SimRouter(new RouterModel(spec), host, tlsMaterial);
+    const router = new SimRouter(new RouterModel(spec, options.clock), host, tlsMaterial);
     await router.listen(o.port ?? 0, o.tlsPort ?? 0);
     routers.push(router);
   }

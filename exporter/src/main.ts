@@ -1,0 +1,27 @@
+// Composition root: configuration from the environment (12-factor), signals, graceful shutdown.
+//   ISPMON_EXPORTER_CONFIG  path of the YAML configuration (default ./exporter.yml)
+//   ISPMON_EXPORTER_LISTEN  listen address, overrides `listen:` (e.g. 0.0.0.0:9436)
+//   LOG_LEVEL               pino level (default info)
+import { pino } from 'pino';
+import { Exporter } from './app.js';
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-exporter' } });
+const exporter = new Exporter({ configFile: process.env.ISPMON_EXPORTER_CONFIG ?? 'exporter.yml', logger });
+
+try {
+  exporter.load();
+} catch (err) {
+  logger.fatal({ event: 'config_invalid', error: (err as Error).message }, 'invalid configuration');
+  process.exit(2);
+}
+
+const address = await exporter.listen(process.env.ISPMON_EXPORTER_LISTEN);
+logger.info({ event: 'listening', address }, `exporter listening on ${address}`);
+
+process.on('SIGHUP', () => exporter.reload());
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ event: 'shutdown', signal }, 'shutting down');
+    void exporter.close().then(() => process.exit(0));
+  });
+}
