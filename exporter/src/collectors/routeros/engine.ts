@@ -40,14 +40,12 @@ export async function scrapeRouter(
         const t0 = performance.now();
         try {
           const results: RouterOsRow[][] = await Promise.all(
-            collector
-              .commands(options)
-              .map((c) =>
-                client.print(c.path, {
-                  ...(c.proplist ? { proplist: c.proplist } : {}),
-                  timeoutMs: endpoint.timeoutMs,
-                }),
-              ),
+            collector.commands(options).map((c) =>
+              client.print(c.path, {
+                ...(c.proplist ? { proplist: c.proplist } : {}),
+                timeoutMs: endpoint.timeoutMs,
+              }),
+            ),
           );
           families.push(...collector.collect(results, options));
           return {
