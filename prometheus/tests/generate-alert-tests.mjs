@@ -27,7 +27,8 @@ function humanizeDuration(v) {
 function render(template, labels, value) {
   return template.replace(/\{\{\s*(.+?)\s*\}\}/g, (_m, expr) => {
     const [head, ...pipes] = expr.split('|').map((s) => s.trim());
-    let out = head === '$value' ? value : head.startsWith('$labels.') ? (labels[head.slice(8)] ?? '') : undefined;
+    let out =
+      head === '$value' ? value : head.startsWith('$labels.') ? (labels[head.slice(8)] ?? '') : undefined;
     if (out === undefined) throw new Error(`unsupported template ${expr}`);
     for (const p of pipes) {
       if (p === 'humanizePercentage') out = humanizePercentage(out);
@@ -42,7 +43,9 @@ function render(template, labels, value) {
 function expected(alert, labels, value) {
   const rule = byName.get(alert);
   if (!rule) throw new Error(`no alert ${alert}`);
-  const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([k, t]) => [k, render(t, labels, value)]));
+  const annotations = Object.fromEntries(
+    Object.entries(rule.annotations).map(([k, t]) => [k, render(t, labels, value)]),
+  );
   return { exp_labels: { ...labels, ...rule.labels }, exp_annotations: annotations };
 }
 
@@ -59,12 +62,20 @@ const cases = [
   {
     name: 'RouterDown fires after 2 minutes of mikrotik_up 0, not before, and clears',
     series: [[`mikrotik_up{${R}}`, '1 1 0 0 0 0 1 1']],
-    checks: [['1m', 'RouterDown', []], ['3m', 'RouterDown', []], ['4m', 'RouterDown', [[Rl, 0]]], ['7m', 'RouterDown', []]],
+    checks: [
+      ['1m', 'RouterDown', []],
+      ['3m', 'RouterDown', []],
+      ['4m', 'RouterDown', [[Rl, 0]]],
+      ['7m', 'RouterDown', []],
+    ],
   },
   {
     name: 'SnmpDeviceDown',
     series: [[`snmp_up{${S}}`, '0x5']],
-    checks: [['1m', 'SnmpDeviceDown', []], ['3m', 'SnmpDeviceDown', [[Sl, 0]]]],
+    checks: [
+      ['1m', 'SnmpDeviceDown', []],
+      ['3m', 'SnmpDeviceDown', [[Sl, 0]]],
+    ],
   },
   {
     name: 'RouterInterfaceDown only for enabled interfaces',
@@ -74,7 +85,10 @@ const cases = [
       [`mikrotik_interface_running{${R},interface="ether2"}`, '0x5'],
       [`mikrotik_interface_disabled{${R},interface="ether2"}`, '1x5'],
     ],
-    checks: [['1m', 'RouterInterfaceDown', []], ['3m', 'RouterInterfaceDown', [[{ ...Rl, interface: 'ether1' }, 0]]]],
+    checks: [
+      ['1m', 'RouterInterfaceDown', []],
+      ['3m', 'RouterInterfaceDown', [[{ ...Rl, interface: 'ether1' }, 0]]],
+    ],
   },
   {
     name: 'SnmpInterfaceDown only when admin up',
@@ -98,7 +112,10 @@ const cases = [
       [`mikrotik_interface_receive_drops_total{${R},interface="ether2"}`, '0x20'],
       [`mikrotik_interface_transmit_drops_total{${R},interface="ether2"}`, '0x20'],
     ],
-    checks: [['10m', 'RouterInterfaceErrors', []], ['16m', 'RouterInterfaceErrors', [[{ ...Rl, interface: 'ether1' }, 3]]]],
+    checks: [
+      ['10m', 'RouterInterfaceErrors', []],
+      ['16m', 'RouterInterfaceErrors', [[{ ...Rl, interface: 'ether1' }, 3]]],
+    ],
   },
   {
     name: 'SnmpInterfaceErrors',
@@ -114,9 +131,15 @@ const cases = [
     name: 'RouterHighCpu above the threshold for 10 minutes',
     series: [
       [`mikrotik_system_cpu_load_ratio{${R}}`, '0.95x15'],
-      [`mikrotik_system_cpu_load_ratio{job="routeros",instance="core-2",router="core-2",site="jkt"}`, '0.5x15'],
+      [
+        `mikrotik_system_cpu_load_ratio{job="routeros",instance="core-2",router="core-2",site="jkt"}`,
+        '0.5x15',
+      ],
     ],
-    checks: [['5m', 'RouterHighCpu', []], ['11m', 'RouterHighCpu', [[Rl, 0.95]]]],
+    checks: [
+      ['5m', 'RouterHighCpu', []],
+      ['11m', 'RouterHighCpu', [[Rl, 0.95]]],
+    ],
   },
   {
     name: 'RouterHighMemory',
@@ -132,7 +155,10 @@ const cases = [
       [`mikrotik_health_temperature_celsius{${R},sensor="cpu-temperature"}`, '80x10'],
       [`mikrotik_health_temperature_celsius{${R},sensor="temperature"}`, '45x10'],
     ],
-    checks: [['3m', 'RouterHighTemperature', []], ['6m', 'RouterHighTemperature', [[{ ...Rl, sensor: 'cpu-temperature' }, 80]]]],
+    checks: [
+      ['3m', 'RouterHighTemperature', []],
+      ['6m', 'RouterHighTemperature', [[{ ...Rl, sensor: 'cpu-temperature' }, 80]]],
+    ],
   },
   {
     name: 'RouterInterfaceSaturated over 90% of link speed for 15 minutes',
@@ -144,7 +170,10 @@ const cases = [
       [`mikrotik_interface_transmit_bytes_total{${R},interface="sfp2"}`, '0+60000x30'],
       [`mikrotik_interface_speed_bytes{${R},interface="sfp2"}`, '125000000x30'],
     ],
-    checks: [['10m', 'RouterInterfaceSaturated', []], ['25m', 'RouterInterfaceSaturated', [[{ ...Rl, interface: 'sfp1' }, 0.95]]]],
+    checks: [
+      ['10m', 'RouterInterfaceSaturated', []],
+      ['25m', 'RouterInterfaceSaturated', [[{ ...Rl, interface: 'sfp1' }, 0.95]]],
+    ],
   },
   {
     name: 'SnmpInterfaceSaturated',
@@ -159,9 +188,15 @@ const cases = [
     name: 'PppMassDisconnect on a sharp drop, quiet on a small one',
     series: [
       [`mikrotik_ppp_active_sessions{${R},service="pppoe",profile="home-10M"}`, '100x10 10x5'],
-      [`mikrotik_ppp_active_sessions{job="routeros",instance="core-2",router="core-2",site="jkt",service="pppoe",profile="home-10M"}`, '30x10 20x5'],
+      [
+        `mikrotik_ppp_active_sessions{job="routeros",instance="core-2",router="core-2",site="jkt",service="pppoe",profile="home-10M"}`,
+        '30x10 20x5',
+      ],
     ],
-    checks: [['9m', 'PppMassDisconnect', []], ['12m', 'PppMassDisconnect', [[{ ...Rl }, 10]]]],
+    checks: [
+      ['9m', 'PppMassDisconnect', []],
+      ['12m', 'PppMassDisconnect', [[{ ...Rl }, 10]]],
+    ],
   },
   {
     name: 'LinkDown after 3 minutes without replies',
@@ -169,7 +204,10 @@ const cases = [
       [`probe_packets_received_total{${L}}`, '0+60x5 300x10'],
       [`probe_packets_sent_total{${L}}`, '0+60x15'],
     ],
-    checks: [['5m', 'LinkDown', []], ['10m', 'LinkDown', [[Ll, 0]]]],
+    checks: [
+      ['5m', 'LinkDown', []],
+      ['10m', 'LinkDown', [[Ll, 0]]],
+    ],
   },
   {
     name: 'LinkLatencyAboveCommitment uses the link own commitment',
@@ -177,11 +215,23 @@ const cases = [
       [`probe_rtt_seconds_sum{${L}}`, '0+3x20'],
       [`probe_rtt_seconds_count{${L}}`, '0+60x20'],
       [`ispmon_link_sla_latency_target_seconds{${SLA}}`, '0.02x20'],
-      [`probe_rtt_seconds_sum{job="probes",instance="L-0002",link="L-0002",customer="C-042",router="core-1"}`, '0+3x20'],
-      [`probe_rtt_seconds_count{job="probes",instance="L-0002",link="L-0002",customer="C-042",router="core-1"}`, '0+60x20'],
-      [`ispmon_link_sla_latency_target_seconds{job="billing",instance="billing:8090",link="L-0002",customer="C-042"}`, '0.1x20'],
+      [
+        `probe_rtt_seconds_sum{job="probes",instance="L-0002",link="L-0002",customer="C-042",router="core-1"}`,
+        '0+3x20',
+      ],
+      [
+        `probe_rtt_seconds_count{job="probes",instance="L-0002",link="L-0002",customer="C-042",router="core-1"}`,
+        '0+60x20',
+      ],
+      [
+        `ispmon_link_sla_latency_target_seconds{job="billing",instance="billing:8090",link="L-0002",customer="C-042"}`,
+        '0.1x20',
+      ],
     ],
-    checks: [['5m', 'LinkLatencyAboveCommitment', []], ['15m', 'LinkLatencyAboveCommitment', [[Ll, 0.05]]]],
+    checks: [
+      ['5m', 'LinkLatencyAboveCommitment', []],
+      ['15m', 'LinkLatencyAboveCommitment', [[Ll, 0.05]]],
+    ],
   },
   {
     name: 'LinkLossAboveCommitment',
@@ -199,7 +249,10 @@ const cases = [
       [`probe_packets_sent_total{${L}}`, '0+60x70'],
       [`ispmon_link_sla_availability_target_ratio{${SLA}}`, '0.995x70'],
     ],
-    checks: [['20m', 'LinkErrorBudgetBurnFast', []], ['60m', 'LinkErrorBudgetBurnFast', [[Ll, 0.48333333333333334]]]],
+    checks: [
+      ['20m', 'LinkErrorBudgetBurnFast', []],
+      ['60m', 'LinkErrorBudgetBurnFast', [[Ll, 0.48333333333333334]]],
+    ],
   },
   {
     name: 'LinkErrorBudgetBurnSlow',
@@ -208,7 +261,10 @@ const cases = [
       [`probe_packets_sent_total{${L}}`, '0+60x200'],
       [`ispmon_link_sla_availability_target_ratio{${SLA}}`, '0.995x200'],
     ],
-    checks: [['60m', 'LinkErrorBudgetBurnSlow', []], ['180m', 'LinkErrorBudgetBurnSlow', [[Ll, 0.4444444444444444]]]],
+    checks: [
+      ['60m', 'LinkErrorBudgetBurnSlow', []],
+      ['180m', 'LinkErrorBudgetBurnSlow', [[Ll, 0.4444444444444444]]],
+    ],
   },
   {
     name: 'IspmonComponentDown',
@@ -220,18 +276,37 @@ const cases = [
   },
   {
     name: 'PrometheusRuleFailures',
-    series: [['prometheus_rule_evaluation_failures_total{rule_group="rules/alerts.yml;ispmon-links"}', '0 0 1 2 3']],
-    checks: [['1m', 'PrometheusRuleFailures', []], ['4m', 'PrometheusRuleFailures', [[{ rule_group: 'rules/alerts.yml;ispmon-links' }, 2.5]]]],
+    series: [
+      ['prometheus_rule_evaluation_failures_total{rule_group="rules/alerts.yml;ispmon-links"}', '0 0 1 2 3'],
+    ],
+    checks: [
+      ['1m', 'PrometheusRuleFailures', []],
+      ['4m', 'PrometheusRuleFailures', [[{ rule_group: 'rules/alerts.yml;ispmon-links' }, 2.5]]],
+    ],
   },
   {
     name: 'PrometheusNotificationsFailing',
-    series: [['prometheus_notifications_errors_total{alertmanager="http://alertmanager:9093/api/v2/alerts"}', '0 0 5 10 15']],
-    checks: [['4m', 'PrometheusNotificationsFailing', [[{ alertmanager: 'http://alertmanager:9093/api/v2/alerts' }, 12.5]]]],
+    series: [
+      [
+        'prometheus_notifications_errors_total{alertmanager="http://alertmanager:9093/api/v2/alerts"}',
+        '0 0 5 10 15',
+      ],
+    ],
+    checks: [
+      [
+        '4m',
+        'PrometheusNotificationsFailing',
+        [[{ alertmanager: 'http://alertmanager:9093/api/v2/alerts' }, 12.5]],
+      ],
+    ],
   },
   {
     name: 'AlertmanagerNotificationsFailing',
     series: [['alertmanager_notifications_failed_total{integration="webhook"}', '0 0 1 1 1']],
-    checks: [['1m', 'AlertmanagerNotificationsFailing', []], ['3m', 'AlertmanagerNotificationsFailing', [[{ integration: 'webhook' }, 1.25]]]],
+    checks: [
+      ['1m', 'AlertmanagerNotificationsFailing', []],
+      ['3m', 'AlertmanagerNotificationsFailing', [[{ integration: 'webhook' }, 1.25]]],
+    ],
   },
 ];
 

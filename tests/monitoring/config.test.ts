@@ -1,0 +1,179 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { repoRoot } from '../support/paths.js';
+
+const run = promisify(execFile);
+
+async function tool(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { cwd: repoRoot });
+    return { code: 0, out: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+interface RuleFile {
+  groups: Array<{
+    name: string;
+    rules: Array<{
+      alert?: string;
+      record?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    }>;
+  }>;
+}
+
+const ruleFiles = readdirSync(join(repoRoot, 'prometheus/rules')).filter((f) => f.endsWith('.yml'));
+const rules = ruleFiles.flatMap((f) =>
+  (parse(readFileSync(join(repoRoot, 'prometheus/rules', f), 'utf8')) as RuleFile).groups.flatMap(
+    (g) => g.rules,
+  ),
+);
+const alerts = rules.filter((r) => r.alert);
+
+describe('Prometheus and Alertmanager configuration', () => {
+  it('passes promtool check config (which checks every rule file too)', async () => {
+    const result = await tool('promtool', ['check', 'config', 'prometheus/prometheus.yml']);
+    expect(result.out).toContain('SUCCESS');
+    expect(result.code).toBe(0);
+  });
+
+  it('passes promtool test rules for every alerting and recording rule', async () => {
+    const result = await tool('promtool', [
+      'test',
+      'rules',
+      'prometheus/tests/alerts.test.yml',
+      'prometheus/tests/recording.test.yml',
+    ]);
+    expect(result.out).not.toContain('FAILED');
+    expect(result.code).toBe(0);
+  });
+
+  it('has a firing unit test for every alert, and the generated test file is current', async () => {
+    const tests = readFileSync(join(repoRoot, 'prometheus/tests/alerts.test.yml'), 'utf8');
+    for (const a of alerts)
+      expect({ alert: a.alert, tested: tests.includes(`alertname: ${a.alert}\n`) }).toEqual({
+        alert: a.alert,
+        tested: true,
+      });
+    const before = tests;
+    await run(process.execPath, ['prometheus/tests/generate-alert-tests.mjs'], { cwd: repoRoot });
+    expect(readFileSync(join(repoRoot, 'prometheus/tests/alerts.test.yml'), 'utf8')).toBe(before);
+  });
+
+  it('tests every SLA recording rule against hand-computed values', () => {
+    const tests = readFileSync(join(repoRoot, 'prometheus/tests/recording.test.yml'), 'utf8');
+    for (const r of rules.filter(
+      (x) => x.record?.startsWith('link:') && !x.record.endsWith('_6h') && !x.record.endsWith('_30d'),
+    )) {
+      expect({ record: r.record, tested: tests.includes(r.record as string) }).toEqual({
+        record: r.record,
+        tested: true,
+      });
+    }
+  });
+
+  it('gives every alert severity, team, summary, description, runbook and dashboard', () => {
+    for (const a of alerts) {
+      expect({
+        alert: a.alert,
+        severity: ['critical', 'warning', 'info'].includes(a.labels?.severity ?? ''),
+      }).toEqual({ alert: a.alert, severity: true });
+      expect(Object.keys(a.labels ?? {})).toContain('team');
+      expect(Object.keys(a.annotations ?? {}).sort()).toEqual([
+        'dashboard',
+        'description',
+        'runbook_url',
+        'summary',
+      ]);
+      const runbook =
+        /prometheus\/runbooks\/(\w+\.md)$/.exec(a.annotations?.runbook_url ?? '')?.[1] ?? 'missing';
+      expect(readdirSync(join(repoRoot, 'prometheus/runbooks'))).toContain(runbook);
+    }
+  });
+
+  it('passes amtool check-config and routes every alert to the alert router with send_resolved', async () => {
+    const result = await tool('amtool', ['check-config', 'alertmanager/alertmanager.yml']);
+    expect(result.out).toContain('SUCCESS');
+    expect(result.code).toBe(0);
+    const config = parse(readFileSync(join(repoRoot, 'alertmanager/alertmanager.yml'), 'utf8')) as {
+      receivers: Array<{ name: string; webhook_configs?: Array<{ url: string; send_resolved: boolean }> }>;
+    };
+    expect(config.receivers).toEqual([
+      {
+        name: 'alert-router',
+        webhook_configs: [
+          expect.objectContaining({
+            url: 'http://alert-router:8080/webhook/alertmanager',
+            send_resolved: true,
+          }),
+        ],
+      },
+    ]);
+  });
+
+  it('routes a critical router alert to the alert router (amtool config routes test)', async () => {
+    const critical = await tool('amtool', [
+      'config',
+      'routes',
+      'test',
+      '--config.file=alertmanager/alertmanager.yml',
+      '--verify.receivers=alert-router',
+      'alertname=RouterDown',
+      'severity=critical',
+      'router=core-1',
+    ]);
+    expect(critical.code).toBe(0);
+  });
+});
+
+describe('Grafana dashboards', () => {
+  const dir = join(repoRoot, 'grafana/dashboards');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const allowed = new Set([
+    'timeseries',
+    'stat',
+    'table',
+    'bargauge',
+    'gauge',
+    'text',
+    'row',
+    'piechart',
+    'state-timeline',
+  ]);
+
+  it('are valid Grafana 11+ dashboards with unique uids and modern panel types', () => {
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    const uids = new Set<string>();
+    for (const f of files) {
+      const d = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+        uid: string;
+        schemaVersion: number;
+        panels: Array<{ type: string; id: number; gridPos: object; targets: unknown[] }>;
+      };
+      expect(d.schemaVersion).toBeGreaterThanOrEqual(39);
+      expect(uids.has(d.uid)).toBe(false);
+      uids.add(d.uid);
+      for (const p of d.panels) {
+        expect({ file: f, type: p.type, allowed: allowed.has(p.type) }).toEqual({
+          file: f,
+          type: p.type,
+          allowed: true,
+        });
+        expect(p.targets.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('are what the generator produces (edit generate-dashboards.mjs, not the JSON)', async () => {
+    const before = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+    await run(process.execPath, ['grafana/generate-dashboards.mjs'], { cwd: repoRoot });
+    expect(files.map((f) => readFileSync(join(dir, f), 'utf8'))).toEqual(before);
+  });
+});
