@@ -3,28 +3,9 @@
 //                        [--seed S] [--inventory DIR] [--json]
 // --inventory DIR writes DIR/exporter/targets.yml and DIR/file_sd/routeros.json (the contract billing
 // follows), so an exporter and Prometheus pointed at DIR scrape the lab at once.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startRouterLab, type RouterLab } from './routeros/index.js';
-
-export function writeAtomically(path: string, content: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
-/** Writes the exporter target file and the Prometheus file_sd file for the lab's routers. */
-export function writeInventory(dir: string, lab: RouterLab, site = 'lab'): void {
-  mkdirSync(join(dir, 'exporter'), { recursive: true });
-  mkdirSync(join(dir, 'file_sd'), { recursive: true });
-  const targets = lab.routers
-    .map((r) => `  - { name: ${r.name}, host: ${r.host}, port: ${r.port}, username: ${r.username}, password: ${JSON.stringify(r.password)}, labels: { site: ${site} } }`)
-    .join('\n');
-  writeAtomically(join(dir, 'exporter', 'targets.yml'), `# written by the ispmon lab\nrouters:\n${targets}\n`);
-  const sd = lab.routers.map((r) => ({ targets: [r.name], labels: { router: r.name, site, module: 'routeros' } }));
-  writeAtomically(join(dir, 'file_sd', 'routeros.json'), `${JSON.stringify(sd, null, 2)}\n`);
-}
+import { writeInventory } from './inventory.js';
+import { startRouterLab } from './routeros/index.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -60,7 +41,9 @@ async function main(): Promise<void> {
   } else {
     console.log(`ispmon lab: ${count} RouterOS routers, control API ${lab.controlUrl ?? '(off)'}`);
     for (const r of lab.routers.slice(0, 20)) {
-      console.log(`  ${r.name}  RouterOS ${r.version}  api ${r.host}:${r.port}${r.tlsPort ? `  api-ssl ${r.host}:${r.tlsPort}` : ''}  user ${r.username} / ${r.password}`);
+      console.log(
+        `  ${r.name}  RouterOS ${r.version}  api ${r.host}:${r.port}${r.tlsPort ? `  api-ssl ${r.host}:${r.tlsPort}` : ''}  user ${r.username} / ${r.password}`,
+      );
     }
     if (count > 20) console.log(`  … ${count - 20} more (GET ${lab.controlUrl}/routers lists all)`);
     if (values.inventory) console.log(`  inventory written to ${values.inventory}`);

@@ -1,1 +1,2 @@
 export * from './routeros/index.js';
+export { writeInventory, writeAtomically } from './inventory.js';
