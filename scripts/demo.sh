@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 tsc -b
-exec node lab/dist/demo.js "$@"
+exec node demo/dist/main.js "$@"
