@@ -1,0 +1,111 @@
+// Schema migrations (MikroORM Migrator, listed in code so the built service needs no file discovery).
+// Table and column names are plain snake_case: Grafana's PostgreSQL datasource reads them directly
+// (grafana/dashboards/alert-history.json), and the README documents them.
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261122Initial extends Migration {
+  override name = '2026-11-22-initial';
+
+  override up(): void {
+    this.addSql(`
+      create table incidents (
+        id bigserial primary key,
+        fingerprint text not null,
+        starts_at timestamptz not null,
+        alertname text not null,
+        severity text not null default 'none',
+        status text not null check (status in ('firing', 'resolved')),
+        labels jsonb not null,
+        annotations jsonb not null default '{}',
+        summary text not null default '',
+        generator_url text not null default '',
+        receiver text not null default '',
+        escalation_policy text,
+        first_seen_at timestamptz not null,
+        last_seen_at timestamptz not null,
+        ends_at timestamptz,
+        resolved_at timestamptz,
+        resolved_by text,
+        resolution_note text,
+        acknowledged_at timestamptz,
+        acknowledged_by text,
+        ack_note text,
+        silence_id text,
+        unique (fingerprint, starts_at)
+      )`);
+    this.addSql('create index incidents_status_idx on incidents (status, severity)');
+    this.addSql('create index incidents_starts_at_idx on incidents (starts_at desc)');
+    this.addSql('create index incidents_labels_idx on incidents using gin (labels jsonb_path_ops)');
+    this.addSql(`
+      create table incident_events (
+        id bigserial primary key,
+        incident_id bigint not null references incidents (id) on delete cascade,
+        at timestamptz not null,
+        type text not null,
+        actor text,
+        detail jsonb not null default '{}'
+      )`);
+    this.addSql('create index incident_events_incident_idx on incident_events (incident_id, at)');
+    this.addSql(`
+      create table webhook_deliveries (
+        id bigserial primary key,
+        received_at timestamptz not null,
+        status text not null check (status in ('accepted', 'rejected')),
+        reason text,
+        group_key text,
+        alerts integer not null default 0,
+        payload text not null
+      )`);
+    this.addSql(`
+      create table escalations (
+        incident_id bigint primary key references incidents (id) on delete cascade,
+        policy text not null,
+        step integer not null,
+        repeats integer not null default 0,
+        due_at timestamptz not null,
+        state text not null check (state in ('active', 'stopped'))
+      )`);
+    this.addSql("create index escalations_due_idx on escalations (due_at) where state = 'active'");
+    this.addSql(`
+      create table notifications (
+        id bigserial primary key,
+        incident_id bigint not null references incidents (id) on delete cascade,
+        channel text not null,
+        kind text not null check (kind in ('firing', 'resolved', 'acknowledged')),
+        dedupe_key text not null unique,
+        status text not null check (status in ('pending', 'sent', 'dead')),
+        attempts integer not null default 0,
+        next_attempt_at timestamptz not null,
+        last_error text,
+        created_at timestamptz not null,
+        sent_at timestamptz
+      )`);
+    this.addSql("create index notifications_due_idx on notifications (next_attempt_at) where status = 'pending'");
+    this.addSql(`
+      create table notification_attempts (
+        id bigserial primary key,
+        notification_id bigint not null references notifications (id) on delete cascade,
+        at timestamptz not null,
+        ok boolean not null,
+        error text,
+        duration_ms integer not null
+      )`);
+    this.addSql(`
+      create table api_tokens (
+        id bigserial primary key,
+        name text not null unique,
+        role text not null check (role in ('admin', 'operator', 'viewer')),
+        token_hash text not null unique,
+        created_at timestamptz not null,
+        last_used_at timestamptz
+      )`);
+  }
+
+  override down(): void {
+    for (const t of ['api_tokens', 'notification_attempts', 'notifications', 'escalations', 'webhook_deliveries', 'incident_events', 'incidents']) {
+      this.addSql(`drop table if exists ${t}`);
+    }
+  }
+}
+
+export const migrationsList = [{ name: '2026-11-22-initial', class: Migration20261122Initial }];
