@@ -6,7 +6,10 @@ const labelMap = z.record(z.string(), z.string());
 
 export const alertSchema = z.looseObject({
   status: z.enum(['firing', 'resolved']),
-  labels: labelMap.refine((l) => typeof l.alertname === 'string' && l.alertname.length > 0, 'must contain alertname'),
+  labels: labelMap.refine(
+    (l) => typeof l.alertname === 'string' && l.alertname.length > 0,
+    'must contain alertname',
+  ),
   annotations: labelMap.default({}),
   startsAt: z.iso.datetime({ offset: true }),
   endsAt: z.string().default('0001-01-01T00:00:00Z'),

@@ -80,7 +80,9 @@ export class Migration20261122Initial extends Migration {
         created_at timestamptz not null,
         sent_at timestamptz
       )`);
-    this.addSql("create index notifications_due_idx on notifications (next_attempt_at) where status = 'pending'");
+    this.addSql(
+      "create index notifications_due_idx on notifications (next_attempt_at) where status = 'pending'",
+    );
     this.addSql(`
       create table notification_attempts (
         id bigserial primary key,
@@ -102,7 +104,15 @@ export class Migration20261122Initial extends Migration {
   }
 
   override down(): void {
-    for (const t of ['api_tokens', 'notification_attempts', 'notifications', 'escalations', 'webhook_deliveries', 'incident_events', 'incidents']) {
+    for (const t of [
+      'api_tokens',
+      'notification_attempts',
+      'notifications',
+      'escalations',
+      'webhook_deliveries',
+      'incident_events',
+      'incidents',
+    ]) {
       this.addSql(`drop table if exists ${t}`);
     }
   }

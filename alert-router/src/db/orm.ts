@@ -9,7 +9,12 @@ export async function openDatabase(url: string, { migrate = true, poolMax = 10 }
     clientUrl: url,
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList, transactional: true, allOrNothing: true, tableName: 'mikro_orm_migrations' },
+    migrations: {
+      migrationsList,
+      transactional: true,
+      allOrNothing: true,
+      tableName: 'mikro_orm_migrations',
+    },
     pool: { min: 0, max: poolMax },
     debug: false,
     allowGlobalContext: false,

@@ -21,9 +21,17 @@ describe('escalation policies', () => {
 
   it('walks the steps with their waits, then repeats the last step', () => {
     const a = escalate(policy, { step: 0, repeats: 0 }, t0);
-    expect(a).toEqual({ notify: ['noc-telegram'], dedupe: 'critical-noc:0:0', next: { state: { step: 1, repeats: 0 }, dueAt: minutes(5) } });
+    expect(a).toEqual({
+      notify: ['noc-telegram'],
+      dedupe: 'critical-noc:0:0',
+      next: { state: { step: 1, repeats: 0 }, dueAt: minutes(5) },
+    });
     const b = escalate(policy, { step: 1, repeats: 0 }, minutes(5));
-    expect(b).toEqual({ notify: ['noc-email', 'oncall-sms'], dedupe: 'critical-noc:1:0', next: { state: { step: 1, repeats: 1 }, dueAt: minutes(35) } });
+    expect(b).toEqual({
+      notify: ['noc-email', 'oncall-sms'],
+      dedupe: 'critical-noc:1:0',
+      next: { state: { step: 1, repeats: 1 }, dueAt: minutes(35) },
+    });
     const c = escalate(policy, { step: 1, repeats: 1 }, minutes(35));
     expect(c.dedupe).toBe('critical-noc:1:1');
     expect(c.next?.dueAt).toEqual(minutes(65));
@@ -35,6 +43,8 @@ describe('escalation policies', () => {
   });
 
   it('rejects a policy with a bad duration, naming it', () => {
-    expect(() => policySchema.parse({ name: 'x', steps: [{ notify: ['a'], wait: 'soon' }] })).toThrow(/must be a duration like 30s, 5m or 1h/);
+    expect(() => policySchema.parse({ name: 'x', steps: [{ notify: ['a'], wait: 'soon' }] })).toThrow(
+      /must be a duration like 30s, 5m or 1h/,
+    );
   });
 });

@@ -5,7 +5,11 @@ import { z } from 'zod';
 const duration = z
   .string()
   .regex(/^\d+(s|m|h)$/, 'must be a duration like 30s, 5m or 1h')
-  .transform((v) => Number(v.slice(0, -1)) * ({ s: 1_000, m: 60_000, h: 3_600_000 } as const)[v.slice(-1) as 's' | 'm' | 'h']);
+  .transform(
+    (v) =>
+      Number(v.slice(0, -1)) *
+      ({ s: 1_000, m: 60_000, h: 3_600_000 } as const)[v.slice(-1) as 's' | 'm' | 'h'],
+  );
 
 export const stepSchema = z.strictObject({
   notify: z.array(z.string()).min(1),
@@ -33,7 +37,10 @@ export function matches(policy: EscalationPolicy, labels: Record<string, string>
 }
 
 /** The first policy whose matchers all match, like Alertmanager's routes without `continue`. */
-export function selectPolicy(policies: readonly EscalationPolicy[], labels: Record<string, string>): EscalationPolicy | undefined {
+export function selectPolicy(
+  policies: readonly EscalationPolicy[],
+  labels: Record<string, string>,
+): EscalationPolicy | undefined {
   return policies.find((p) => matches(p, labels));
 }
 
@@ -58,10 +65,21 @@ export function escalate(policy: EscalationPolicy, state: EscalationState, now: 
   const step = policy.steps[index] as z.infer<typeof stepSchema>;
   const dedupe = `${policy.name}:${index}:${state.repeats}`;
   if (index < last) {
-    return { notify: step.notify, dedupe, next: { state: { step: index + 1, repeats: 0 }, dueAt: new Date(now.getTime() + step.wait) } };
+    return {
+      notify: step.notify,
+      dedupe,
+      next: { state: { step: index + 1, repeats: 0 }, dueAt: new Date(now.getTime() + step.wait) },
+    };
   }
   if (policy.repeat !== undefined) {
-    return { notify: step.notify, dedupe, next: { state: { step: index, repeats: state.repeats + 1 }, dueAt: new Date(now.getTime() + policy.repeat) } };
+    return {
+      notify: step.notify,
+      dedupe,
+      next: {
+        state: { step: index, repeats: state.repeats + 1 },
+        dueAt: new Date(now.getTime() + policy.repeat),
+      },
+    };
   }
   return { notify: step.notify, dedupe };
 }

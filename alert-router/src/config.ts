@@ -1,0 +1,111 @@
+// The alert router's file configuration (channels and escalation policies), reviewed like
+// Alertmanager's routes. Secrets are `{ env: NAME }` / `{ file: path }` references or literals.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { policySchema, type EscalationPolicy } from './escalation/policy.js';
+
+const secret = z.union([
+  z.string(),
+  z.strictObject({ env: z.string() }),
+  z.strictObject({ file: z.string() }),
+]);
+type Secret = z.infer<typeof secret>;
+
+const common = {
+  rate_limit_per_minute: z.number().int().positive().optional(),
+  max_attempts: z.number().int().min(1).max(50).default(8),
+};
+
+export const channelSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('telegram'),
+    bot_token: secret,
+    chat_id: z.string(),
+    api_url: z.string().default('https://api.telegram.org'),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal('email'),
+    smtp_url: secret,
+    from: z.string(),
+    to: z.array(z.string()).min(1),
+    ...common,
+  }),
+  z.strictObject({ type: z.literal('slack'), webhook_url: secret, ...common }),
+  z.strictObject({ type: z.literal('webhook'), url: z.string(), secret: secret.optional(), ...common }),
+  z.strictObject({
+    type: z.literal('ntfy'),
+    url: z.string(),
+    topic: z.string(),
+    token: secret.optional(),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal('sms'),
+    url: z.string(),
+    to: z.array(z.string()).min(1),
+    token: secret.optional(),
+    ...common,
+  }),
+]);
+export type ChannelConfig = z.infer<typeof channelSchema>;
+
+export const routerConfigSchema = z.strictObject({
+  public_url: z.string().default('http://localhost:8080'),
+  retention_days: z.number().int().positive().default(400),
+  channels: z.record(z.string(), channelSchema).default({}),
+  policies: z.array(policySchema).default([]),
+});
+
+export interface RouterConfig {
+  publicUrl: string;
+  retentionDays: number;
+  channels: Map<string, ChannelConfig>;
+  policies: EscalationPolicy[];
+}
+
+export function resolveSecret(value: Secret | undefined, where: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if ('env' in value) {
+    const v = process.env[value.env];
+    if (v === undefined) throw new Error(`${where}: environment variable ${value.env} is not set`);
+    return v;
+  }
+  try {
+    return readFileSync(value.file, 'utf8').trim();
+  } catch {
+    throw new Error(`${where}: cannot read secret file ${value.file}`);
+  }
+}
+
+export function parseRouterConfig(text: string, source: string): RouterConfig {
+  let raw: unknown;
+  try {
+    raw = parse(text) ?? {};
+  } catch (err) {
+    throw new Error(`${source}: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const result = routerConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new Error(
+      result.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n'),
+    );
+  }
+  const c = result.data;
+  for (const [i, p] of c.policies.entries()) {
+    for (const [j, s] of p.steps.entries()) {
+      for (const ch of s.notify) {
+        if (!c.channels[ch])
+          throw new Error(`${source}: policies.${i}.steps.${j}.notify: unknown channel '${ch}'`);
+      }
+    }
+  }
+  return {
+    publicUrl: c.public_url.replace(/\/$/, ''),
+    retentionDays: c.retention_days,
+    channels: new Map(Object.entries(c.channels)),
+    policies: c.policies,
+  };
+}

@@ -1,0 +1,50 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class RouterMetrics {
+  readonly registry = new Registry();
+  readonly webhooks = new Counter({
+    name: 'ispmon_alert_router_webhooks_total',
+    help: 'Alertmanager webhooks received, by outcome (accepted, rejected, failed).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly alerts = new Counter({
+    name: 'ispmon_alert_router_alerts_total',
+    help: 'Alerts received in webhooks.',
+    registers: [this.registry],
+  });
+  readonly ingestDuration = new Histogram({
+    name: 'ispmon_alert_router_webhook_duration_seconds',
+    help: 'Time from receiving a webhook to committing it.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly openIncidents = new Gauge({
+    name: 'ispmon_alert_router_incidents_open',
+    help: 'Incidents currently firing, by severity.',
+    labelNames: ['severity'],
+    registers: [this.registry],
+  });
+  readonly notifications = new Counter({
+    name: 'ispmon_alert_router_notifications_total',
+    help: 'Notification attempts by channel and outcome (sent, failed, rate_limited, dead).',
+    labelNames: ['channel', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly escalationLag = new Histogram({
+    name: 'ispmon_alert_router_escalation_lag_seconds',
+    help: 'How late escalation steps ran after they were due.',
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      this.registry.removeSingleMetric(name);
+  }
+}
