@@ -14,6 +14,7 @@ export async function openDatabase(url: string, { migrate = true, poolMax = 10 }
       transactional: true,
       allOrNothing: true,
       tableName: 'mikro_orm_migrations',
+      snapshot: false,
     },
     pool: { min: 0, max: poolMax },
     debug: false,
