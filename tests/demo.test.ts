@@ -19,5 +19,7 @@ describe('the demo stack (README main command)', () => {
     expect(stdout).toMatch(/Prometheus +http:\/\/127\.0\.0\.1:\d+/);
     expect(stdout).toMatch(/router-0003 +RouterOS 6\.49\.10 +api 127\.0\.0\.1:\d+/);
     expect(stdout).toContain('demo check: Prometheus scraped 3/3 routers through the exporter');
+    expect(stdout).toContain('demo check: alert router ready');
+    expect(stdout).toMatch(/alert router +http:\/\/127\.0\.0\.1:\d+\/api\/v1\/incidents/);
   }, 120_000);
 });

@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
 import { startRouterLab, writeInventory } from '@ispmon/lab';
-import { startAlertmanager, startPrometheus, waitFor } from '@ispmon/testkit';
+import { startRuntime as startAlertRouter, createToken } from '@ispmon/alert-router';
+import { startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -43,27 +44,48 @@ async function main(): Promise<void> {
   stops.push(() => lab.stop());
   writeInventory(inventory, lab, 'demo');
 
-  // 2. A stand-in for the alert router until it joins the demo: prints each webhook Alertmanager sends.
-  const webhookLog = createServer((req, res) => {
+  // 2. PostgreSQL and the alert router (history, escalation, notifications). Notifications go to a
+  //    webhook channel that prints each message here, standing in for Telegram/e-mail in the demo.
+  const pg = await startPostgres();
+  stops.push(() => pg.stop());
+  const printer = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          alerts: Array<{ status: string; labels: Record<string, string> }>;
+          kind: string;
+          incident: { alertname: string; severity: string; summary: string; url: string };
         };
-        for (const a of body.alerts)
-          console.log(`[alert] ${a.status.padEnd(8)} ${a.labels.alertname} ${JSON.stringify(a.labels)}`);
+        console.log(
+          `[notify] ${body.kind.padEnd(8)} ${body.incident.severity} ${body.incident.alertname}: ${body.incident.summary} (${body.incident.url})`,
+        );
       } catch {
-        console.log('[alert] unreadable webhook body');
+        console.log('[notify] unreadable notification');
       }
       res.end('ok');
     });
   });
-  await new Promise<void>((r) => webhookLog.listen(0, '127.0.0.1', r));
-  stops.push(() => new Promise((r) => webhookLog.close(() => r())));
-  const wa = webhookLog.address();
-  const webhookUrl = `http://127.0.0.1:${typeof wa === 'object' && wa ? wa.port : 0}/webhook/alertmanager`;
+  await new Promise<void>((r) => printer.listen(0, '127.0.0.1', r));
+  stops.push(() => new Promise((r) => printer.close(() => r())));
+  const pa = printer.address();
+  const printerUrl = `http://127.0.0.1:${typeof pa === 'object' && pa ? pa.port : 0}/notify`;
+  const alertRouter = await startAlertRouter({
+    databaseUrl: await pg.createDatabase('alert_router'),
+    port: 0,
+    logger,
+    configText: [
+      'channels:',
+      `  demo-console: { type: webhook, url: "${printerUrl}", secret: demo-secret }`,
+      'policies:',
+      '  - name: everything',
+      '    steps: [{ notify: [demo-console], wait: 15m }]',
+      '    repeat: 1h',
+    ].join('\n'),
+  });
+  stops.push(() => alertRouter.stop());
+  const adminToken = await createToken(alertRouter.orm, 'demo-admin', 'admin');
+  const webhookUrl = `${alertRouter.url}/webhook/alertmanager`;
 
   // 3. Alertmanager with alertmanager/alertmanager.yml.
   const am = await startAlertmanager({
@@ -116,7 +138,9 @@ async function main(): Promise<void> {
             `                 ${r.name}  RouterOS ${r.version}  api 127.0.0.1:${r.port}  api-ssl 127.0.0.1:${r.tlsPort}  user ${r.username} / ${r.password}`,
         ),
       `  inventory      ${inventory}  (exporter/targets.yml, file_sd/routeros.json)`,
-      `  alerts         printed below as Alertmanager delivers them ([alert] lines)`,
+      `  alert router   ${alertRouter.url}/api/v1/incidents   (Authorization: Bearer ${adminToken})   ${alertRouter.url}/openapi.json`,
+      `  PostgreSQL     ${pg.url('alert_router')}`,
+      `  notifications  printed below ([notify] lines) as the alert router escalates`,
       '',
       'Make something happen:',
       `  curl -X POST ${lab.controlUrl}/routers/${first?.name}/unresponsive -d '{"mode":"refuse"}'    # RouterDown after 2 min`,
@@ -136,6 +160,8 @@ async function main(): Promise<void> {
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     console.log(`demo check: Prometheus scraped ${up}/${count} routers through the exporter`);
+    const ready = await fetch(`${alertRouter.url}/readyz`);
+    console.log(`demo check: alert router ${ready.ok ? 'ready' : 'NOT ready'}`);
     await shutdown(0);
   }
 }
