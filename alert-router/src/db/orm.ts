@@ -15,6 +15,7 @@ export async function openDatabase(url: string, { migrate = true, poolMax = 10 }
       allOrNothing: true,
       tableName: 'mikro_orm_migrations',
       snapshot: false,
+      silent: true,
     },
     pool: { min: 0, max: poolMax },
     debug: false,
