@@ -1,2 +1,3 @@
 export * from './routeros/index.js';
 export { writeInventory, writeAtomically } from './inventory.js';
+export * from './snmp/index.js';
