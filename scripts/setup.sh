@@ -14,7 +14,7 @@ DEBIAN_PACKAGES=(
   chromium              # SLA PDFs via puppeteer-core (no browser download)
   poppler-utils         # pdftotext / pdftoppm for report tests
   python3-librouteros   # an independent RouterOS API client for the simulator's tests
-  iproute2              # probe targets in network namespaces
+  iproute2 iputils-ping # probe targets in network namespaces; ICMP probes
   docker-compose        # `docker-compose config -q` validates docker-compose.yml without a daemon
   fonts-dejavu-core     # a font for Chromium's PDFs
 )

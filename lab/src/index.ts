@@ -1,3 +1,4 @@
 export * from './routeros/index.js';
 export { writeInventory, writeAtomically } from './inventory.js';
 export * from './snmp/index.js';
+export * from './probes/index.js';

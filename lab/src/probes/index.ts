@@ -1,0 +1,7 @@
+export {
+  startProbeTargets,
+  canCreateProbeTargets,
+  cleanStaleProbeTargets,
+  type ProbeTarget,
+  type ProbeTargets,
+} from './targets.js';
