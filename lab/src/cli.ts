@@ -1,11 +1,13 @@
 // Starts the device lab and prints every address, port and credential it serves.
 //   node lab/dist/cli.js [--routers N] [--base-port P] [--control-port P] [--tls] [--churn X]
-//                        [--seed S] [--inventory DIR] [--json]
+//                        [--seed S] [--inventory DIR] [--json] [--no-snmp] [--probes N]
 // --inventory DIR writes DIR/exporter/targets.yml and DIR/file_sd/routeros.json (the contract billing
 // follows), so an exporter and Prometheus pointed at DIR scrape the lab at once.
 import { parseArgs } from 'node:util';
 import { writeInventory } from './inventory.js';
+import { canCreateProbeTargets, startProbeTargets, type ProbeTargets } from './probes/index.js';
 import { startRouterLab } from './routeros/index.js';
+import { startSnmpLab, type SnmpLab } from './snmp/index.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -19,6 +21,8 @@ async function main(): Promise<void> {
       inventory: { type: 'string' },
       json: { type: 'boolean', default: false },
       host: { type: 'string', default: '127.0.0.1' },
+      'no-snmp': { type: 'boolean', default: false },
+      probes: { type: 'string', default: '2' },
     },
   });
   const count = Number(values.routers);
@@ -36,8 +40,18 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
   });
   if (values.inventory) writeInventory(values.inventory, lab);
+  const snmp: SnmpLab | undefined = values['no-snmp'] ? undefined : await startSnmpLab();
+  const probeCount = Number(values.probes);
+  const probes: ProbeTargets | undefined = probeCount > 0 && canCreateProbeTargets() ? await startProbeTargets({ count: probeCount }) : undefined;
   if (values.json) {
-    console.log(JSON.stringify({ control: lab.controlUrl, routers: lab.routers.map((r) => r.describe()) }));
+    console.log(
+      JSON.stringify({
+        control: lab.controlUrl,
+        routers: lab.routers.map((r) => r.describe()),
+        snmp: snmp?.endpoints ?? [],
+        probes: probes?.targets.map((t) => ({ name: t.name, address: t.address, tcpPort: t.tcpPort })) ?? [],
+      }),
+    );
   } else {
     console.log(`ispmon lab: ${count} RouterOS routers, control API ${lab.controlUrl ?? '(off)'}`);
     for (const r of lab.routers.slice(0, 20)) {
@@ -46,9 +60,15 @@ async function main(): Promise<void> {
       );
     }
     if (count > 20) console.log(`  … ${count - 20} more (GET ${lab.controlUrl}/routers lists all)`);
+    for (const e of snmp?.endpoints ?? []) {
+      console.log(`  SNMP ${e.device.padEnd(12)} ${e.agent} udp ${e.host}:${e.port}  v2c community ${e.community}  v3 ${e.v3.user} SHA/${e.v3.authKey} AES/${e.v3.privKey}${e.v3Context ? ` context ${e.v3Context}` : ''}`);
+    }
+    for (const t of probes?.targets ?? []) console.log(`  probe target ${t.name}  icmp ${t.address}  tcp ${t.address}:${t.tcpPort}`);
+    if (probeCount > 0 && !probes) console.log('  probe targets: not started (network namespaces need root)');
     if (values.inventory) console.log(`  inventory written to ${values.inventory}`);
   }
-  const stop = (): void => void lab.stop().then(() => process.exit(0));
+  const stop = (): void =>
+    void Promise.all([lab.stop(), snmp?.stop(), probes?.stop()]).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
