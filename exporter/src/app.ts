@@ -21,6 +21,7 @@ import {
 } from './config/load.js';
 import type { RouterOsModuleConfig, RouterTargetConfig, TargetsConfig } from './config/schema.js';
 import { encodeText, TEXT_CONTENT_TYPE } from './exposition.js';
+import { ProbeScheduler } from './probes/measure.js';
 import { RouterConnections, type RouterEndpoint } from './routeros/connections.js';
 import { SelfMetrics } from './self-metrics.js';
 
@@ -43,6 +44,7 @@ export class Exporter {
   private readonly files = new Map<string, TargetFileState>();
   private readonly connections: RouterConnections;
   private readonly endpoints = new Map<string, RouterEndpoint>();
+  private readonly probes = new ProbeScheduler();
   private server: Server | undefined;
   private poller: NodeJS.Timeout | undefined;
   private ready = false;
@@ -163,6 +165,16 @@ export class Exporter {
     this.endpoints.clear();
     for (const [k, v] of endpoints) this.endpoints.set(k, v);
     this.connections.retain(new Set(endpoints.keys()));
+    this.probes.sync(
+      merged.probes.map((p) => ({
+        name: p.name,
+        host: p.host,
+        protocol: p.protocol,
+        ...(p.port !== undefined ? { port: p.port } : {}),
+        intervalMs: p.interval,
+        timeoutMs: p.timeout ?? Math.min(this.config.default_timeout, p.interval),
+      })),
+    );
     for (const [kind, n] of Object.entries(this.targetCounts())) this.metrics.targets.set({ kind }, n);
   }
 
@@ -249,13 +261,24 @@ export class Exporter {
       }
       return { status: 200, body: encodeText(result.families), contentType: TEXT_CONTENT_TYPE };
     }
-    if (
-      this.targets.snmp.some((t) => t.name === targetName) ||
-      this.targets.probes.some((t) => t.name === targetName)
-    ) {
+    const probe = this.targets.probes.find((t) => t.name === targetName);
+    if (probe) {
+      if (moduleName !== undefined && moduleName !== 'icmp' && moduleName !== 'tcp') {
+        return {
+          status: 400,
+          body: `module '${moduleName}' does not apply to probe target '${targetName}' (use icmp or tcp)\n`,
+          contentType: 'text/plain',
+        };
+      }
+      this.metrics.probes.inc({ module: probe.protocol });
+      // Measured continuously in the background; a scrape only reads the counters.
+      const families = this.probes.families(probe.name) ?? [];
+      return { status: 200, body: encodeText(families), contentType: TEXT_CONTENT_TYPE };
+    }
+    if (this.targets.snmp.some((t) => t.name === targetName)) {
       return {
         status: 501,
-        body: `target '${targetName}' is an SNMP/probe target; those modules are not implemented in this build\n`,
+        body: `target '${targetName}' is an SNMP target; SNMP modules are not wired into /probe in this build\n`,
         contentType: 'text/plain',
       };
     }
@@ -345,5 +368,6 @@ export class Exporter {
       server.closeAllConnections();
     }
     this.connections.closeAll();
+    this.probes.stop();
   }
 }
