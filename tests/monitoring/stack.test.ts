@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { startRouterLab, writeInventory, type RouterLab } from '@ispmon/lab';
+import {
+  canCreateProbeTargets,
+  startProbeTargets,
+  startRouterLab,
+  writeInventory,
+  type ProbeTargets,
+  type RouterLab,
+} from '@ispmon/lab';
 import { Exporter } from '@ispmon/exporter';
 import {
   startAlertmanager,
@@ -35,6 +42,9 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
   let prom: PrometheusServer;
   let am: AlertmanagerServer;
   let receiver: Server;
+  let billingStandIn: Server;
+  let probes: ProbeTargets | undefined;
+  const withProbes = canCreateProbeTargets(); // network namespaces: root only (CI runs as root)
   const webhooks: Webhook[] = [];
   let dir: string;
 
@@ -47,6 +57,34 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
       ],
     });
     writeInventory(join(dir, 'inventory'), lab, 'jkt');
+    // A client link measured by the exporter's probes, with its SLA commitment served the way billing
+    // serves it (ispmon_link_sla_* gauges), so alerts compare with the link's own commitment.
+    let probeTargets = '';
+    if (withProbes) {
+      probes = await startProbeTargets({ count: 1, firstIndex: 221 });
+      const link = probes.targets[0]!;
+      probeTargets = `targets:\n  probes:\n    - { name: L-0001, host: ${link.address}, protocol: icmp, interval: 250ms, timeout: 1s }\n`;
+      writeFileSync(
+        join(dir, 'inventory/file_sd/probes.json'),
+        JSON.stringify([
+          {
+            targets: ['L-0001'],
+            labels: { link: 'L-0001', customer: 'C-042', router: 'core-1', module: 'icmp' },
+          },
+        ]),
+      );
+    }
+    billingStandIn = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/plain; version=0.0.4');
+      res.end(
+        '# HELP ispmon_link_sla_latency_target_seconds Committed latency.\n# TYPE ispmon_link_sla_latency_target_seconds gauge\nispmon_link_sla_latency_target_seconds{link="L-0001",customer="C-042"} 0.02\n' +
+          '# HELP ispmon_link_sla_loss_target_ratio Committed loss.\n# TYPE ispmon_link_sla_loss_target_ratio gauge\nispmon_link_sla_loss_target_ratio{link="L-0001",customer="C-042"} 0.01\n' +
+          '# HELP ispmon_link_sla_availability_target_ratio Committed availability.\n# TYPE ispmon_link_sla_availability_target_ratio gauge\nispmon_link_sla_availability_target_ratio{link="L-0001",customer="C-042"} 0.995\n',
+      );
+    });
+    await new Promise<void>((r) => billingStandIn.listen(0, '127.0.0.1', r));
+    const ba = billingStandIn.address();
+    const billingAddress = `127.0.0.1:${typeof ba === 'object' && ba ? ba.port : 0}`;
 
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -68,7 +106,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
 
     writeFileSync(
       join(dir, 'exporter.yml'),
-      `listen: 127.0.0.1:0\ndefault_timeout: 1s\ntarget_files: ['${join(dir, 'inventory')}/exporter/*.yml']\n`,
+      `listen: 127.0.0.1:0\ndefault_timeout: 1s\ntarget_files: ['${join(dir, 'inventory')}/exporter/*.yml']\n${probeTargets}`,
     );
     exporter = new Exporter({
       configFile: join(dir, 'exporter.yml'),
@@ -89,6 +127,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
       .replaceAll('/var/lib/ispmon/inventory', join(dir, 'inventory'))
       .replaceAll('exporter:9436', exporterAddress)
       .replace("'alertmanager:9093'", `'127.0.0.1:${am.port}'`)
+      .replace("'billing:8090'", `'${billingAddress}'`)
       .replace(/scrape_interval: \d+s/g, 'scrape_interval: 1s')
       .replace(/scrape_timeout: \d+s/g, 'scrape_timeout: 900ms')
       .replace(/evaluation_interval: \d+s/, 'evaluation_interval: 1s')
@@ -101,7 +140,9 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     await am?.stop();
     await exporter?.close();
     await lab?.stop();
+    await probes?.stop();
     await new Promise((r) => receiver.close(r));
+    await new Promise((r) => billingStandIn.close(r));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -184,6 +225,52 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     );
   });
 
+  (withProbes ? it : it.skip)(
+    'records link availability and latency, and alerts when latency passes the link commitment and when the link goes down',
+    async () => {
+      const link = probes!.targets[0]!;
+      const avail = await waitFor(
+        'link availability recorded',
+        async () => {
+          const r = await prom.query('link:probe_availability:ratio_1m{link="L-0001"}');
+          return r[0]?.value[1] === '1' ? r : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(avail[0]?.metric).toMatchObject({ link: 'L-0001', customer: 'C-042', router: 'core-1' });
+      link.setLatency(60);
+      const latency = await waitFor(
+        'LinkLatencyAboveCommitment firing',
+        async () =>
+          (await firing('LinkLatencyAboveCommitment')).length
+            ? await firing('LinkLatencyAboveCommitment')
+            : undefined,
+        { timeoutMs: 60_000 },
+      );
+      expect(latency).toEqual([
+        expect.objectContaining({ link: 'L-0001', customer: 'C-042', severity: 'warning' }),
+      ]);
+      const mean = Number((await prom.query('link:probe_rtt_seconds:mean_1m{link="L-0001"}'))[0]?.value[1]);
+      expect(mean).toBeGreaterThan(0.02);
+      link.setLatency(1);
+      link.setDown(true);
+      const down = await waitFor(
+        'LinkDown firing',
+        async () => ((await firing('LinkDown')).length ? await firing('LinkDown') : undefined),
+        { timeoutMs: 90_000 },
+      );
+      expect(down).toEqual([expect.objectContaining({ link: 'L-0001', severity: 'critical' })]);
+      link.setDown(false);
+      await waitFor(
+        'latency recorded again after recovery',
+        async () =>
+          (await prom.query('link:probe_rtt_seconds:mean_1m{link="L-0001"}')).length ? true : undefined,
+        { timeoutMs: 30_000 },
+      );
+    },
+    200_000,
+  );
+
   it('inhibits interface and link alerts of a router that is down, and only of that router', async () => {
     const base = { severity: 'warning', team: 'noc', site: 'jkt' };
     await am.postAlerts([
@@ -235,7 +322,9 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
               /mikrotik_|router:mikrotik|router_interface:/.test(expr) &&
               !/snmp|if[A-Z]|probe_|link:|ispmon_billing/.test(expr);
             const needsRate = /rate5m|rate\(|increase\(/.test(expr);
-            if (routerOsOnly && !needsRate && !/== 0/.test(expr) && result.length === 0)
+            // …and so must the client-link SLA panels when the probe targets run.
+            const linkPanel = withProbes && /link:|ispmon_link_sla/.test(expr);
+            if ((routerOsOnly || linkPanel) && !needsRate && !/== 0/.test(expr) && result.length === 0)
               empty.push(`${file} / ${p.title}: ${expr}`);
           } catch (err) {
             failures.push(`${file} / ${p.title}: ${(err as Error).message}`);
