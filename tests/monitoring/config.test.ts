@@ -171,6 +171,31 @@ describe('Grafana dashboards', () => {
     }
   });
 
+  it('use only datasources that the provisioning defines, and the provider reads their directory', () => {
+    const provisioned = parse(
+      readFileSync(join(repoRoot, 'grafana/provisioning/datasources/ispmon.yml'), 'utf8'),
+    ) as { datasources: Array<{ uid: string; type: string }> };
+    const types = new Map(provisioned.datasources.map((d) => [d.uid, d.type]));
+    let references = 0;
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      for (const m of text.matchAll(/"datasource": \{\s*"type": "([^"]+)",\s*"uid": "([^"]+)"/g)) {
+        references += 1;
+        expect({ file: f, uid: m[2], type: types.get(m[2] ?? '') }).toEqual({
+          file: f,
+          uid: m[2],
+          type: m[1],
+        });
+      }
+    }
+    expect(references).toBeGreaterThan(50);
+    const provider = parse(
+      readFileSync(join(repoRoot, 'grafana/provisioning/dashboards/ispmon.yml'), 'utf8'),
+    ) as { providers: Array<{ options: { path: string } }> };
+    const compose = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
+    expect(compose).toContain(`./grafana/dashboards:${provider.providers[0]?.options.path}`);
+  });
+
   it('are what the generator produces (edit generate-dashboards.mjs, not the JSON)', async () => {
     const before = files.map((f) => readFileSync(join(dir, f), 'utf8'));
     await run(process.execPath, ['grafana/generate-dashboards.mjs'], { cwd: repoRoot });

@@ -61,7 +61,8 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     // serves it (ispmon_link_sla_* gauges), so alerts compare with the link's own commitment.
     let probeTargets = '';
     if (withProbes) {
-      probes = await startProbeTargets({ count: 1, firstIndex: 221 });
+      // Namespaces are machine-wide: a per-process index keeps concurrent runs of this file apart.
+      probes = await startProbeTargets({ count: 1, firstIndex: 221 + (process.pid % 30) });
       const link = probes.targets[0]!;
       probeTargets = `targets:\n  probes:\n    - { name: L-0001, host: ${link.address}, protocol: icmp, interval: 250ms, timeout: 1s }\n`;
       writeFileSync(
