@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { startPrometheus, waitFor, type PrometheusServer } from '@ispmon/testkit';
 import { repoRoot } from '../support/paths.js';
 
 const run = promisify(execFile);
@@ -130,6 +131,71 @@ describe('Prometheus and Alertmanager configuration', () => {
       'router=core-1',
     ]);
     expect(critical.code).toBe(0);
+  });
+});
+
+describe('the commented hashmod sharding example in prometheus.yml', () => {
+  let prom: PrometheusServer | undefined;
+  afterAll(async () => {
+    await prom?.stop();
+  });
+
+  it('scrapes every router exactly once over two shards, each through its own exporter', async () => {
+    const text = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
+    const lines = text.split('\n');
+    const from = lines.findIndex((l) => l.includes('# - job_name: routeros-shard-0'));
+    const to = lines.findIndex((l, i) => i > from && l.includes('replacement: exporter-0:9436'));
+    expect([from > 0, to > from]).toEqual([true, true]);
+    const shard0 = lines
+      .slice(from, to + 1)
+      .map((l) => l.replace(/^ {2}# ?/, '  '))
+      .join('\n')
+      .replace('/var/lib/ispmon/inventory/file_sd', '{{dir}}')
+      .replace('exporter-0:9436', '127.0.0.1:9');
+    const shard1 = shard0
+      .replace('routeros-shard-0', 'routeros-shard-1')
+      .replace("regex: '0'", "regex: '1'")
+      .replace('127.0.0.1:9', '127.0.0.1:19');
+    const routers = Array.from({ length: 20 }, (_, i) => `r-${String(i).padStart(2, '0')}`);
+    prom = await startPrometheus({
+      config: `global:\n  scrape_interval: 1m\nscrape_configs:\n${shard0}\n${shard1}\n`,
+      files: {
+        'routeros.json': JSON.stringify(
+          routers.map((r) => ({ targets: [r], labels: { router: r, site: 'jkt', module: 'routeros' } })),
+        ),
+      },
+    });
+    const server = prom;
+    const active = await waitFor('both shards discovered', async () => {
+      const t = await server.api<{
+        activeTargets: Array<{ labels: Record<string, string>; scrapeUrl: string }>;
+      }>('/api/v1/targets?state=active');
+      return t.activeTargets.length === routers.length ? t.activeTargets : undefined;
+    });
+    expect(active.map((t) => t.labels.router).sort()).toEqual(routers);
+    const perShard = new Map<string, number>();
+    for (const t of active) {
+      const url = new URL(t.scrapeUrl);
+      expect({
+        router: t.labels.router,
+        instance: t.labels.instance,
+        target: url.searchParams.get('target'),
+        module: url.searchParams.get('module'),
+        moduleLabel: t.labels.module,
+      }).toEqual({
+        router: t.labels.router,
+        instance: t.labels.router,
+        target: t.labels.router,
+        module: 'routeros',
+        moduleLabel: undefined,
+      });
+      expect(`${t.labels.job} ${url.host}`).toMatch(
+        /^routeros-shard-0 127\.0\.0\.1:9$|^routeros-shard-1 127\.0\.0\.1:19$/,
+      );
+      perShard.set(t.labels.job ?? '', (perShard.get(t.labels.job ?? '') ?? 0) + 1);
+    }
+    expect(perShard.get('routeros-shard-0')).toBeGreaterThan(0);
+    expect(perShard.get('routeros-shard-1')).toBeGreaterThan(0);
   });
 });
 
