@@ -98,7 +98,10 @@ const cases = [
       [`ifOperStatus{${S},ifIndex="2",ifName="Gi0/2",ifAlias="spare"}`, '2x5'],
       [`ifAdminStatus{${S},ifIndex="2",ifName="Gi0/2",ifAlias="spare"}`, '2x5'],
     ],
-    checks: [['3m', 'SnmpInterfaceDown', [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1', ifAlias: 'uplink' }, 2]]]],
+    checks: [
+      ['1m', 'SnmpInterfaceDown', []],
+      ['3m', 'SnmpInterfaceDown', [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1', ifAlias: 'uplink' }, 2]]],
+    ],
   },
   {
     name: 'RouterInterfaceErrors above 1/s for 10 minutes',
@@ -124,8 +127,16 @@ const cases = [
       [`ifOutErrors{${S},ifIndex="1",ifName="Gi0/1"}`, '0x20'],
       [`ifInDiscards{${S},ifIndex="1",ifName="Gi0/1"}`, '0x20'],
       [`ifOutDiscards{${S},ifIndex="1",ifName="Gi0/1"}`, '0x20'],
+      // 0.5 errors/s: below the threshold of 1/s, never alerts.
+      [`ifInErrors{${S},ifIndex="2",ifName="Gi0/2"}`, '0+30x20'],
+      [`ifOutErrors{${S},ifIndex="2",ifName="Gi0/2"}`, '0x20'],
+      [`ifInDiscards{${S},ifIndex="2",ifName="Gi0/2"}`, '0x20'],
+      [`ifOutDiscards{${S},ifIndex="2",ifName="Gi0/2"}`, '0x20'],
     ],
-    checks: [['16m', 'SnmpInterfaceErrors', [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1' }, 5]]]],
+    checks: [
+      ['8m', 'SnmpInterfaceErrors', []],
+      ['16m', 'SnmpInterfaceErrors', [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1' }, 5]]],
+    ],
   },
   {
     name: 'RouterHighCpu above the threshold for 10 minutes',
@@ -146,8 +157,19 @@ const cases = [
     series: [
       [`mikrotik_system_memory_free_bytes{${R}}`, '200x15'],
       [`mikrotik_system_memory_total_bytes{${R}}`, '4000x15'],
+      [
+        `mikrotik_system_memory_free_bytes{job="routeros",instance="core-2",router="core-2",site="jkt"}`,
+        '2000x15',
+      ],
+      [
+        `mikrotik_system_memory_total_bytes{job="routeros",instance="core-2",router="core-2",site="jkt"}`,
+        '4000x15',
+      ],
     ],
-    checks: [['11m', 'RouterHighMemory', [[Rl, 0.95]]]],
+    checks: [
+      ['5m', 'RouterHighMemory', []],
+      ['11m', 'RouterHighMemory', [[Rl, 0.95]]],
+    ],
   },
   {
     name: 'RouterHighTemperature',
@@ -181,8 +203,15 @@ const cases = [
       [`ifHCInOctets{${S},ifIndex="1",ifName="Te1/1"}`, '0+7125000000x30'],
       [`ifHCOutOctets{${S},ifIndex="1",ifName="Te1/1"}`, '0x30'],
       [`ifHighSpeed{${S},ifIndex="1",ifName="Te1/1"}`, '1000x30'],
+      // 50% of 1 Gbit/s: below the threshold.
+      [`ifHCInOctets{${S},ifIndex="2",ifName="Te1/2"}`, '0+3750000000x30'],
+      [`ifHCOutOctets{${S},ifIndex="2",ifName="Te1/2"}`, '0x30'],
+      [`ifHighSpeed{${S},ifIndex="2",ifName="Te1/2"}`, '1000x30'],
     ],
-    checks: [['25m', 'SnmpInterfaceSaturated', [[{ ...Sl, ifIndex: '1', ifName: 'Te1/1' }, 0.95]]]],
+    checks: [
+      ['10m', 'SnmpInterfaceSaturated', []],
+      ['25m', 'SnmpInterfaceSaturated', [[{ ...Sl, ifIndex: '1', ifName: 'Te1/1' }, 0.95]]],
+    ],
   },
   {
     name: 'PppMassDisconnect on a sharp drop, quiet on a small one',
@@ -239,8 +268,24 @@ const cases = [
       [`probe_packets_received_total{${L}}`, '0+54x20'],
       [`probe_packets_sent_total{${L}}`, '0+60x20'],
       [`ispmon_link_sla_loss_target_ratio{${SLA}}`, '0.01x20'],
+      // L-0002 loses 10% too, but is sold with a 20% loss commitment.
+      [
+        `probe_packets_received_total{job="probes",instance="L-0002",link="L-0002",customer="C-042",router="core-1"}`,
+        '0+54x20',
+      ],
+      [
+        `probe_packets_sent_total{job="probes",instance="L-0002",link="L-0002",customer="C-042",router="core-1"}`,
+        '0+60x20',
+      ],
+      [
+        `ispmon_link_sla_loss_target_ratio{job="billing",instance="billing:8090",link="L-0002",customer="C-042"}`,
+        '0.2x20',
+      ],
     ],
-    checks: [['15m', 'LinkLossAboveCommitment', [[Ll, 0.1]]]],
+    checks: [
+      ['5m', 'LinkLossAboveCommitment', []],
+      ['15m', 'LinkLossAboveCommitment', [[Ll, 0.1]]],
+    ],
   },
   {
     name: 'LinkErrorBudgetBurnFast when the last hour and 5 minutes are both bad',
@@ -272,7 +317,10 @@ const cases = [
       ['up{job="alert-router",instance="alert-router:8080"}', '0x5'],
       ['up{job="routeros",instance="core-1"}', '0x5'],
     ],
-    checks: [['3m', 'IspmonComponentDown', [[{ job: 'alert-router', instance: 'alert-router:8080' }, 0]]]],
+    checks: [
+      ['1m', 'IspmonComponentDown', []],
+      ['3m', 'IspmonComponentDown', [[{ job: 'alert-router', instance: 'alert-router:8080' }, 0]]],
+    ],
   },
   {
     name: 'PrometheusRuleFailures',
@@ -293,6 +341,7 @@ const cases = [
       ],
     ],
     checks: [
+      ['1m', 'PrometheusNotificationsFailing', []],
       [
         '4m',
         'PrometheusNotificationsFailing',
@@ -324,6 +373,9 @@ const tests = cases.map((c) => ({
 const covered = new Set(cases.flatMap((c) => c.checks.filter((k) => k[2].length > 0).map((k) => k[1])));
 const missing = [...byName.keys()].filter((a) => !covered.has(a));
 if (missing.length) throw new Error(`alerts without a firing test: ${missing.join(', ')}`);
+const quiet = new Set(cases.flatMap((c) => c.checks.filter((k) => k[2].length === 0).map((k) => k[1])));
+const neverQuiet = [...byName.keys()].filter((a) => !quiet.has(a));
+if (neverQuiet.length) throw new Error(`alerts without a quiet test: ${neverQuiet.join(', ')}`);
 
 writeFileSync(
   join(here, 'alerts.test.yml'),
