@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   if (values.inventory) writeInventory(values.inventory, lab);
   const snmp: SnmpLab | undefined = values['no-snmp'] ? undefined : await startSnmpLab();
   const probeCount = Number(values.probes);
-  const probes: ProbeTargets | undefined = probeCount > 0 && canCreateProbeTargets() ? await startProbeTargets({ count: probeCount }) : undefined;
+  const probes: ProbeTargets | undefined =
+    probeCount > 0 && canCreateProbeTargets() ? await startProbeTargets({ count: probeCount }) : undefined;
   if (values.json) {
     console.log(
       JSON.stringify({
@@ -61,9 +62,12 @@ async function main(): Promise<void> {
     }
     if (count > 20) console.log(`  … ${count - 20} more (GET ${lab.controlUrl}/routers lists all)`);
     for (const e of snmp?.endpoints ?? []) {
-      console.log(`  SNMP ${e.device.padEnd(12)} ${e.agent} udp ${e.host}:${e.port}  v2c community ${e.community}  v3 ${e.v3.user} SHA/${e.v3.authKey} AES/${e.v3.privKey}${e.v3Context ? ` context ${e.v3Context}` : ''}`);
+      console.log(
+        `  SNMP ${e.device.padEnd(12)} ${e.agent} udp ${e.host}:${e.port}  v2c community ${e.community}  v3 ${e.v3.user} SHA/${e.v3.authKey} AES/${e.v3.privKey}${e.v3Context ? ` context ${e.v3Context}` : ''}`,
+      );
     }
-    for (const t of probes?.targets ?? []) console.log(`  probe target ${t.name}  icmp ${t.address}  tcp ${t.address}:${t.tcpPort}`);
+    for (const t of probes?.targets ?? [])
+      console.log(`  probe target ${t.name}  icmp ${t.address}  tcp ${t.address}:${t.tcpPort}`);
     if (probeCount > 0 && !probes) console.log('  probe targets: not started (network namespaces need root)');
     if (values.inventory) console.log(`  inventory written to ${values.inventory}`);
   }

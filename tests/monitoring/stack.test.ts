@@ -258,10 +258,15 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
       const down = await waitFor(
         'LinkDown firing',
         async () => ((await firing('LinkDown')).length ? await firing('LinkDown') : undefined),
-        { timeoutMs: 90_000 },
+        { timeoutMs: 150_000 },
       );
       expect(down).toEqual([expect.objectContaining({ link: 'L-0001', severity: 'critical' })]);
       link.setDown(false);
+      await waitFor(
+        'LinkDown cleared after recovery',
+        async () => ((await firing('LinkDown')).length === 0 ? true : undefined),
+        { timeoutMs: 30_000 },
+      );
       await waitFor(
         'latency recorded again after recovery',
         async () =>
@@ -269,7 +274,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
         { timeoutMs: 30_000 },
       );
     },
-    200_000,
+    300_000,
   );
 
   it('inhibits interface and link alerts of a router that is down, and only of that router', async () => {

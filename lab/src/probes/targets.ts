@@ -34,7 +34,7 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Removes namespaces and links left by an earlier run that was killed. */
+/** Removes every ispmon probe namespace and link (all runs): for an operator cleaning up by hand. */
 export function cleanStaleProbeTargets(): void {
   let list = '';
   try {
@@ -61,6 +61,20 @@ export function cleanStaleProbeTargets(): void {
   }
 }
 
+/** Removes one target's namespace and host link, if an earlier (killed) run left them. */
+function removeTarget(i: number): void {
+  try {
+    ip('netns', 'del', `${PREFIX}${i}`);
+  } catch {
+    // not there
+  }
+  try {
+    ip('link', 'del', `ispmon-ph${i}`);
+  } catch {
+    // not there
+  }
+}
+
 /** Whether this process may create namespaces (root with CAP_NET_ADMIN). */
 export function canCreateProbeTargets(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -78,7 +92,9 @@ export async function startProbeTargets({
   firstIndex = 1,
   tcpPort = 7,
 }: { count?: number; firstIndex?: number; tcpPort?: number } = {}): Promise<ProbeTargets> {
-  cleanStaleProbeTargets();
+  // Only this run's indices are touched: other labs (parallel test files) may own other namespaces.
+  const indices = Array.from({ length: count }, (_, k) => firstIndex + k);
+  for (const i of indices) removeTarget(i);
   const dir = mkdtempSync(join(tmpdir(), 'ispmon-probes-'));
   const children: ChildProcess[] = [];
   const targets: ProbeTarget[] = [];
@@ -137,7 +153,7 @@ export async function startProbeTargets({
     }
   } catch (err) {
     for (const c of children) c.kill('SIGKILL');
-    cleanStaleProbeTargets();
+    for (const i of indices) removeTarget(i);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -151,7 +167,7 @@ export async function startProbeTargets({
     async stop(): Promise<void> {
       for (const c of children) c.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 50));
-      cleanStaleProbeTargets();
+      for (const i of indices) removeTarget(i);
       rmSync(dir, { recursive: true, force: true });
     },
   };
