@@ -270,6 +270,34 @@ describe('Grafana dashboards', () => {
     expect(compose).toContain(`./grafana/dashboards:${provider.providers[0]?.options.path}`);
   });
 
+  it('are what alert annotations and panel data links point at, with the variables they set', () => {
+    const vars = new Map<string, string[]>();
+    const links: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const d = JSON.parse(text) as { uid: string; templating?: { list: Array<{ name: string }> } };
+      vars.set(
+        d.uid,
+        (d.templating?.list ?? []).map((v) => v.name),
+      );
+      for (const m of text.matchAll(/"url": "(\/d\/[^"]+)"/g)) links.push(m[1] ?? '');
+    }
+    for (const a of alerts) links.push(a.annotations?.dashboard ?? 'missing');
+    expect(links.length).toBeGreaterThan(alerts.length);
+    for (const link of links) {
+      const m = /^\/d\/([\w-]+)(?:\?(.*))?$/.exec(link);
+      const uid = m?.[1] ?? '';
+      const params = [...new URLSearchParams(m?.[2] ?? '').keys()]
+        .filter((k) => k.startsWith('var-'))
+        .map((k) => k.slice(4));
+      expect({ link, known: vars.has(uid), params }).toEqual({
+        link,
+        known: true,
+        params: params.filter((p) => vars.get(uid)?.includes(p)),
+      });
+    }
+  });
+
   it('are what the generator produces (edit generate-dashboards.mjs, not the JSON)', async () => {
     const before = files.map((f) => readFileSync(join(dir, f), 'utf8'));
     await run(process.execPath, ['grafana/generate-dashboards.mjs'], { cwd: repoRoot });
