@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
@@ -383,10 +385,12 @@ policies:
     expect(await db("select id from incidents where fingerprint = 'fp-during-outage'")).toHaveLength(1);
   });
 
-  it('receives alerts from a real Alertmanager configured like alertmanager/alertmanager.yml', async () => {
-    const am = await startAlertmanager({
-      config: `route:\n  receiver: alert-router\n  group_by: [alertname, router]\n  group_wait: 1s\nreceivers:\n  - name: alert-router\n    webhook_configs:\n      - url: ${router.url}/webhook/alertmanager\n        send_resolved: true\n`,
-    });
+  it('receives alerts from a real Alertmanager configured from alertmanager/alertmanager.yml', async () => {
+    // The shipped alertmanager/alertmanager.yml, pointed at this router, with shorter waits.
+    const shipped = readFileSync(join(process.cwd(), 'alertmanager/alertmanager.yml'), 'utf8')
+      .replace('http://alert-router:8080/webhook/alertmanager', `${router.url}/webhook/alertmanager`)
+      .replace(/group_wait: \d+s/g, 'group_wait: 1s');
+    const am = await startAlertmanager({ config: shipped });
     try {
       await am.postAlerts([
         {
@@ -407,6 +411,43 @@ policies:
       expect(rows).toEqual([{ summary: 'CPU of edge-9 at 97%', receiver: 'alert-router' }]);
     } finally {
       await am.stop();
+    }
+  });
+});
+
+describe('retention', () => {
+  it('deletes resolved incidents older than the horizon, keeps the rest', async () => {
+    const pg = await startPostgres();
+    try {
+      const url = await pg.createDatabase();
+      const router = await startRuntime({
+        databaseUrl: url,
+        port: 0,
+        configText: 'retention_days: 30\n',
+        logger: pino({ level: 'silent' }),
+        pollMs: 0,
+      });
+      const db = url.split('/').pop();
+      const insert = (fp: string, status: string, resolvedDaysAgo: number | null): Promise<unknown> =>
+        pg.query(
+          `insert into incidents (fingerprint, starts_at, alertname, status, labels, first_seen_at, last_seen_at, resolved_at)
+           values ($1, now() - interval '60 days', 'X', $2, '{}', now(), now(), ${resolvedDaysAgo === null ? 'null' : `now() - interval '${resolvedDaysAgo} days'`})`,
+          [fp, status],
+          db,
+        );
+      await insert('old-resolved', 'resolved', 45);
+      await insert('recent-resolved', 'resolved', 5);
+      await insert('old-firing', 'firing', null);
+      expect(await router.service.purge(new Date())).toBe(1);
+      const left = await pg.query<{ fingerprint: string }>(
+        'select fingerprint from incidents order by fingerprint',
+        [],
+        db,
+      );
+      expect(left.map((r) => r.fingerprint)).toEqual(['old-firing', 'recent-resolved']);
+      await router.stop();
+    } finally {
+      await pg.stop();
     }
   });
 });

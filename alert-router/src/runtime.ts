@@ -77,6 +77,20 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const url = `http://${o.host ?? '127.0.0.1'}:${typeof address === 'object' && address ? address.port : o.port}`;
   const timer = o.pollMs === 0 ? undefined : setInterval(() => void work(), o.pollMs ?? 1_000);
   timer?.unref();
+  // Retention: resolved incidents older than retention_days are deleted hourly (events cascade).
+  const purge = async (): Promise<void> => {
+    try {
+      const removed = await service.purge(clock());
+      if (removed) o.logger.info({ event: 'retention_purge', removed }, 'old incidents purged');
+    } catch (err) {
+      o.logger.error(
+        { event: 'retention_purge_failed', error: (err as Error).message },
+        'retention purge failed',
+      );
+    }
+  };
+  const purger = o.pollMs === 0 ? undefined : setInterval(() => void purge(), 3_600_000);
+  purger?.unref();
   return {
     url,
     orm,
@@ -86,6 +100,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     async stop(graceMs = 10_000): Promise<void> {
       stopping = true;
       if (timer) clearInterval(timer);
+      if (purger) clearInterval(purger);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       // Let in-flight webhooks commit and the current delivery round finish.
