@@ -1,13 +1,16 @@
 // The monitoring chain end to end with real parts: the RouterOS simulator → the exporter → Debian's
 // Prometheus (with prometheus/prometheus.yml and the project's rules) → Debian's Alertmanager (with
-// alertmanager/alertmanager.yml) → a webhook receiver standing in for the alert router. Intervals and
-// `for:` durations are shortened for the test; expressions, routes and inhibitions are the shipped ones.
+// alertmanager/alertmanager.yml) → the real alert router (on PostgreSQL) and a recording webhook receiver.
+// Intervals and `for:` durations are shortened for the test; expressions, routes and inhibitions are the
+// shipped ones.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import pg from 'pg';
 import { pino } from 'pino';
+import { startRuntime, type Runtime } from '@ispmon/alert-router';
 import {
   canCreateProbeTargets,
   startProbeTargets,
@@ -19,9 +22,11 @@ import {
 import { Exporter } from '@ispmon/exporter';
 import {
   startAlertmanager,
+  startPostgres,
   startPrometheus,
   waitFor,
   type AlertmanagerServer,
+  type PostgresServer,
   type PrometheusServer,
 } from '@ispmon/testkit';
 import { repoRoot } from '../support/paths.js';
@@ -43,6 +48,9 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
   let am: AlertmanagerServer;
   let receiver: Server;
   let billingStandIn: Server;
+  let postgres: PostgresServer;
+  let alertRouter: Runtime;
+  let history: pg.Client;
   let probes: ProbeTargets | undefined;
   const withProbes = canCreateProbeTargets(); // network namespaces: root only (CI runs as root)
   const webhooks: Webhook[] = [];
@@ -99,8 +107,25 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     const ra = receiver.address();
     const receiverUrl = `http://127.0.0.1:${typeof ra === 'object' && ra ? ra.port : 0}/webhook/alertmanager`;
 
+    // The real alert router (with its PostgreSQL) receives the same notifications as the recorder.
+    postgres = await startPostgres();
+    const databaseUrl = await postgres.createDatabase();
+    alertRouter = await startRuntime({
+      databaseUrl,
+      port: 0,
+      configText: '{}\n',
+      logger: pino({ level: 'silent' }),
+      pollMs: 0,
+    });
+    history = new pg.Client({ connectionString: databaseUrl });
+    await history.connect();
+
     const amConfig = readFileSync(join(repoRoot, 'alertmanager/alertmanager.yml'), 'utf8')
       .replace('http://alert-router:8080/webhook/alertmanager', receiverUrl)
+      .replace(
+        'max_alerts: 0\n',
+        `max_alerts: 0\n      - url: ${alertRouter.url}/webhook/alertmanager\n        send_resolved: true\n`,
+      )
       .replace(/group_wait: \d+s/g, 'group_wait: 1s')
       .replace(/group_interval: \d+m/g, 'group_interval: 2s');
     am = await startAlertmanager({ config: amConfig });
@@ -142,6 +167,9 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     await exporter?.close();
     await lab?.stop();
     await probes?.stop();
+    await history?.end();
+    await alertRouter?.stop();
+    await postgres?.stop();
     await new Promise((r) => receiver.close(r));
     await new Promise((r) => billingStandIn.close(r));
     rmSync(dir, { recursive: true, force: true });
@@ -205,6 +233,16 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
       { timeoutMs: 30_000 },
     );
     expect(resolved.alerts.find((a) => a.labels.alertname === 'RouterDown')?.labels.router).toBe('edge-2');
+    // …and the alert router kept it as an incident, resolved, for the alert history dashboard.
+    const incident = await waitFor('RouterDown incident resolved in the alert router', async () => {
+      const rows = (
+        await history.query<{ status: string; router: string; severity: string }>(
+          "SELECT status, severity, labels->>'router' AS router FROM incidents WHERE alertname = 'RouterDown'",
+        )
+      ).rows;
+      return rows.length === 1 && rows[0]?.status === 'resolved' ? rows : undefined;
+    });
+    expect(incident).toEqual([{ status: 'resolved', severity: 'critical', router: 'edge-2' }]);
   });
 
   it('fires RouterInterfaceDown for the interface that lost its link, and clears when it returns', async () => {
