@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
-import { startRouterLab, writeInventory } from '@ispmon/lab';
+import { canCreateProbeTargets, startProbeTargets, startRouterLab, writeInventory } from '@ispmon/lab';
 import { startRuntime as startAlertRouter, createToken } from '@ispmon/alert-router';
 import { startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
 
@@ -43,6 +43,23 @@ async function main(): Promise<void> {
   const lab = await startRouterLab({ count, controlPort: 0, pppChurn: 0.02, tls: true });
   stops.push(() => lab.stop());
   writeInventory(inventory, lab, 'demo');
+  // Two enterprise client links, probed continuously (network namespaces: only when run as root).
+  const probes = canCreateProbeTargets() ? await startProbeTargets({ count: 2, firstIndex: 101 }) : undefined;
+  if (probes) stops.push(() => probes.stop());
+  const links = (probes?.targets ?? []).map((t, i) => ({
+    id: `L-${String(i + 1).padStart(4, '0')}`,
+    customer: `C-${100 + i}`,
+    target: t,
+  }));
+  writeFileSync(
+    join(inventory, 'file_sd', 'probes.json'),
+    JSON.stringify(
+      links.map((l) => ({
+        targets: [l.id],
+        labels: { link: l.id, customer: l.customer, router: lab.routers[0]?.name ?? '', module: 'icmp' },
+      })),
+    ),
+  );
 
   // 2. PostgreSQL and the alert router (history, escalation, notifications). Notifications go to a
   //    webhook channel that prints each message here, standing in for Telegram/e-mail in the demo.
@@ -137,7 +154,13 @@ async function main(): Promise<void> {
           (r) =>
             `                 ${r.name}  RouterOS ${r.version}  api 127.0.0.1:${r.port}  api-ssl 127.0.0.1:${r.tlsPort}  user ${r.username} / ${r.password}`,
         ),
-      `  inventory      ${inventory}  (exporter/targets.yml, file_sd/routeros.json)`,
+      `  inventory      ${inventory}  (exporter/targets.yml, file_sd/routeros.json, file_sd/probes.json)`,
+      ...(links.length
+        ? links.map(
+            (l) =>
+              `  client link    ${l.id} (${l.customer})  probed at ${l.target.address}  (try: link:probe_rtt_seconds:mean_1m)`,
+          )
+        : ['  client links   not started: probe targets need root (network namespaces)']),
       `  alert router   ${alertRouter.url}/api/v1/incidents   (Authorization: Bearer ${adminToken})   ${alertRouter.url}/openapi.json`,
       `  PostgreSQL     ${pg.url('alert_router')}`,
       `  notifications  printed below ([notify] lines) as the alert router escalates`,
