@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// Optional output directory (tests compare a fresh generation without rewriting the committed files).
+const outDir = process.argv[2] ?? join(here, 'dashboards');
 const PROM = { type: 'prometheus', uid: 'ispmon-prometheus' };
 const PG = { type: 'grafana-postgresql-datasource', uid: 'ispmon-alert-history' };
 
@@ -509,6 +511,6 @@ const dashboards = {
 };
 
 for (const [name, json] of Object.entries(dashboards)) {
-  writeFileSync(join(here, 'dashboards', `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
 }
 console.log(`wrote ${Object.keys(dashboards).length} dashboards`);

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { startPrometheus, waitFor, type PrometheusServer } from '@ispmon/testkit';
@@ -71,9 +72,10 @@ describe('Prometheus and Alertmanager configuration', () => {
         quiet: mine.some((c) => c.exp_alerts.length === 0),
       }).toEqual({ alert: a.alert, fires: true, quiet: true });
     }
-    const before = tests;
-    await run(process.execPath, ['prometheus/tests/generate-alert-tests.mjs'], { cwd: repoRoot });
-    expect(readFileSync(join(repoRoot, 'prometheus/tests/alerts.test.yml'), 'utf8')).toBe(before);
+    const out = join(mkdtempSync(join(tmpdir(), 'ispmon-alert-tests-')), 'alerts.test.yml');
+    await run(process.execPath, ['prometheus/tests/generate-alert-tests.mjs', out], { cwd: repoRoot });
+    expect(readFileSync(out, 'utf8')).toBe(tests);
+    rmSync(dirname(out), { recursive: true, force: true });
   });
 
   it('tests every recording rule (SLA, interface, router) against hand-computed values', () => {
@@ -177,12 +179,16 @@ describe('the commented hashmod sharding example in prometheus.yml', () => {
       },
     });
     const server = prom;
-    const active = await waitFor('both shards discovered', async () => {
-      const t = await server.api<{
-        activeTargets: Array<{ labels: Record<string, string>; scrapeUrl: string }>;
-      }>('/api/v1/targets?state=active');
-      return t.activeTargets.length === routers.length ? t.activeTargets : undefined;
-    });
+    const active = await waitFor(
+      'both shards discovered',
+      async () => {
+        const t = await server.api<{
+          activeTargets: Array<{ labels: Record<string, string>; scrapeUrl: string }>;
+        }>('/api/v1/targets?state=active');
+        return t.activeTargets.length === routers.length ? t.activeTargets : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(active.map((t) => t.labels.router).sort()).toEqual(routers);
     const perShard = new Map<string, number>();
     for (const t of active) {
@@ -302,8 +308,13 @@ describe('Grafana dashboards', () => {
   });
 
   it('are what the generator produces (edit generate-dashboards.mjs, not the JSON)', async () => {
-    const before = files.map((f) => readFileSync(join(dir, f), 'utf8'));
-    await run(process.execPath, ['grafana/generate-dashboards.mjs'], { cwd: repoRoot });
-    expect(files.map((f) => readFileSync(join(dir, f), 'utf8'))).toEqual(before);
+    // Generated into a temporary directory: other test files read the committed dashboards meanwhile.
+    const out = mkdtempSync(join(tmpdir(), 'ispmon-dashboards-'));
+    await run(process.execPath, ['grafana/generate-dashboards.mjs', out], { cwd: repoRoot });
+    expect(readdirSync(out).sort()).toEqual([...files].sort());
+    expect(files.map((f) => readFileSync(join(out, f), 'utf8'))).toEqual(
+      files.map((f) => readFileSync(join(dir, f), 'utf8')),
+    );
+    rmSync(out, { recursive: true, force: true });
   });
 });
