@@ -21,6 +21,8 @@ import {
 } from './config/load.js';
 import type { RouterOsModuleConfig, RouterTargetConfig, TargetsConfig } from './config/schema.js';
 import { encodeText, TEXT_CONTENT_TYPE } from './exposition.js';
+import { resolveSnmpModules, snmpTargetFromConfig } from './collectors/snmp/config.js';
+import { scrapeSnmpTarget } from './collectors/snmp/engine.js';
 import { ProbeScheduler } from './probes/measure.js';
 import { RouterConnections, type RouterEndpoint } from './routeros/connections.js';
 import { SelfMetrics } from './self-metrics.js';
@@ -275,12 +277,49 @@ export class Exporter {
       const families = this.probes.families(probe.name) ?? [];
       return { status: 200, body: encodeText(families), contentType: TEXT_CONTENT_TYPE };
     }
-    if (this.targets.snmp.some((t) => t.name === targetName)) {
-      return {
-        status: 501,
-        body: `target '${targetName}' is an SNMP target; SNMP modules are not wired into /probe in this build\n`,
-        contentType: 'text/plain',
-      };
+    const snmp = this.targets.snmp.find((t) => t.name === targetName);
+    if (snmp) {
+      const moduleKey = moduleName ?? snmp.module;
+      const modules = resolveSnmpModules(moduleKey, this.config.modules as Record<string, unknown>);
+      if (!modules)
+        return {
+          status: 400,
+          body: `unknown SNMP module '${moduleKey}' for target '${targetName}'\n`,
+          contentType: 'text/plain',
+        };
+      const where = `targets.snmp (${snmp.name})`;
+      const target = snmpTargetFromConfig(
+        snmp,
+        {
+          community:
+            snmp.community === undefined
+              ? undefined
+              : resolveSecret(snmp.community, `${where}.community`, this.config.baseDir),
+          authKey:
+            snmp.auth_key === undefined
+              ? undefined
+              : resolveSecret(snmp.auth_key, `${where}.auth_key`, this.config.baseDir),
+          privKey:
+            snmp.priv_key === undefined
+              ? undefined
+              : resolveSecret(snmp.priv_key, `${where}.priv_key`, this.config.baseDir),
+        },
+        this.config.default_timeout,
+      );
+      this.metrics.probes.inc({ module: moduleKey });
+      const result = await scrapeSnmpTarget(target, modules);
+      for (const run of result.runs) {
+        this.metrics.scrapeDuration.set({ target: snmp.name, collector: run.module }, run.durationSeconds);
+        this.metrics.scrapeSuccess.set({ target: snmp.name, collector: run.module }, run.success ? 1 : 0);
+      }
+      if (result.failure) {
+        this.metrics.errors.inc({ target: snmp.name, protocol: 'snmp', reason: result.failure });
+        this.options.logger.warn(
+          { event: 'scrape_failed', target: snmp.name, reason: result.failure },
+          'SNMP scrape failed',
+        );
+      }
+      return { status: 200, body: encodeText(result.families), contentType: TEXT_CONTENT_TYPE };
     }
     return {
       status: 400,

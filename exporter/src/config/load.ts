@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ROUTEROS_COLLECTORS } from '../collectors/routeros/index.js';
+import { parseSnmpModule, resolveSnmpModules } from '../collectors/snmp/config.js';
 import {
   configSchema,
   targetsSchema,
@@ -81,6 +82,14 @@ export function parseConfig(text: string, source: string, baseDir: string): Load
   const config = result.data;
   config.modules = { ...DEFAULT_MODULES, ...config.modules };
   for (const [name, module] of Object.entries(config.modules)) {
+    if (module.type === 'snmp') {
+      try {
+        parseSnmpModule(name, module, source);
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+      continue;
+    }
     if (module.type !== 'routeros') continue;
     const m = module as { collectors?: string[]; exclude: string[] };
     for (const c of [...(m.collectors ?? []), ...m.exclude]) {
@@ -139,6 +148,13 @@ export function validateTargets(
     const module = config.modules[r.module];
     if (!module || module.type !== 'routeros')
       throw new ConfigError(`${source}: targets.routers.${i}.module: no routeros module named '${r.module}'`);
+  }
+  for (const [i, t] of targets.snmp.entries()) {
+    if (!resolveSnmpModules(t.module, config.modules as Record<string, unknown>)) {
+      throw new ConfigError(
+        `${source}: targets.snmp.${i}.module: no SNMP module named '${t.module}' (built in: if_mib, system, host_resources)`,
+      );
+    }
   }
 }
 

@@ -1,0 +1,320 @@
+// SNMP modules against real agents: snmpsimd serving Debian's recorded walks of real devices (a Cisco
+// 3750 switch, a Linux host) plus a generated switch/OLT, and snmpd for SNMPv3. Every value is
+// compared with what Debian's snmpbulkwalk reads from the same agent.
+import { execFile } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { findBinary, freePort } from '@ispmon/testkit';
+import { encodeText, type MetricFamily } from '../../exposition.js';
+import type { SnmpTarget } from '../../snmp/session.js';
+import {
+  debianRecording,
+  snmpBulkWalk,
+  startSnmpd,
+  startSnmpSim,
+  type ReferenceValue,
+  type SnmpAgentHandle,
+} from '../../snmp/testing/agents.js';
+import { scrapeSnmpTarget } from './engine.js';
+import { generatedSwitch, OLT_BASE, OLT_MODULE } from './fixtures.js';
+import { parseSnmpModule } from './config.js';
+import { CAMEL_CASE_COMPAT_NAMES, HOST_RESOURCES_MIB, IF_MIB, SYSTEM_MIB } from './modules.js';
+
+const V3 = { user: 'monitor', authKey: 'auth-secret-123', privKey: 'priv-secret-456' };
+
+let sim: SnmpAgentHandle;
+let snmpd: SnmpAgentHandle;
+let silent: Socket;
+let silentPort: number;
+
+beforeAll(async () => {
+  [sim, snmpd] = await Promise.all([
+    startSnmpSim({
+      devices: {
+        cisco: debianRecording('cisco_16_switch.snmprec.gz'),
+        linux: debianRecording('recorded/linux-full-walk.snmprec.gz'),
+        generated: generatedSwitch(),
+      },
+      v3: V3,
+    }),
+    startSnmpd({ community: 'ispmon-ro', v3: V3, sysName: 'snmpd-lab' }),
+  ]);
+  // An "agent" that receives and never answers.
+  silentPort = await freePort();
+  silent = createSocket('udp4');
+  await new Promise<void>((resolve) => silent.bind(silentPort, '127.0.0.1', resolve));
+});
+
+afterAll(async () => {
+  silent?.close();
+  await Promise.all([sim?.stop(), snmpd?.stop()]);
+});
+
+function v2c(community: string, port = sim.port, extra: Partial<SnmpTarget> = {}): SnmpTarget {
+  return {
+    name: community,
+    host: '127.0.0.1',
+    port,
+    version: '2c',
+    community,
+    maxRepetitions: 25,
+    timeoutMs: 5000,
+    ...extra,
+  };
+}
+
+function family(families: MetricFamily[], name: string): MetricFamily {
+  const f = families.find((x) => x.name === name);
+  if (!f) throw new Error(`no family ${name} in ${families.map((x) => x.name).join(', ')}`);
+  return f;
+}
+
+function value(families: MetricFamily[], name: string): string {
+  return String(family(families, name).samples[0]?.value);
+}
+
+async function walkColumn(community: string, oid: string): Promise<Map<string, ReferenceValue>> {
+  return snmpBulkWalk(sim.port, ['-v2c', '-c', community], oid);
+}
+
+describe('if_mib', () => {
+  it.each(['cisco', 'generated'])(
+    'equals snmpbulkwalk for every IF-MIB value and label (%s)',
+    async (device) => {
+      const scrape = await scrapeSnmpTarget(v2c(device), [IF_MIB]);
+      expect(scrape.up).toBe(true);
+      const names = await walkColumn(device, '1.3.6.1.2.1.31.1.1.1.1');
+      const descrs = await walkColumn(device, '1.3.6.1.2.1.2.2.1.2');
+      const aliases = await walkColumn(device, '1.3.6.1.2.1.31.1.1.1.18');
+      let compared = 0;
+      for (const def of IF_MIB.metrics) {
+        const reference = await walkColumn(device, def.oid);
+        const samples = scrape.families.find((f) => f.name === def.name)?.samples ?? [];
+        expect({ metric: def.name, n: samples.length }).toEqual({ metric: def.name, n: reference.size });
+        for (const s of samples) {
+          const idx = s.labels?.ifIndex as string;
+          expect(String(s.value)).toBe(reference.get(`${def.oid}.${idx}`)?.text);
+          expect(s.labels?.ifName).toBe(names.get(`1.3.6.1.2.1.31.1.1.1.1.${idx}`)?.text ?? '');
+          expect(s.labels?.ifDescr).toBe(descrs.get(`1.3.6.1.2.1.2.2.1.2.${idx}`)?.text ?? '');
+          const alias = aliases.get(`1.3.6.1.2.1.31.1.1.1.18.${idx}`)?.text ?? '';
+          expect(s.labels?.ifAlias).toBe(alias);
+          compared += 1;
+        }
+      }
+      expect(compared).toBeGreaterThan(device === 'cisco' ? 500 : 30);
+    },
+  );
+
+  it('exposes Counter64 exactly, beyond 2^53 up to 2^64-1, and falls back to 32-bit counters without HC', async () => {
+    const scrape = await scrapeSnmpTarget(v2c('generated'), [IF_MIB]);
+    const text = encodeText(scrape.families);
+    expect(text).toContain(
+      'ifHCInOctets{ifIndex="1",ifAlias="uplink Jakarta–Bandung",ifDescr="GigabitEthernet0/1",ifName="Gi0/1"} 18446744073709551615',
+    );
+    expect(text).toMatch(/ifHCOutOctets\{ifIndex="1",[^}]*\} 9007199254740993\n/);
+    expect(text).toMatch(/ifHCInOctets\{ifIndex="2",[^}]*\} 9007199254740992\n/);
+    // port 3 has no HC counters: no ifHCInOctets series, the 32-bit one is there
+    expect(text).not.toMatch(/ifHCInOctets\{ifIndex="3"/);
+    expect(text).toMatch(/ifInOctets\{ifIndex="3",[^}]*ifName="Fa0\/3"\} 3000000000\n/);
+  });
+
+  it('walks the same with max-repetitions 1 as with 50, and v1 (GETNEXT, no Counter64) keeps the 32-bit counters', async () => {
+    const small = await scrapeSnmpTarget(v2c('cisco', sim.port, { maxRepetitions: 1 }), [IF_MIB]);
+    const large = await scrapeSnmpTarget(v2c('cisco', sim.port, { maxRepetitions: 50 }), [IF_MIB]);
+    const body = (s: typeof small): string =>
+      encodeText(s.families.filter((f) => !f.name.startsWith('snmp_scrape')));
+    expect(body(small)).toBe(body(large));
+    expect(small.pdus).toBeGreaterThan(large.pdus);
+    const v1 = await scrapeSnmpTarget(v2c('generated', sim.port, { version: '1' }), [IF_MIB]);
+    expect(v1.up).toBe(true);
+    expect(v1.families.find((f) => f.name === 'ifHCInOctets')).toBeUndefined();
+    expect(family(v1.families, 'ifInOctets').samples).toHaveLength(3);
+  });
+});
+
+describe('system and host_resources', () => {
+  it('reads sysUpTime as seconds and system facts as snmp_system_info', async () => {
+    const scrape = await scrapeSnmpTarget(v2c('cisco'), [SYSTEM_MIB]);
+    const ref = await snmpBulkWalk(sim.port, ['-v2c', '-c', 'cisco'], '1.3.6.1.2.1.1');
+    expect(value(scrape.families, 'snmp_system_uptime_seconds')).toBe(
+      String(Number(ref.get('1.3.6.1.2.1.1.3.0')?.text) / 100),
+    );
+    const info = family(scrape.families, 'snmp_system_info').samples[0];
+    expect(info?.labels).toEqual({
+      sys_name: 'Profiler3750',
+      sys_descr: ref.get('1.3.6.1.2.1.1.1.0')?.text,
+      sys_object_id: '1.3.6.1.4.1.9.1.516',
+      sys_location: 'Bangalore',
+      sys_contact: '',
+    });
+    expect(info?.labels?.sys_descr).toMatch(/^Cisco IOS Software, C3750/);
+  });
+
+  it('reads processor load as a ratio and storage in bytes (allocation units) from a recorded Linux host', async () => {
+    const scrape = await scrapeSnmpTarget(v2c('linux'), [HOST_RESOURCES_MIB]);
+    expect(scrape.up).toBe(true);
+    const load = await walkColumn('linux', '1.3.6.1.2.1.25.3.3.1.2');
+    const loads = family(scrape.families, 'snmp_hr_processor_load_ratio').samples;
+    expect(loads).toHaveLength(load.size);
+    for (const s of loads)
+      expect(s.value).toBe(
+        Number(load.get(`1.3.6.1.2.1.25.3.3.1.2.${s.labels?.hr_device_index}`)?.text) / 100,
+      );
+    const units = await walkColumn('linux', '1.3.6.1.2.1.25.2.3.1.4');
+    const descr = await walkColumn('linux', '1.3.6.1.2.1.25.2.3.1.3');
+    for (const [name, column] of [
+      ['snmp_hr_storage_size_bytes', '5'],
+      ['snmp_hr_storage_used_bytes', '6'],
+    ] as const) {
+      const ref = await walkColumn('linux', `1.3.6.1.2.1.25.2.3.1.${column}`);
+      const samples = family(scrape.families, name).samples;
+      expect(samples).toHaveLength(ref.size);
+      for (const s of samples) {
+        const i = s.labels?.hr_storage_index as string;
+        const expected =
+          BigInt(ref.get(`1.3.6.1.2.1.25.2.3.1.${column}.${i}`)?.text as string) *
+          BigInt(units.get(`1.3.6.1.2.1.25.2.3.1.4.${i}`)?.text as string);
+        expect(s.value).toBe(expected);
+        expect(s.labels?.hr_storage_descr).toBe(descr.get(`1.3.6.1.2.1.25.2.3.1.3.${i}`)?.text);
+      }
+    }
+  });
+});
+
+describe('user-declared OIDs', () => {
+  it('reads an OLT table with a two-part index, a lookup label, a scale and a text value, plus a scalar', async () => {
+    const modules = parseSnmpModule('olt_optics', {
+      type: 'snmp',
+      include: ['system'],
+      metrics: [
+        {
+          name: 'olt_onu_rx_power_dbm',
+          oid: `${OLT_BASE}.4`,
+          help: 'ONU optical receive power in dBm.',
+          indexes: [{ label: 'pon_port' }, { label: 'onu_id' }],
+          lookups: [{ label: 'onu_name', oid: `${OLT_BASE}.2` }],
+          scale: 0.01,
+        },
+        {
+          name: 'olt_onu_rx_power_text_dbm',
+          oid: `${OLT_BASE}.5`,
+          indexes: [{ label: 'pon_port' }, { label: 'onu_id' }],
+        },
+        { name: 'olt_pon_ports_down', oid: '1.3.6.1.4.1.99999.1.2.0' },
+      ],
+    });
+    expect(modules.map((m) => m.name)).toEqual(['system', 'olt_optics']);
+    expect(modules[1]?.metrics.map((m) => m.oid)).toEqual(OLT_MODULE.metrics.map((m) => m.oid));
+    const scrape = await scrapeSnmpTarget(v2c('generated'), modules);
+    const text = encodeText(scrape.families);
+    expect(text).toContain('olt_onu_rx_power_dbm{pon_port="1",onu_id="1",onu_name="ONU-cust-0001"} -21.35\n');
+    expect(text).toContain(
+      'olt_onu_rx_power_dbm{pon_port="2",onu_id="17",onu_name="ONU-cust-0117"} -28.01\n',
+    );
+    expect(text).toContain('olt_onu_rx_power_text_dbm{pon_port="1",onu_id="2"} -19.87\n');
+    expect(text).toContain('olt_pon_ports_down 3\n');
+    expect(value(scrape.families, 'snmp_system_uptime_seconds')).toBe('42949672.95');
+  });
+
+  it('rejects a bad user module with the path and the problem', () => {
+    expect(() =>
+      parseSnmpModule('olt', { type: 'snmp', metrics: [{ name: 'olt rx', oid: '1.3.6.x' }] }),
+    ).toThrow(
+      /modules\.olt\.metrics\.0\.name: must be a valid Prometheus metric name[\s\S]*modules\.olt\.metrics\.0\.oid: must be a numeric OID/,
+    );
+    expect(() => parseSnmpModule('olt', { type: 'snmp', include: ['nope'] })).toThrow(
+      /modules\.olt\.include\.0: unknown SNMP module 'nope'/,
+    );
+  });
+});
+
+describe('SNMPv3 and failures', () => {
+  const v3 = (port: number, authKey = V3.authKey, extra: Partial<SnmpTarget> = {}): SnmpTarget => ({
+    name: 'v3',
+    host: '127.0.0.1',
+    port,
+    version: '3',
+    v3: { user: V3.user, authProtocol: 'sha', authKey, privProtocol: 'aes', privKey: V3.privKey },
+    maxRepetitions: 25,
+    timeoutMs: 3000,
+    ...extra,
+  });
+
+  it('reads with SNMPv3 authPriv (SHA/AES) from snmpd the same as snmpbulkwalk', async () => {
+    const scrape = await scrapeSnmpTarget(v3(snmpd.port), [SYSTEM_MIB, IF_MIB]);
+    expect(scrape.up).toBe(true);
+    expect(family(scrape.families, 'snmp_system_info').samples[0]?.labels?.sys_name).toBe('snmpd-lab');
+    const ref = await snmpBulkWalk(
+      snmpd.port,
+      ['-v3', '-l', 'authPriv', '-u', V3.user, '-a', 'SHA', '-A', V3.authKey, '-x', 'AES', '-X', V3.privKey],
+      '1.3.6.1.2.1.2.2.1.2',
+    );
+    const descrs = family(scrape.families, 'ifOperStatus').samples.map((s) => s.labels?.ifDescr);
+    expect(descrs.sort()).toEqual([...ref.values()].map((v) => v.text).sort());
+  });
+
+  it('fails fast and labelled for a wrong v3 key, an agent that never answers, and leaves other targets alone', async () => {
+    const t0 = performance.now();
+    const [wrongKey, dead, alive] = await Promise.all([
+      scrapeSnmpTarget(v3(snmpd.port, 'wrong-key-000'), [IF_MIB]),
+      scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 800 }), [IF_MIB, SYSTEM_MIB]),
+      scrapeSnmpTarget(v2c('generated'), [SYSTEM_MIB]),
+    ]);
+    expect(wrongKey.up).toBe(false);
+    expect(wrongKey.failure).toBe('auth');
+    expect(encodeText(wrongKey.families)).toContain('snmp_scrape_error{reason="auth"} 1');
+    expect(encodeText(wrongKey.families)).not.toContain('wrong-key-000');
+    expect(dead.up).toBe(false);
+    expect(dead.failure).toBe('timeout');
+    const deadText = encodeText(dead.families);
+    expect(deadText).toContain('snmp_up 0');
+    expect(deadText).toContain('snmp_scrape_collector_success{collector="if_mib"} 0');
+    expect(alive.up).toBe(true);
+    // bounded by the dead target's 800 ms timeout, not by retries of the default 5 s
+    expect(performance.now() - t0).toBeLessThan(3000);
+    const wrongTime = Number(value(wrongKey.families, 'snmp_scrape_duration_seconds'));
+    expect(wrongTime).toBeLessThan(1);
+  });
+});
+
+describe('promtool check metrics', () => {
+  it('is clean except the camelCase IF-MIB names kept for snmp_exporter compatibility', async () => {
+    const scrape = await scrapeSnmpTarget(v2c('generated'), [IF_MIB, SYSTEM_MIB, OLT_MODULE]);
+    const dead = await scrapeSnmpTarget(v2c('x', silentPort, { timeoutMs: 200 }), [HOST_RESOURCES_MIB]);
+    const host = await scrapeSnmpTarget(v2c('linux'), [HOST_RESOURCES_MIB]);
+    const text = encodeText([
+      ...scrape.families,
+      ...host.families.filter((f) => f.name.startsWith('snmp_hr')),
+      ...dead.families.filter((f) => f.name === 'snmp_scrape_error'),
+    ]);
+    const promtool = findBinary('promtool', 'prometheus');
+    const output = await new Promise<string>((resolve) => {
+      const child = execFile(promtool, ['check', 'metrics'], (_err, stdout, stderr) =>
+        resolve(stdout + stderr),
+      );
+      child.stdin?.end(text);
+    });
+    // promtool prints one line per offending series; fold them into distinct (metric, problem) pairs.
+    const problems = [...new Set(output.trim().split('\n').filter(Boolean))].sort();
+    const counters = new Set(IF_MIB.metrics.filter((m) => m.type === 'counter').map((m) => m.name));
+    const present = new Set(scrape.families.filter((f) => f.samples.length > 0).map((f) => f.name));
+    const expected = IF_MIB.metrics
+      .filter((m) => present.has(m.name))
+      .flatMap((m) => [
+        `${m.name} label names should be written in 'snake_case' not 'camelCase'`,
+        `${m.name} metric names should be written in 'snake_case' not 'camelCase'`,
+        ...(counters.has(m.name) ? [`${m.name} counter metrics should have "_total" suffix`] : []),
+      ])
+      .sort();
+    // the pinned exception list: IF-MIB metric names and the ifIndex/ifAlias/ifDescr/ifName labels;
+    // everything else (snmp_*, the OLT module, host resources) is clean.
+    expect(problems).toEqual(expected);
+    expect(present.size).toBeGreaterThan(10);
+    expect(CAMEL_CASE_COMPAT_NAMES).toEqual([
+      ...IF_MIB.metrics.map((m) => m.name),
+      'ifIndex',
+      'ifAlias',
+      'ifDescr',
+      'ifName',
+    ]);
+  });
+});

@@ -1,0 +1,241 @@
+// Real SNMP agents for the exporter's tests and benchmark: Debian's snmpsimd serving recorded walks
+// (and small generated devices), Debian's snmpd for SNMPv3 USM, and snmpbulkwalk as the reference reader.
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { findBinary, freePort, ServerProcess, waitFor } from '@ispmon/testkit';
+import { compareOids } from '../values.js';
+
+const run = promisify(execFile);
+
+export const SNMPSIM_EXAMPLES = '/usr/share/doc/snmpsim/examples/data';
+
+export interface SnmpAgentHandle {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A recorded walk Debian's snmpsim package ships (gunzipped when needed). */
+export function debianRecording(relativePath: string): string {
+  const raw = readFileSync(join(SNMPSIM_EXAMPLES, relativePath));
+  return (relativePath.endsWith('.gz') ? gunzipSync(raw) : raw).toString('latin1');
+}
+
+/** snmprec lines (`oid|type|value`) sorted by OID, as snmpsimd expects. */
+export function snmprec(records: Array<[oid: string, type: number | string, value: string]>): string {
+  return `${[...records]
+    .sort((a, b) => compareOids(a[0], b[0]))
+    .map(([o, t, v]) => `${o}|${t}|${v}`)
+    .join('\n')}\n`;
+}
+
+export interface SnmpSimOptions {
+  /** Data files by community name (v2c community = v3 context = file name without `.snmprec`). */
+  devices: Record<string, string>;
+  v3?: { user: string; authKey: string; privKey: string };
+}
+
+async function agentAnswers(port: number, community: string): Promise<true | undefined> {
+  try {
+    await run(snmpBin('snmpget'), [
+      '-v2c',
+      '-c',
+      community,
+      '-r0',
+      '-t0.5',
+      `127.0.0.1:${port}`,
+      '1.3.6.1.2.1.1.1.0',
+    ]);
+    return true;
+  } catch (err) {
+    // "No Such Object" still proves the agent answers.
+    return /No Such/.test(String((err as { stdout?: string }).stdout)) ? true : undefined;
+  }
+}
+
+function snmpBin(name: string): string {
+  return findBinary(name, 'snmp');
+}
+
+/** Starts snmpsimd on a free 127.0.0.1 UDP port serving the given devices. */
+export async function startSnmpSim(options: SnmpSimOptions): Promise<SnmpAgentHandle> {
+  const binary = findBinary('snmpsimd', 'snmpsim');
+  const dir = mkdtempSync(join(tmpdir(), 'ispmon-snmpsim-'));
+  const data = join(dir, 'data');
+  const cache = join(dir, 'cache');
+  chmodSync(dir, 0o755);
+  mkdir(data);
+  mkdir(cache);
+  for (const [community, text] of Object.entries(options.devices)) {
+    writeFileSync(join(data, `${community}.snmprec`), text);
+    chmodSync(join(data, `${community}.snmprec`), 0o644);
+  }
+  const port = await freePort();
+  const args = [
+    `--data-dir=${data}`,
+    `--cache-dir=${cache}`,
+    `--agent-udpv4-endpoint=127.0.0.1:${port}`,
+    // snmpsimd refuses to run as root; it drops to this user (hence the world-writable cache dir).
+    '--process-user=nobody',
+    '--process-group=nogroup',
+  ];
+  if (options.v3) {
+    args.push(
+      `--v3-user=${options.v3.user}`,
+      `--v3-auth-key=${options.v3.authKey}`,
+      '--v3-auth-proto=SHA',
+      `--v3-priv-key=${options.v3.privKey}`,
+      '--v3-priv-proto=AES',
+    );
+  }
+  const proc = ServerProcess.start('snmpsimd', binary, args);
+  const first = Object.keys(options.devices)[0] ?? 'public';
+  try {
+    await waitFor(
+      'snmpsimd to answer',
+      async () => {
+        proc.assertRunning();
+        return agentAnswers(port, first);
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+  } catch (err) {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    port,
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function mkdir(path: string): void {
+  // snmpsimd runs as nobody and must read the data and write its index.
+  mkdirSync(path, { recursive: true });
+  chmodSync(path, 0o777);
+}
+
+export interface SnmpdOptions {
+  community: string;
+  v3: { user: string; authKey: string; privKey: string };
+  sysName: string;
+}
+
+/** Starts Debian's snmpd on a free 127.0.0.1 UDP port with a v2c community and a v3 authPriv (SHA/AES) user. */
+export async function startSnmpd(options: SnmpdOptions): Promise<SnmpAgentHandle> {
+  const binary = findBinary('snmpd', 'snmpd', ['/usr/sbin']);
+  const dir = mkdtempSync(join(tmpdir(), 'ispmon-snmpd-'));
+  const port = await freePort();
+  const conf = join(dir, 'snmpd.conf');
+  writeFileSync(
+    conf,
+    [
+      `agentAddress udp:127.0.0.1:${port}`,
+      `rocommunity ${options.community} 127.0.0.1`,
+      `createUser ${options.v3.user} SHA "${options.v3.authKey}" AES "${options.v3.privKey}"`,
+      `rouser ${options.v3.user} priv`,
+      `sysName ${options.sysName}`,
+      'sysLocation ispmon test lab',
+      'sysContact noc@example.net',
+      '',
+    ].join('\n'),
+  );
+  const proc = ServerProcess.start(
+    'snmpd',
+    binary,
+    ['-f', '-Lo', '-C', '-c', conf, '-p', join(dir, 'snmpd.pid'), '-M', '/dev/null'],
+    { env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' } },
+  );
+  try {
+    await waitFor(
+      'snmpd to answer',
+      async () => {
+        proc.assertRunning();
+        return agentAnswers(port, options.community);
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+  } catch (err) {
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    port,
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ReferenceValue {
+  type: string;
+  /** The value as snmpbulkwalk prints it: decimal for numbers, the text for strings. */
+  text: string;
+}
+
+/**
+ * Walks with Debian's snmpbulkwalk (numeric OIDs, numeric enums, raw TimeTicks) — the reference
+ * the exporter's values are compared with.
+ */
+export async function snmpBulkWalk(
+  port: number,
+  auth: string[],
+  oid: string,
+): Promise<Map<string, ReferenceValue>> {
+  // -Ox prints every OCTET STRING as hex, so the reference reads the agent's bytes, not net-snmp's
+  // display guess; they are decoded by the same rule the exporter states (UTF-8, else Latin-1).
+  const { stdout } = await run(
+    snmpBin('snmpbulkwalk'),
+    [...auth, '-On', '-Oe', '-Ot', '-OU', '-Ox', '-m', '', '-Cr25', `127.0.0.1:${port}`, oid],
+    { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, MIBS: '' } },
+  );
+  const out = new Map<string, ReferenceValue>();
+  let last: ReferenceValue | undefined;
+  for (const line of stdout.split('\n')) {
+    const m = /^\.?([\d.]+) = (?:([A-Za-z0-9-]+): ?)?(.*)$/.exec(line);
+    if (!m) {
+      // hex of a long string continues on the next line
+      if (last && last.type === 'Hex-STRING') last.text += ` ${line.trim()}`;
+      continue;
+    }
+    const [, o, type = '', raw = ''] = m;
+    // An empty column: snmpbulkwalk reports the OID it asked for, with no value.
+    if (type === '' && /^No (Such (Object|Instance)|more variables)/.test(raw)) {
+      last = undefined;
+      continue;
+    }
+    last = { type, text: raw };
+    out.set(o as string, last);
+  }
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const latin1 = new TextDecoder('latin1');
+  for (const v of out.values()) {
+    if (v.type === '' && v.text === '""') {
+      v.type = 'STRING';
+      v.text = '';
+    } else if (v.type === 'Hex-STRING') {
+      let bytes = Buffer.from(v.text.replace(/\s+/g, ''), 'hex');
+      let end = bytes.length;
+      while (end > 0 && bytes[end - 1] === 0) end -= 1;
+      bytes = bytes.subarray(0, end);
+      try {
+        v.text = utf8.decode(bytes);
+      } catch {
+        v.text = latin1.decode(bytes);
+      }
+      v.type = 'STRING';
+    } else if (v.type === 'STRING' && v.text.startsWith('"') && v.text.endsWith('"')) {
+      v.text = v.text.slice(1, -1).replaceAll('\\"', '"');
+    }
+  }
+  return out;
+}
