@@ -43,6 +43,7 @@ export async function scrapeRouter(
             collector.commands(options).map((c) =>
               client.print(c.path, {
                 ...(c.proplist ? { proplist: c.proplist } : {}),
+                ...(c.queries ? { queries: c.queries } : {}),
                 timeoutMs: endpoint.timeoutMs,
               }),
             ),

@@ -10,8 +10,13 @@ import type { RouterOsCollector } from './types.js';
 export const queues: RouterOsCollector = {
   name: 'queues',
   defaultEnabled: true,
-  commands: () => [
-    { path: '/queue/simple', proplist: ['name', 'bytes', 'packets', 'max-limit', 'dynamic', 'disabled'] },
+  // Without dynamic queues, the router drops them (one per PPP subscriber) before they cross the wire.
+  commands: (o) => [
+    {
+      path: '/queue/simple',
+      proplist: ['name', 'bytes', 'packets', 'max-limit', 'dynamic', 'disabled'],
+      ...(o.dynamicQueues ? {} : { queries: ['?dynamic=false'] }),
+    },
   ],
   collect: ([rows = []], o) => {
     const selected = rows.filter((r) => o.dynamicQueues || r.dynamic !== 'true');

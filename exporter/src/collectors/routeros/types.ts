@@ -6,6 +6,8 @@ export interface RouterOsCommand {
   path: string;
   /** Fields to ask for (`=.proplist=`); omit to get every field (e.g. health, whose fields vary by version). */
   proplist?: readonly string[];
+  /** Query words (`?dynamic=false`) so the router filters rows before sending them. */
+  queries?: readonly string[];
 }
 
 export interface RouterOsModuleOptions {
