@@ -14,6 +14,8 @@ import { startRuntime, type Runtime } from '@ispmon/alert-router';
 import {
   canCreateProbeTargets,
   startProbeTargets,
+  startSnmpLab,
+  type SnmpLab,
   startRouterLab,
   writeInventory,
   type ProbeTargets,
@@ -52,6 +54,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
   let alertRouter: Runtime;
   let history: pg.Client;
   let probes: ProbeTargets | undefined;
+  let snmpLab: SnmpLab;
   const withProbes = canCreateProbeTargets(); // network namespaces: root only (CI runs as root)
   const webhooks: Webhook[] = [];
   let dir: string;
@@ -65,6 +68,14 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
       ],
     });
     writeInventory(join(dir, 'inventory'), lab, 'jkt');
+    // An SNMP switch (the lab's generated 24-port switch, port 3 admin up / oper down) through the exporter.
+    snmpLab = await startSnmpLab({ snmpd: false });
+    const sw = snmpLab.endpoint('lab-switch');
+    const snmpTargets = `  snmp:\n    - { name: sw-1, host: ${sw.host}, port: ${sw.port}, version: 2c, community: ${sw.community}, module: if_mib }\n`;
+    writeFileSync(
+      join(dir, 'inventory/file_sd/snmp.json'),
+      JSON.stringify([{ targets: ['sw-1'], labels: { device: 'sw-1', site: 'jkt', module: 'if_mib' } }]),
+    );
     // A client link measured by the exporter's probes, with its SLA commitment served the way billing
     // serves it (ispmon_link_sla_* gauges), so alerts compare with the link's own commitment.
     let probeTargets = '';
@@ -72,7 +83,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
       // Namespaces are machine-wide: a per-process index keeps concurrent runs of this file apart.
       probes = await startProbeTargets({ count: 1, firstIndex: 221 + (process.pid % 30) });
       const link = probes.targets[0]!;
-      probeTargets = `targets:\n  probes:\n    - { name: L-0001, host: ${link.address}, protocol: icmp, interval: 250ms, timeout: 1s }\n`;
+      probeTargets = `  probes:\n    - { name: L-0001, host: ${link.address}, protocol: icmp, interval: 250ms, timeout: 1s }\n`;
       writeFileSync(
         join(dir, 'inventory/file_sd/probes.json'),
         JSON.stringify([
@@ -132,7 +143,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
 
     writeFileSync(
       join(dir, 'exporter.yml'),
-      `listen: 127.0.0.1:0\ndefault_timeout: 1s\ntarget_files: ['${join(dir, 'inventory')}/exporter/*.yml']\n${probeTargets}`,
+      `listen: 127.0.0.1:0\ndefault_timeout: 1s\ntarget_files: ['${join(dir, 'inventory')}/exporter/*.yml']\ntargets:\n${snmpTargets}${probeTargets}`,
     );
     exporter = new Exporter({
       configFile: join(dir, 'exporter.yml'),
@@ -167,6 +178,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     await exporter?.close();
     await lab?.stop();
     await probes?.stop();
+    await snmpLab?.stop();
     await history?.end();
     await alertRouter?.stop();
     await postgres?.stop();
@@ -315,6 +327,25 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     300_000,
   );
 
+  it('scrapes the SNMP switch through the exporter and fires SnmpInterfaceDown for its admin-up, oper-down port', async () => {
+    const up = await waitFor('SNMP switch scraped', async () => {
+      const r = await prom.query('snmp_up{device="sw-1"}');
+      return r[0]?.value[1] === '1' ? r : undefined;
+    });
+    expect(up[0]?.metric).toMatchObject({ job: 'snmp', instance: 'sw-1', site: 'jkt' });
+    const octets = await prom.query('ifHCInOctets{device="sw-1",ifIndex="1"}');
+    expect(octets[0]?.value[1]).toBe('9007199254740992'); // 2^53+1 stored as float64, as Prometheus does
+    const alert = await waitFor(
+      'SnmpInterfaceDown firing',
+      async () =>
+        (await firing('SnmpInterfaceDown')).length ? await firing('SnmpInterfaceDown') : undefined,
+      { timeoutMs: 30_000 },
+    );
+    expect(alert).toEqual([
+      expect.objectContaining({ device: 'sw-1', ifIndex: '3', ifName: 'Te1/0/3', severity: 'warning' }),
+    ]);
+  });
+
   it('inhibits interface and link alerts of a router that is down, and only of that router', async () => {
     const base = { severity: 'warning', team: 'noc', site: 'jkt' };
     await am.postAlerts([
@@ -347,7 +378,7 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
     expect(state('RouterInterfaceDown', 'r-other')).toBe('active');
   });
 
-  it('evaluates every PromQL query of every dashboard without error, with data for the RouterOS panels', async () => {
+  it('evaluates every PromQL query of every dashboard without error, with data for the RouterOS, SNMP and link panels', async () => {
     const dashboardsDir = join(repoRoot, 'grafana/dashboards');
     const failures: string[] = [];
     const empty: string[] = [];
@@ -368,7 +399,14 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager', (
             const needsRate = /rate5m|rate\(|increase\(/.test(expr);
             // …and so must the client-link SLA panels when the probe targets run.
             const linkPanel = withProbes && /link:|ispmon_link_sla/.test(expr);
-            if ((routerOsOnly || linkPanel) && !needsRate && !/== 0/.test(expr) && result.length === 0)
+            // …and the SNMP device panels: the lab's switch is scraped through the exporter.
+            const snmpPanel = /snmp_up|ifOperStatus|ifHighSpeed/.test(expr);
+            if (
+              (routerOsOnly || linkPanel || snmpPanel) &&
+              !needsRate &&
+              !/== 0/.test(expr) &&
+              result.length === 0
+            )
               empty.push(`${file} / ${p.title}: ${expr}`);
           } catch (err) {
             failures.push(`${file} / ${p.title}: ${(err as Error).message}`);
