@@ -47,6 +47,7 @@ export class Exporter {
   private readonly connections: RouterConnections;
   private readonly endpoints = new Map<string, RouterEndpoint>();
   private readonly probes = new ProbeScheduler();
+  private readonly scrapeSlots = new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64));
   private server: Server | undefined;
   private poller: NodeJS.Timeout | undefined;
   private ready = false;
@@ -241,7 +242,11 @@ export class Exporter {
           contentType: 'text/plain',
         };
       this.metrics.probes.inc({ module: moduleKey });
-      const result = await scrapeRouter(this.connections, endpoint, module.collectors, module.options);
+      // Bounded concurrency: a burst of scrapes (Prometheus restarting, all targets due at once) waits in
+      // line instead of holding every router's rows in memory at the same time.
+      const result = await this.scrapeSlots.run(() =>
+        scrapeRouter(this.connections, endpoint, module.collectors, module.options),
+      );
       this.metrics.requests.inc({ target: router.name }, result.requests);
       for (const run of result.runs) {
         this.metrics.scrapeDuration.set(
@@ -408,5 +413,24 @@ export class Exporter {
     }
     this.connections.closeAll();
     this.probes.stop();
+  }
+}
+
+/** A counting semaphore: at most `size` tasks run at once, the rest wait in arrival order. */
+export class Slots {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running += 1;
+    try {
+      return await task();
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
   }
 }
