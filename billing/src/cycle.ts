@@ -1,0 +1,168 @@
+// The billing cycle, set-based so 100,000 subscriptions take seconds: renewal invoices, overdue
+// marking, suspension of overdue subscriptions, expiry of subscriptions that do not renew. One
+// transaction under an advisory lock: two runs at once (two replicas, a scheduled run and a staff
+// click) queue, and the second finds nothing left to do. A dry run does the same work and rolls back,
+// so what it shows is exactly what would happen.
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { one, q, tx, type Em } from './db/sql.js';
+import type { BillingMetrics } from './metrics.js';
+import { invoiceSeries, type BillingPolicy } from './policy.js';
+import { PENDING_SYNC } from './subscriptions.js';
+
+export interface CycleStep {
+  count: number;
+  /** Up to 100 examples (invoice numbers or subscription ids). */
+  sample: string[];
+}
+
+export interface CycleReport {
+  at: string;
+  dryRun: boolean;
+  invoicesIssued: CycleStep & { amountIdr: string };
+  invoicesOverdue: CycleStep;
+  subscriptionsSuspended: CycleStep;
+  subscriptionsExpired: CycleStep;
+  durationMs: number;
+}
+
+class DryRunRollback extends Error {
+  constructor(readonly report: CycleReport) {
+    super('dry run');
+  }
+}
+
+const CYCLE_LOCK = 727_001; // pg advisory lock key of the billing cycle
+
+export class BillingCycle {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly policy: BillingPolicy,
+    private readonly metrics: BillingMetrics,
+    private readonly onSubscriptionChange: () => void,
+  ) {}
+
+  async run(now: Date, { dryRun = false, actor = 'billing-cycle' } = {}): Promise<CycleReport> {
+    const started = performance.now();
+    try {
+      const report = await tx(this.orm, async (em) => {
+        await em.execute('select pg_advisory_xact_lock(?)', [CYCLE_LOCK], 'all');
+        const report: CycleReport = {
+          at: now.toISOString(),
+          dryRun,
+          invoicesIssued: await this.issueRenewals(em, now, actor),
+          invoicesOverdue: await this.markOverdue(em, now, actor),
+          subscriptionsSuspended: this.policy.suspend_overdue ? await this.suspendOverdue(em, now, actor) : { count: 0, sample: [] },
+          subscriptionsExpired: await this.expire(em, now, actor),
+          durationMs: 0,
+        };
+        report.durationMs = Math.round(performance.now() - started);
+        if (dryRun) throw new DryRunRollback(report);
+        return report;
+      });
+      this.metrics.suspensions.inc(report.subscriptionsSuspended.count);
+      if (report.subscriptionsSuspended.count + report.subscriptionsExpired.count > 0) this.onSubscriptionChange();
+      return report;
+    } catch (err) {
+      if (err instanceof DryRunRollback) return err.report;
+      throw err;
+    }
+  }
+
+  private async issueRenewals(em: Em, now: Date, actor: string): Promise<CycleStep & { amountIdr: string }> {
+    const series = invoiceSeries(this.policy, now);
+    await em.execute('insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing', [series], 'run');
+    // The counter row stays locked to the end of the transaction: numbers stay gap-free even while
+    // staff create invoices at the same time.
+    const counter = await one<{ last_number: number }>(em, 'select last_number from invoice_counters where series = ? for update', [series]);
+    const base = counter?.last_number ?? 0;
+    const rows = await q<{ n: string; amount: string | null; sample: string[] | null }>(
+      em,
+      `with cand as (
+         select s.id, s.customer_id, s.period_end, p.price_idr, p.validity_days, p.name as plan_name
+           from subscriptions s join plans p on p.id = s.plan_id
+          where s.status = 'active' and s.auto_renew
+            and s.period_end <= ?::timestamptz + make_interval(days => ?)
+            and not exists (select 1 from invoices i where i.subscription_id = s.id and i.period_start = s.period_end
+                              and i.status <> 'cancelled' and i.kind <> 'manual')
+       ), numbered as (
+         select cand.*, row_number() over (order by id) as rn from cand
+       ), ins as (
+         insert into invoices (number, customer_id, subscription_id, kind, description, amount_idr, period_start, period_end,
+                               issued_at, due_at, status, created_by)
+         select ? || '-' || lpad((? + rn)::text, 6, '0'), customer_id, id, 'renewal', 'Renewal, ' || plan_name, price_idr,
+                period_end, period_end + make_interval(days => validity_days), ?, period_end, 'unpaid', ?
+           from numbered
+         returning id, number, subscription_id, amount_idr
+       ), aud as (
+         insert into audit_log (at, actor, entity, entity_id, action, to_state, reason, detail)
+         select ?, ?, 'invoices', id::text, 'issue', 'unpaid', 'renewal',
+                jsonb_build_object('number', number, 'subscription_id', subscription_id, 'amount_idr', amount_idr::text)
+           from ins
+       )
+       select count(*) as n, sum(amount_idr)::text as amount, (array_agg(number order by number))[1:100] as sample from ins`,
+      [now, this.policy.renew_days_before, series, base, now, actor, now, actor],
+    );
+    const n = Number(rows[0]?.n ?? 0);
+    if (n > 0) await em.execute('update invoice_counters set last_number = last_number + ? where series = ?', [n, series], 'run');
+    return { count: n, sample: rows[0]?.sample ?? [], amountIdr: rows[0]?.amount ?? '0' };
+  }
+
+  private async markOverdue(em: Em, now: Date, actor: string): Promise<CycleStep> {
+    const rows = await q<{ n: string; sample: string[] | null }>(
+      em,
+      `with up as (
+         update invoices set status = 'overdue'
+          where status = 'unpaid' and due_at + make_interval(days => ?) <= ?
+         returning id, number
+       ), aud as (
+         insert into audit_log (at, actor, entity, entity_id, action, from_state, to_state, reason, detail)
+         select ?, ?, 'invoices', id::text, 'overdue', 'unpaid', 'overdue', 'unpaid after due date and grace', jsonb_build_object('number', number)
+           from up
+       )
+       select count(*) as n, (array_agg(number order by number))[1:100] as sample from up`,
+      [this.policy.grace_days, now, now, actor],
+    );
+    return { count: Number(rows[0]?.n ?? 0), sample: rows[0]?.sample ?? [] };
+  }
+
+  private async suspendOverdue(em: Em, now: Date, actor: string): Promise<CycleStep> {
+    const rows = await q<{ n: string; sample: string[] | null }>(
+      em,
+      `with target as (
+         select s.id, (select min(i.number) from invoices i where i.subscription_id = s.id and i.status = 'overdue') as invoice
+           from subscriptions s join customers c on c.id = s.customer_id
+          where s.status = 'active' and not c.suspension_exempt
+            and exists (select 1 from invoices i where i.subscription_id = s.id and i.status = 'overdue')
+          for update of s
+       ), up as (
+         update subscriptions s set status = 'suspended', suspended_reason = 'overdue invoice ' || t.invoice, ${PENDING_SYNC},
+                kick_pending = true, next_sync_at = ?, updated_at = ?
+           from target t where s.id = t.id
+         returning s.id, t.invoice
+       ), aud as (
+         insert into audit_log (at, actor, entity, entity_id, action, from_state, to_state, reason, detail)
+         select ?, ?, 'subscriptions', id::text, 'suspend', 'active', 'suspended', 'overdue invoice ' || invoice, '{}'::jsonb from up
+       )
+       select count(*) as n, (array_agg(id::text order by id))[1:100] as sample from up`,
+      [now, now, now, actor],
+    );
+    return { count: Number(rows[0]?.n ?? 0), sample: rows[0]?.sample ?? [] };
+  }
+
+  private async expire(em: Em, now: Date, actor: string): Promise<CycleStep> {
+    const rows = await q<{ n: string; sample: string[] | null }>(
+      em,
+      `with up as (
+         update subscriptions set status = 'expired', ${PENDING_SYNC}, kick_pending = true, next_sync_at = ?, updated_at = ?
+          where status = 'active' and not auto_renew and period_end <= ?
+         returning id
+       ), aud as (
+         insert into audit_log (at, actor, entity, entity_id, action, from_state, to_state, reason, detail)
+         select ?, ?, 'subscriptions', id::text, 'expire', 'active', 'expired', 'period ended without renewal', '{}'::jsonb from up
+       )
+       select count(*) as n, (array_agg(id::text order by id))[1:100] as sample from up`,
+      [now, now, now, now, actor],
+    );
+    return { count: Number(rows[0]?.n ?? 0), sample: rows[0]?.sample ?? [] };
+  }
+}

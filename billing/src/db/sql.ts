@@ -1,0 +1,67 @@
+// Thin SQL helpers over the ORM's connection: `?` placeholders, rows as plain objects.
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+
+export type Em = EntityManager;
+
+export async function q<T>(em: Em, sql: string, params: unknown[] = []): Promise<T[]> {
+  return (await em.execute(sql, params, 'all')) as T[];
+}
+
+export async function one<T>(em: Em, sql: string, params: unknown[] = []): Promise<T | undefined> {
+  return (await q<T>(em, sql, params))[0];
+}
+
+export function tx<T>(orm: MikroORM, fn: (em: Em) => Promise<T>): Promise<T> {
+  return orm.em.fork().transactional(fn);
+}
+
+export interface AuditRecord {
+  actor: string;
+  entity: string;
+  entityId: string | number | bigint;
+  action: string;
+  fromState?: string | null;
+  toState?: string | null;
+  reason?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+/** Appends to the billing audit log inside the caller's transaction. */
+export async function audit(em: Em, at: Date, r: AuditRecord): Promise<void> {
+  await em.execute(
+    'insert into audit_log (at, actor, entity, entity_id, action, from_state, to_state, reason, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)',
+    [
+      at,
+      r.actor,
+      r.entity,
+      String(r.entityId),
+      r.action,
+      r.fromState ?? null,
+      r.toState ?? null,
+      r.reason ?? null,
+      JSON.stringify(r.detail ?? {}),
+    ],
+    'run',
+  );
+}
+
+/** Errors the API turns into 4xx answers. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string, id: string | number): ApiError => new ApiError(404, `${what} ${id} not found`);
+
+/** Postgres unique violation → 409 naming the constraint's column. */
+export function conflictFrom(err: unknown): ApiError | undefined {
+  const e = err as { code?: string; constraint?: string; detail?: string };
+  if (e.code === '23505') return new ApiError(409, `already exists: ${e.detail ?? e.constraint ?? 'duplicate'}`);
+  if (e.code === '23503') return new ApiError(409, `still referenced or missing reference: ${e.detail ?? e.constraint ?? ''}`);
+  return undefined;
+}
