@@ -11,7 +11,6 @@ import type { BillingMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { PaymentService } from './payments/service.js';
 import { customerSpec, linkSpec, pageSchema, parseBody, planSpec, present, routerSpec, type ResourceSpec, type ResourceStore } from './resources.js';
-import type { SlaService } from './sla/service.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { RouterSync } from './sync.js';
 import { allows, issueToken, lookupToken, type Role } from './tokens.js';
@@ -28,7 +27,8 @@ export interface AppOptions {
   sync: RouterSync;
   payments: PaymentService;
   usage: UsageService;
-  sla?: SlaService;
+  /** Further routes under /api/v1 (the SLA reports). */
+  extensions?: ApiExtension[];
   clock: () => Date;
   maxBodyBytes?: number;
 }
@@ -48,7 +48,22 @@ function isDatabaseError(err: unknown): boolean {
   );
 }
 
-type Handler = (req: Request, res: Response) => Promise<unknown>;
+export type Handler = (req: Request, res: Response) => Promise<unknown>;
+type Middleware = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+
+export interface MountTools {
+  read: Middleware;
+  write: Middleware;
+  admin: Middleware;
+  h: (fn: Handler, status?: number) => Middleware;
+  id: (req: Request) => string;
+  actor: (req: Request) => string;
+  now: () => Date;
+}
+
+export interface ApiExtension {
+  mount(api: express.Router, tools: MountTools): void;
+}
 
 export function createApp(o: AppOptions): express.Express {
   const app = express();
@@ -233,7 +248,7 @@ export function createApp(o: AppOptions): express.Express {
     }, 201),
   );
 
-  if (o.sla) o.sla.mount(api, { read, write, h, id, actor, now });
+  for (const ext of o.extensions ?? []) ext.mount(api, { read, write, admin, h, id, actor, now });
 
   app.use('/api/v1', api);
   app.use((_req, res) => void res.status(404).json({ error: 'no such endpoint; see /openapi.json' }));

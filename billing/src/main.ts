@@ -1,0 +1,73 @@
+// Composition root. Environment (12-factor):
+//   DATABASE_URL (required), BILLING_ENCRYPTION_KEY or BILLING_ENCRYPTION_KEY_FILE (required: 32 bytes,
+//   hex or base64; seals router and PPP passwords), PORT (8090), HOST (0.0.0.0), LOG_LEVEL,
+//   BILLING_ADMIN_TOKEN (bootstraps staff user "admin" with that token), BILLING_POLICY (YAML file of
+//   policy.ts settings), ISPMON_INVENTORY_DIR (./var/inventory), PROMETHEUS_URL,
+//   MIDTRANS_SERVER_KEY / MIDTRANS_SERVER_KEY_FILE, MIDTRANS_CLIENT_KEY, MIDTRANS_PRODUCTION (true/false),
+//   MIDTRANS_SNAP_URL and MIDTRANS_API_URL (only to point at a sandbox proxy or a fake),
+//   BILLING_CYCLE_INTERVAL_SECONDS (3600).
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { parse } from 'yaml';
+import { startRuntime } from './runtime.js';
+import { issueToken } from './tokens.js';
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-billing' } });
+const env = (name: string): string | undefined => {
+  const file = process.env[`${name}_FILE`];
+  if (file) return readFileSync(file, 'utf8').trim();
+  return process.env[name] || undefined;
+};
+const fail = (message: string): never => {
+  logger.fatal({ event: 'config_invalid' }, message);
+  process.exit(2);
+};
+
+const databaseUrl = env('DATABASE_URL') ?? fail('DATABASE_URL is required');
+const encryptionKey = env('BILLING_ENCRYPTION_KEY') ?? fail('BILLING_ENCRYPTION_KEY (32 bytes, hex or base64) is required');
+let policy: Record<string, unknown> = {};
+if (process.env.BILLING_POLICY) {
+  try {
+    policy = (parse(readFileSync(process.env.BILLING_POLICY, 'utf8')) as Record<string, unknown> | null) ?? {};
+  } catch (err) {
+    fail(`BILLING_POLICY ${process.env.BILLING_POLICY}: ${(err as Error).message}`);
+  }
+}
+const serverKey = env('MIDTRANS_SERVER_KEY');
+const cycleSeconds = Number(process.env.BILLING_CYCLE_INTERVAL_SECONDS ?? 3600);
+
+const runtime = await startRuntime({
+  databaseUrl,
+  encryptionKey,
+  host: process.env.HOST ?? '0.0.0.0',
+  port: Number(process.env.PORT ?? 8090),
+  logger,
+  policy,
+  inventoryDir: process.env.ISPMON_INVENTORY_DIR ?? './var/inventory',
+  ...(process.env.PROMETHEUS_URL ? { prometheusUrl: process.env.PROMETHEUS_URL } : {}),
+  ...(serverKey
+    ? {
+        midtrans: {
+          serverKey,
+          isProduction: process.env.MIDTRANS_PRODUCTION === 'true',
+          ...(process.env.MIDTRANS_CLIENT_KEY ? { clientKey: process.env.MIDTRANS_CLIENT_KEY } : {}),
+          ...(process.env.MIDTRANS_SNAP_URL ? { snapBaseUrl: process.env.MIDTRANS_SNAP_URL } : {}),
+          ...(process.env.MIDTRANS_API_URL ? { coreBaseUrl: process.env.MIDTRANS_API_URL } : {}),
+        },
+      }
+    : {}),
+  jobs: { cycleMs: cycleSeconds * 1000 },
+}).catch((err: unknown) => {
+  logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');
+  process.exit(1);
+});
+if (process.env.BILLING_ADMIN_TOKEN) await issueToken(runtime.orm, 'admin', 'admin', process.env.BILLING_ADMIN_TOKEN, 'bootstrap');
+if (!serverKey) logger.warn({ event: 'midtrans_disabled' }, 'MIDTRANS_SERVER_KEY not set: Snap payments and notifications are off');
+logger.info({ event: 'listening', url: runtime.url }, `billing listening on ${runtime.url}`);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info({ event: 'shutdown', signal }, 'shutting down: finishing requests and the router sync in flight');
+    void runtime.stop().then(() => process.exit(0));
+  });
+}

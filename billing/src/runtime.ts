@@ -1,0 +1,213 @@
+// Builds and runs billing: HTTP server plus its jobs (router sync, billing cycle, Midtrans status
+// poll, drift report, inventory files). Used by main.ts, the demo and the tests.
+import type { Server } from 'node:http';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { createApp, type ApiExtension } from './app.js';
+import { BillingCycle } from './cycle.js';
+import { openDatabase } from './db/orm.js';
+import { InventoryWriter } from './inventory.js';
+import { InvoiceService } from './invoices.js';
+import { BillingMetrics } from './metrics.js';
+import { MidtransGateway } from './payments/snap.js';
+import { PaymentService } from './payments/service.js';
+import { billingPolicySchema, type BillingPolicy } from './policy.js';
+import { RouterOsGateway } from './provisioning/gateway.js';
+import type { RouterGateway } from './provisioning/types.js';
+import { customerSpec, linkSpec, planSpec, ResourceStore, routerSpec } from './resources.js';
+import { SecretBox } from './secrets.js';
+import { SubscriptionService } from './subscriptions.js';
+import { RouterSync } from './sync.js';
+import { UsageService } from './usage.js';
+
+export interface MidtransOptions {
+  serverKey: string;
+  clientKey?: string;
+  isProduction: boolean;
+  snapBaseUrl?: string;
+  coreBaseUrl?: string;
+}
+
+export interface RuntimeOptions {
+  databaseUrl: string;
+  host?: string;
+  port: number;
+  logger: Logger;
+  encryptionKey: string;
+  policy?: Partial<BillingPolicy>;
+  midtrans?: MidtransOptions;
+  prometheusUrl?: string;
+  inventoryDir?: string;
+  gateway?: RouterGateway;
+  clock?: () => Date;
+  /** Job periods in ms; 0 turns a job off (tests drive it by hand). */
+  jobs?: { syncMs?: number; cycleMs?: number; pollMs?: number; driftMs?: number };
+  extensions?: (deps: RuntimeDeps) => ApiExtension[];
+}
+
+export interface RuntimeDeps {
+  orm: MikroORM;
+  logger: Logger;
+  metrics: BillingMetrics;
+  box: SecretBox;
+  clock: () => Date;
+}
+
+export interface Runtime {
+  url: string;
+  orm: MikroORM;
+  metrics: BillingMetrics;
+  policy: BillingPolicy;
+  resources: ResourceStore;
+  subscriptions: SubscriptionService;
+  invoices: InvoiceService;
+  cycle: BillingCycle;
+  sync: RouterSync;
+  payments: PaymentService;
+  inventory: InventoryWriter | undefined;
+  /** Runs router sync rounds until nothing is due (tests and the API call this). */
+  syncNow(now?: Date): Promise<{ synced: number; failed: number }>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const policy = billingPolicySchema.parse(o.policy ?? {});
+  const clock = o.clock ?? (() => new Date());
+  const box = new SecretBox(o.encryptionKey);
+  const orm = await openDatabase(o.databaseUrl);
+  const metrics = new BillingMetrics();
+  const gateway = o.gateway ?? new RouterOsGateway();
+  const inventory = o.inventoryDir ? new InventoryWriter(orm, box, o.inventoryDir) : undefined;
+  const writeInventory = async (): Promise<void> => {
+    if (!inventory) return;
+    try {
+      const r = await inventory.write();
+      if (r.changed.length) o.logger.info({ event: 'inventory_written', routers: r.routers, probes: r.probes, files: r.changed.length }, 'monitoring inventory updated');
+    } catch (err) {
+      o.logger.error({ event: 'inventory_write_failed', error: (err as Error).message }, 'could not write monitoring inventory');
+    }
+  };
+  routerSpec.afterChange = writeInventory;
+  linkSpec.afterChange = writeInventory;
+  customerSpec.afterChange = writeInventory; // customer codes label probe targets
+  planSpec.afterChange = undefined;
+
+  let syncing: Promise<{ synced: number; failed: number }> | undefined;
+  let stopping = false;
+  const sync = new RouterSync(orm, gateway, box, metrics, o.logger);
+  const syncNow = async (now?: Date): Promise<{ synced: number; failed: number }> => {
+    while (syncing) await syncing.catch(() => undefined);
+    syncing = (async () => {
+      const total = { synced: 0, failed: 0 };
+      for (;;) {
+        const r = await sync.round(now ?? clock());
+        total.synced += r.synced;
+        total.failed += r.failed;
+        if (r.claimed === 0 || r.synced === 0 || stopping) return total;
+      }
+    })();
+    try {
+      return await syncing;
+    } finally {
+      syncing = undefined;
+    }
+  };
+  const kick = (): void => {
+    if (o.jobs?.syncMs === 0) return;
+    void syncNow().catch((err: unknown) => o.logger.error({ event: 'sync_failed', error: (err as Error).message }, 'router sync round failed'));
+  };
+  const resources = new ResourceStore(orm, box);
+  const invoices = new InvoiceService(orm, policy, metrics, kick);
+  const subscriptions = new SubscriptionService(orm, box, policy, metrics, kick);
+  const cycle = new BillingCycle(orm, policy, metrics, kick);
+  const midtrans = o.midtrans ? new MidtransGateway(o.midtrans) : undefined;
+  const payments = new PaymentService(orm, midtrans, o.midtrans?.serverKey, invoices, policy, metrics, o.logger);
+  const usage = new UsageService(orm, o.prometheusUrl);
+  const deps: RuntimeDeps = { orm, logger: o.logger, metrics, box, clock };
+  const app = createApp({
+    orm,
+    logger: o.logger,
+    metrics,
+    resources,
+    subscriptions,
+    invoices,
+    cycle,
+    sync,
+    payments,
+    usage,
+    clock,
+    extensions: o.extensions?.(deps) ?? [],
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(o.port, o.host ?? '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : (o.host ?? '127.0.0.1')}:${typeof address === 'object' && address ? address.port : o.port}`;
+  await writeInventory();
+
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number | undefined, fallback: number, name: string, job: () => Promise<unknown>): void => {
+    const period = ms ?? fallback;
+    if (period === 0) return;
+    let running = false;
+    const t = setInterval(() => {
+      if (running || stopping) return;
+      running = true;
+      job()
+        .catch((err: unknown) => o.logger.error({ event: `${name}_failed`, error: (err as Error).message }, `${name} failed`))
+        .finally(() => {
+          running = false;
+        });
+    }, period);
+    t.unref();
+    timers.push(t);
+  };
+  every(o.jobs?.syncMs, 2_000, 'router_sync', () => syncNow());
+  every(o.jobs?.cycleMs, 3_600_000, 'billing_cycle', async () => {
+    try {
+      const r = await cycle.run(clock());
+      metrics.cycleRuns.inc({ outcome: 'ok' });
+      o.logger.info(
+        { event: 'billing_cycle', issued: r.invoicesIssued.count, overdue: r.invoicesOverdue.count, suspended: r.subscriptionsSuspended.count, expired: r.subscriptionsExpired.count, duration_ms: r.durationMs },
+        'billing cycle ran',
+      );
+    } catch (err) {
+      metrics.cycleRuns.inc({ outcome: 'failed' });
+      throw err;
+    }
+  });
+  every(o.jobs?.pollMs, 300_000, 'midtrans_poll', () => payments.pollPending(clock()));
+  every(o.jobs?.driftMs, 3_600_000, 'drift_report', async () => {
+    const routers = await orm.em.fork().execute('select id from routers', [], 'all') as Array<{ id: string }>;
+    for (const r of routers) {
+      const d = await sync.drift(r.id).catch(() => undefined);
+      if (d?.drift.length) o.logger.warn({ event: 'router_drift', router: d.router, secrets: d.drift.length }, 'router differs from the database');
+    }
+  });
+  if (o.jobs?.syncMs !== 0) kick();
+
+  return {
+    url,
+    orm,
+    metrics,
+    policy,
+    resources,
+    subscriptions,
+    invoices,
+    cycle,
+    sync,
+    payments,
+    inventory,
+    syncNow,
+    async stop(graceMs = 10_000): Promise<void> {
+      stopping = true;
+      for (const t of timers) clearInterval(t);
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await Promise.race([Promise.all([closed, syncing]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      server.closeAllConnections();
+      await gateway.close();
+      await orm.close();
+    },
+  };
+}
