@@ -10,7 +10,17 @@ import type { InvoiceService } from './invoices.js';
 import type { BillingMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { PaymentService } from './payments/service.js';
-import { customerSpec, linkSpec, pageSchema, parseBody, planSpec, present, routerSpec, type ResourceSpec, type ResourceStore } from './resources.js';
+import {
+  customerSpec,
+  linkSpec,
+  pageSchema,
+  parseBody,
+  planSpec,
+  present,
+  routerSpec,
+  type ResourceSpec,
+  type ResourceStore,
+} from './resources.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { RouterSync } from './sync.js';
 import { allows, issueToken, lookupToken, type Role } from './tokens.js';
@@ -42,9 +52,13 @@ declare module 'express-serve-static-core' {
 function isDatabaseError(err: unknown): boolean {
   const e = err as { code?: string; message?: string; name?: string };
   return (
-    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003', 'ETIMEDOUT'].includes(e.code ?? '') ||
+    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003', 'ETIMEDOUT'].includes(
+      e.code ?? '',
+    ) ||
     e.name === 'ConnectionException' ||
-    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? '')
+    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+      e.message ?? '',
+    )
   );
 }
 
@@ -155,50 +169,158 @@ export function createApp(o: AppOptions): express.Express {
   api.use(express.json({ limit, strict: false }));
 
   const crud = (path: string, spec: ResourceSpec, writeRole = write): void => {
-    api.get(path, read, h((req) => o.resources.list(spec, req.query as Record<string, unknown>)));
-    api.post(path, writeRole, h((req) => o.resources.create(spec, req.body, actor(req), now()), 201));
-    api.get(`${path}/:id`, read, h((req) => o.resources.get(spec, id(req))));
-    api.patch(`${path}/:id`, writeRole, h((req) => o.resources.update(spec, id(req), req.body, actor(req), now())));
-    api.delete(`${path}/:id`, writeRole, h(async (req) => void (await o.resources.remove(spec, id(req), actor(req), now()))));
+    api.get(
+      path,
+      read,
+      h((req) => o.resources.list(spec, req.query as Record<string, unknown>)),
+    );
+    api.post(
+      path,
+      writeRole,
+      h((req) => o.resources.create(spec, req.body, actor(req), now()), 201),
+    );
+    api.get(
+      `${path}/:id`,
+      read,
+      h((req) => o.resources.get(spec, id(req))),
+    );
+    api.patch(
+      `${path}/:id`,
+      writeRole,
+      h((req) => o.resources.update(spec, id(req), req.body, actor(req), now())),
+    );
+    api.delete(
+      `${path}/:id`,
+      writeRole,
+      h(async (req) => void (await o.resources.remove(spec, id(req), actor(req), now()))),
+    );
   };
   crud('/customers', customerSpec);
   crud('/plans', planSpec);
   crud('/routers', routerSpec, admin);
   crud('/links', linkSpec);
 
-  api.get('/customers/:id/usage', read, h((req) => o.usage.customer(id(req), req.query as Record<string, unknown>, now())));
+  api.get(
+    '/customers/:id/usage',
+    read,
+    h((req) => o.usage.customer(id(req), req.query as Record<string, unknown>, now())),
+  );
 
-  api.get('/subscriptions', read, h((req) => o.subscriptions.list(req.query as Record<string, unknown>)));
-  api.post('/subscriptions', write, h((req) => o.subscriptions.create(req.body, actor(req), now()), 201));
-  api.get('/subscriptions/:id', read, h((req) => o.subscriptions.get(id(req))));
-  api.patch('/subscriptions/:id', write, h((req) => o.subscriptions.update(id(req), req.body, actor(req), now())));
-  api.post('/subscriptions/:id/suspend', write, h((req) => o.subscriptions.suspend(id(req), req.body, actor(req), now())));
-  api.post('/subscriptions/:id/restore', write, h((req) => o.subscriptions.restore(id(req), req.body, actor(req), now())));
-  api.post('/subscriptions/:id/cancel', write, h((req) => o.subscriptions.cancel(id(req), req.body, actor(req), now())));
-  api.get('/subscriptions/:id/usage', read, h((req) => o.usage.subscription(id(req), req.query as Record<string, unknown>, now())));
+  api.get(
+    '/subscriptions',
+    read,
+    h((req) => o.subscriptions.list(req.query as Record<string, unknown>)),
+  );
+  api.post(
+    '/subscriptions',
+    write,
+    h((req) => o.subscriptions.create(req.body, actor(req), now()), 201),
+  );
+  api.get(
+    '/subscriptions/:id',
+    read,
+    h((req) => o.subscriptions.get(id(req))),
+  );
+  api.patch(
+    '/subscriptions/:id',
+    write,
+    h((req) => o.subscriptions.update(id(req), req.body, actor(req), now())),
+  );
+  api.post(
+    '/subscriptions/:id/suspend',
+    write,
+    h((req) => o.subscriptions.suspend(id(req), req.body, actor(req), now())),
+  );
+  api.post(
+    '/subscriptions/:id/restore',
+    write,
+    h((req) => o.subscriptions.restore(id(req), req.body, actor(req), now())),
+  );
+  api.post(
+    '/subscriptions/:id/cancel',
+    write,
+    h((req) => o.subscriptions.cancel(id(req), req.body, actor(req), now())),
+  );
+  api.get(
+    '/subscriptions/:id/usage',
+    read,
+    h((req) => o.usage.subscription(id(req), req.query as Record<string, unknown>, now())),
+  );
 
-  api.get('/invoices', read, h((req) => o.invoices.list(req.query as Record<string, unknown>)));
-  api.post('/invoices', write, h((req) => o.invoices.createManual(req.body, actor(req), now()), 201));
-  api.get('/invoices/:id', read, h((req) => o.invoices.get(id(req))));
-  api.post('/invoices/:id/cancel', write, h((req) => o.invoices.cancel(id(req), req.body, actor(req), now())));
-  api.post('/invoices/:id/payments', write, h((req) => o.invoices.payManually(id(req), req.body, actor(req), now()), 201));
-  api.post('/invoices/:id/midtrans', write, h((req) => o.payments.createSnap(id(req), actor(req), now()), 201));
+  api.get(
+    '/invoices',
+    read,
+    h((req) => o.invoices.list(req.query as Record<string, unknown>)),
+  );
+  api.post(
+    '/invoices',
+    write,
+    h((req) => o.invoices.createManual(req.body, actor(req), now()), 201),
+  );
+  api.get(
+    '/invoices/:id',
+    read,
+    h((req) => o.invoices.get(id(req))),
+  );
+  api.post(
+    '/invoices/:id/cancel',
+    write,
+    h((req) => o.invoices.cancel(id(req), req.body, actor(req), now())),
+  );
+  api.post(
+    '/invoices/:id/payments',
+    write,
+    h((req) => o.invoices.payManually(id(req), req.body, actor(req), now()), 201),
+  );
+  api.post(
+    '/invoices/:id/midtrans',
+    write,
+    h((req) => o.payments.createSnap(id(req), actor(req), now()), 201),
+  );
 
   api.get(
     '/payments',
     read,
-    h(async (req) => listTable(o, 'payments', req.query as Record<string, unknown>, ['invoice_id', 'method', 'provider_order_id'], 'id, invoice_id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, received_at, recorded_by')),
+    h(async (req) =>
+      listTable(
+        o,
+        'payments',
+        req.query as Record<string, unknown>,
+        ['invoice_id', 'method', 'provider_order_id'],
+        'id, invoice_id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, received_at, recorded_by',
+      ),
+    ),
   );
   api.get(
     '/midtrans/notifications',
     read,
-    h(async (req) => listTable(o, 'midtrans_notifications', req.query as Record<string, unknown>, ['order_id', 'outcome', 'source', 'signature_valid'], '*')),
+    h(async (req) =>
+      listTable(
+        o,
+        'midtrans_notifications',
+        req.query as Record<string, unknown>,
+        ['order_id', 'outcome', 'source', 'signature_valid'],
+        '*',
+      ),
+    ),
   );
-  api.post('/midtrans/poll', write, h(async () => o.payments.pollPending(now())));
+  api.post(
+    '/midtrans/poll',
+    write,
+    h(async () => o.payments.pollPending(now())),
+  );
   api.get(
     '/audit',
     read,
-    h(async (req) => listTable(o, 'audit_log', req.query as Record<string, unknown>, ['entity', 'entity_id', 'actor', 'action'], '*')),
+    h(async (req) =>
+      listTable(
+        o,
+        'audit_log',
+        req.query as Record<string, unknown>,
+        ['entity', 'entity_id', 'actor', 'action'],
+        '*',
+      ),
+    ),
   );
 
   const cycleSchema = z.strictObject({ dry_run: z.boolean().default(false) });
@@ -231,10 +353,19 @@ export function createApp(o: AppOptions): express.Express {
       return r;
     }),
   );
-  api.post('/sync/run', write, h(async () => o.sync.round(now())));
+  api.post(
+    '/sync/run',
+    write,
+    h(async () => o.sync.round(now())),
+  );
 
   const staffSchema = z.strictObject({
-    username: z.string().trim().min(1).max(64).regex(/^[a-z0-9._-]+$/, 'lower-case letters, digits, dot, dash, underscore'),
+    username: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z0-9._-]+$/, 'lower-case letters, digits, dot, dash, underscore'),
     role: z.enum(['admin', 'billing', 'viewer']),
     label: z.string().max(100).optional(),
   });
@@ -252,7 +383,7 @@ export function createApp(o: AppOptions): express.Express {
 
   app.use('/api/v1', api);
   app.use((_req, res) => void res.status(404).json({ error: 'no such endpoint; see /openapi.json' }));
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+   
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number; message?: string };
     if (err instanceof ApiError) {
@@ -268,11 +399,17 @@ export function createApp(o: AppOptions): express.Express {
       return;
     }
     if (isDatabaseError(err)) {
-      o.logger.error({ event: 'database_unavailable', path: req.path, error: e.message }, 'database unavailable');
+      o.logger.error(
+        { event: 'database_unavailable', path: req.path, error: e.message },
+        'database unavailable',
+      );
       res.status(503).json({ error: 'database unavailable; nothing was changed, try again' });
       return;
     }
-    o.logger.error({ event: 'request_failed', path: req.path, method: req.method, error: e.message }, 'request failed');
+    o.logger.error(
+      { event: 'request_failed', path: req.path, method: req.method, error: e.message },
+      'request failed',
+    );
     res.status(500).json({ error: 'internal error' });
   });
   return app;
@@ -297,20 +434,39 @@ async function listTable(
   }
   const clause = where.length ? `where ${where.join(' and ')}` : '';
   const em = o.orm.em.fork();
-  const rows = await q<Record<string, unknown>>(em, `select ${columns} from ${table} ${clause} order by id desc limit ? offset ?`, [...params, page.limit, page.offset]);
+  const rows = await q<Record<string, unknown>>(
+    em,
+    `select ${columns} from ${table} ${clause} order by id desc limit ? offset ?`,
+    [...params, page.limit, page.offset],
+  );
   const total = await q<{ n: string }>(em, `select count(*) as n from ${table} ${clause}`, params);
-  return { items: rows.map((r) => present(undefined, r)), total: Number(total[0]?.n ?? 0), limit: page.limit, offset: page.offset };
+  return {
+    items: rows.map((r) => present(undefined, r)),
+    total: Number(total[0]?.n ?? 0),
+    limit: page.limit,
+    offset: page.offset,
+  };
 }
 
 async function refreshGauges(o: AppOptions): Promise<void> {
   const em = o.orm.em.fork();
-  const subs = await q<{ status: string; n: string }>(em, 'select status, count(*) as n from subscriptions group by status');
+  const subs = await q<{ status: string; n: string }>(
+    em,
+    'select status, count(*) as n from subscriptions group by status',
+  );
   o.metrics.subscriptions.reset();
-  for (const s of ['active', 'suspended', 'expired', 'cancelled']) o.metrics.subscriptions.set({ status: s }, 0);
+  for (const s of ['active', 'suspended', 'expired', 'cancelled'])
+    o.metrics.subscriptions.set({ status: s }, 0);
   for (const r of subs) o.metrics.subscriptions.set({ status: r.status }, Number(r.n));
-  const pending = await q<{ n: string }>(em, "select count(*) as n from subscriptions where sync_state <> 'synced'");
+  const pending = await q<{ n: string }>(
+    em,
+    "select count(*) as n from subscriptions where sync_state <> 'synced'",
+  );
   o.metrics.subscriptionsPendingSync.set(Number(pending[0]?.n ?? 0));
-  const inv = await q<{ status: string; n: string; due: string }>(em, 'select status, count(*) as n, coalesce(sum(amount_idr - credit_idr), 0)::text as due from invoices group by status');
+  const inv = await q<{ status: string; n: string; due: string }>(
+    em,
+    'select status, count(*) as n, coalesce(sum(amount_idr - credit_idr), 0)::text as due from invoices group by status',
+  );
   o.metrics.invoices.reset();
   for (const s of ['unpaid', 'paid', 'overdue', 'cancelled']) o.metrics.invoices.set({ status: s }, 0);
   o.metrics.overdueAmount.set(0);
@@ -322,7 +478,8 @@ async function refreshGauges(o: AppOptions): Promise<void> {
     em,
     'select l.code, c.code as customer, l.availability_target_percent::text as a, l.latency_target_ms::text as l, l.loss_target_percent::text as p from client_links l join customers c on c.id = l.customer_id where l.active',
   );
-  for (const g of [o.metrics.slaAvailabilityTarget, o.metrics.slaLatencyTarget, o.metrics.slaLossTarget]) g.reset();
+  for (const g of [o.metrics.slaAvailabilityTarget, o.metrics.slaLatencyTarget, o.metrics.slaLossTarget])
+    g.reset();
   for (const l of links) {
     const labels = { link: l.code, customer: l.customer };
     o.metrics.slaAvailabilityTarget.set(labels, Number(l.a) / 100);

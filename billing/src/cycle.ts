@@ -51,7 +51,9 @@ export class BillingCycle {
           dryRun,
           invoicesIssued: await this.issueRenewals(em, now, actor),
           invoicesOverdue: await this.markOverdue(em, now, actor),
-          subscriptionsSuspended: this.policy.suspend_overdue ? await this.suspendOverdue(em, now, actor) : { count: 0, sample: [] },
+          subscriptionsSuspended: this.policy.suspend_overdue
+            ? await this.suspendOverdue(em, now, actor)
+            : { count: 0, sample: [] },
           subscriptionsExpired: await this.expire(em, now, actor),
           durationMs: 0,
         };
@@ -60,7 +62,8 @@ export class BillingCycle {
         return report;
       });
       this.metrics.suspensions.inc(report.subscriptionsSuspended.count);
-      if (report.subscriptionsSuspended.count + report.subscriptionsExpired.count > 0) this.onSubscriptionChange();
+      if (report.subscriptionsSuspended.count + report.subscriptionsExpired.count > 0)
+        this.onSubscriptionChange();
       return report;
     } catch (err) {
       if (err instanceof DryRunRollback) return err.report;
@@ -70,10 +73,18 @@ export class BillingCycle {
 
   private async issueRenewals(em: Em, now: Date, actor: string): Promise<CycleStep & { amountIdr: string }> {
     const series = invoiceSeries(this.policy, now);
-    await em.execute('insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing', [series], 'run');
+    await em.execute(
+      'insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing',
+      [series],
+      'run',
+    );
     // The counter row stays locked to the end of the transaction: numbers stay gap-free even while
     // staff create invoices at the same time.
-    const counter = await one<{ last_number: number }>(em, 'select last_number from invoice_counters where series = ? for update', [series]);
+    const counter = await one<{ last_number: number }>(
+      em,
+      'select last_number from invoice_counters where series = ? for update',
+      [series],
+    );
     const base = counter?.last_number ?? 0;
     const rows = await q<{ n: string; amount: string | null; sample: string[] | null }>(
       em,
@@ -103,7 +114,12 @@ export class BillingCycle {
       [now, this.policy.renew_days_before, series, base, now, actor, now, actor],
     );
     const n = Number(rows[0]?.n ?? 0);
-    if (n > 0) await em.execute('update invoice_counters set last_number = last_number + ? where series = ?', [n, series], 'run');
+    if (n > 0)
+      await em.execute(
+        'update invoice_counters set last_number = last_number + ? where series = ?',
+        [n, series],
+        'run',
+      );
     return { count: n, sample: rows[0]?.sample ?? [], amountIdr: rows[0]?.amount ?? '0' };
   }
 

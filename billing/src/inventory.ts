@@ -63,17 +63,34 @@ export class InventoryWriter {
 
   private async writeOnce(): Promise<InventoryFiles> {
     const em = this.orm.em.fork();
-    const routers = await q<{ name: string; host: string; api_port: number; tls: boolean; username: string; password_enc: string; site: string }>(
+    const routers = await q<{
+      name: string;
+      host: string;
+      api_port: number;
+      tls: boolean;
+      username: string;
+      password_enc: string;
+      site: string;
+    }>(
       em,
       'select name, host, api_port, tls, username, password_enc, site from routers where monitored order by name',
     );
-    const links = await q<{ code: string; probe_host: string; probe_protocol: 'icmp' | 'tcp'; probe_port: number | null; customer: string; site: string | null; router: string | null }>(
+    const links = await q<{
+      code: string;
+      probe_host: string;
+      probe_protocol: 'icmp' | 'tcp';
+      probe_port: number | null;
+      customer: string;
+      site: string | null;
+      router: string | null;
+    }>(
       em,
       `select l.code, l.probe_host, l.probe_protocol, l.probe_port, c.code as customer, r.site, r.name as router
          from client_links l join customers c on c.id = l.customer_id left join routers r on r.id = l.router_id
         where l.active and l.probe_host is not null order by l.code`,
     );
-    for (const sub of ['exporter', 'file_sd', 'secrets']) mkdirSync(join(this.dir, sub), { recursive: true, mode: sub === 'secrets' ? 0o700 : 0o755 });
+    for (const sub of ['exporter', 'file_sd', 'secrets'])
+      mkdirSync(join(this.dir, sub), { recursive: true, mode: sub === 'secrets' ? 0o700 : 0o755 });
     const changed: string[] = [];
     const targets = {
       routers: routers.map((r) => {
@@ -98,11 +115,17 @@ export class InventoryWriter {
       })),
     };
     const files: Array<[string, string]> = [
-      [join(this.dir, 'exporter', 'targets.yml'), `# written by ispmon billing from its database; edit in billing, not here\n${stringify(targets)}`],
+      [
+        join(this.dir, 'exporter', 'targets.yml'),
+        `# written by ispmon billing from its database; edit in billing, not here\n${stringify(targets)}`,
+      ],
       [
         join(this.dir, 'file_sd', 'routeros.json'),
         `${JSON.stringify(
-          routers.map((r) => ({ targets: [r.name], labels: { router: r.name, ...(r.site ? { site: r.site } : {}), module: 'routeros' } })),
+          routers.map((r) => ({
+            targets: [r.name],
+            labels: { router: r.name, ...(r.site ? { site: r.site } : {}), module: 'routeros' },
+          })),
           null,
           2,
         )}\n`,
@@ -112,7 +135,13 @@ export class InventoryWriter {
         `${JSON.stringify(
           links.map((l) => ({
             targets: [l.code],
-            labels: { link: l.code, customer: l.customer, ...(l.site ? { site: l.site } : {}), ...(l.router ? { router: l.router } : {}), module: l.probe_protocol },
+            labels: {
+              link: l.code,
+              customer: l.customer,
+              ...(l.site ? { site: l.site } : {}),
+              ...(l.router ? { router: l.router } : {}),
+              module: l.probe_protocol,
+            },
           })),
           null,
           2,

@@ -25,7 +25,11 @@ export interface InvoiceRow {
 /** Takes `count` numbers from the year's series. The counter row stays locked until the caller's
  * transaction ends, so concurrent issuers queue and a rollback gives the numbers back: gap-free. */
 export async function allocateInvoiceNumbers(em: Em, series: string, count: number): Promise<number> {
-  await em.execute('insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing', [series], 'run');
+  await em.execute(
+    'insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing',
+    [series],
+    'run',
+  );
   const row = await one<{ last_number: number }>(
     em,
     'update invoice_counters set last_number = last_number + ? where series = ? returning last_number',
@@ -43,7 +47,9 @@ export const manualInvoiceSchema = z.strictObject({
   due_at: z.iso.datetime({ offset: true }).optional(),
 });
 
-export const cancelSchema = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required').max(1000) });
+export const cancelSchema = z.strictObject({
+  reason: z.string().trim().min(1, 'a reason is required').max(1000),
+});
 
 export const manualPaymentSchema = z.strictObject({
   method: z.enum(['cash', 'transfer']),
@@ -66,7 +72,11 @@ export interface PaymentInput {
 
 export type PaymentOutcome =
   | { applied: true; invoiceId: string; restored: boolean; periodEnd: Date | null }
-  | { applied: false; reason: 'already_paid' | 'cancelled' | 'amount_mismatch' | 'duplicate_transaction'; invoiceId: string };
+  | {
+      applied: false;
+      reason: 'already_paid' | 'cancelled' | 'amount_mismatch' | 'duplicate_transaction';
+      invoiceId: string;
+    };
 
 export class InvoiceService {
   constructor(
@@ -100,13 +110,18 @@ export class InvoiceService {
     }
     const clause = where.length ? `where ${where.join(' and ')}` : '';
     const em = this.orm.em.fork();
-    const rows = await q<Record<string, unknown>>(em, `select * from invoices ${clause} order by id desc limit ? offset ?`, [
-      ...params,
-      page.limit,
-      page.offset,
-    ]);
+    const rows = await q<Record<string, unknown>>(
+      em,
+      `select * from invoices ${clause} order by id desc limit ? offset ?`,
+      [...params, page.limit, page.offset],
+    );
     const total = await one<{ n: string }>(em, `select count(*) as n from invoices ${clause}`, params);
-    return { items: rows.map((r) => present(undefined, r)), total: Number(total?.n ?? 0), limit: page.limit, offset: page.offset };
+    return {
+      items: rows.map((r) => present(undefined, r)),
+      total: Number(total?.n ?? 0),
+      limit: page.limit,
+      offset: page.offset,
+    };
   }
 
   async get(id: string): Promise<Record<string, unknown>> {
@@ -124,30 +139,64 @@ export class InvoiceService {
       'select order_id, gross_amount_idr, status, redirect_url, created_at, expires_at from payment_orders where invoice_id = ? order by created_at',
       [id],
     );
-    return { ...present(undefined, row), payments: payments.map((p) => present(undefined, p)), payment_orders: orders.map((o) => present(undefined, o)) };
+    return {
+      ...present(undefined, row),
+      payments: payments.map((p) => present(undefined, p)),
+      payment_orders: orders.map((o) => present(undefined, o)),
+    };
   }
 
   async createManual(body: unknown, actor: string, now: Date): Promise<Record<string, unknown>> {
     const input = parseBody(manualInvoiceSchema, body);
     const id = await tx(this.orm, async (em) => {
-      const customer = await one<{ id: string }>(em, 'select id from customers where id = ?', [input.customer_id]);
-      if (!customer) throw new ApiError(400, `customer_id: customer ${input.customer_id} does not exist`, 'customer_id');
+      const customer = await one<{ id: string }>(em, 'select id from customers where id = ?', [
+        input.customer_id,
+      ]);
+      if (!customer)
+        throw new ApiError(400, `customer_id: customer ${input.customer_id} does not exist`, 'customer_id');
       if (input.subscription_id !== undefined) {
-        const sub = await one<{ customer_id: string }>(em, 'select customer_id from subscriptions where id = ?', [input.subscription_id]);
+        const sub = await one<{ customer_id: string }>(
+          em,
+          'select customer_id from subscriptions where id = ?',
+          [input.subscription_id],
+        );
         if (!sub || sub.customer_id !== String(input.customer_id))
-          throw new ApiError(400, `subscription_id: subscription ${input.subscription_id} does not belong to customer ${input.customer_id}`, 'subscription_id');
+          throw new ApiError(
+            400,
+            `subscription_id: subscription ${input.subscription_id} does not belong to customer ${input.customer_id}`,
+            'subscription_id',
+          );
       }
       const series = invoiceSeries(this.policy, now);
       const n = await allocateInvoiceNumbers(em, series, 1);
-      const dueAt = input.due_at ? new Date(input.due_at) : new Date(now.getTime() + this.policy.first_invoice_due_days * 86_400_000);
+      const dueAt = input.due_at
+        ? new Date(input.due_at)
+        : new Date(now.getTime() + this.policy.first_invoice_due_days * 86_400_000);
       const row = await one<{ id: string; number: string }>(
         em,
         `insert into invoices (number, customer_id, subscription_id, kind, description, amount_idr, issued_at, due_at, status, created_by)
          values (?, ?, ?, 'manual', ?, ?, ?, ?, 'unpaid', ?) returning id, number`,
-        [formatInvoiceNumber(series, n), input.customer_id, input.subscription_id ?? null, input.description, input.amount_idr.toString(), now, dueAt, actor],
+        [
+          formatInvoiceNumber(series, n),
+          input.customer_id,
+          input.subscription_id ?? null,
+          input.description,
+          input.amount_idr.toString(),
+          now,
+          dueAt,
+          actor,
+        ],
       );
       if (!row) throw new Error('insert returned nothing');
-      await audit(em, now, { actor, entity: 'invoices', entityId: row.id, action: 'issue', toState: 'unpaid', reason: 'manual', detail: { number: row.number, amount_idr: input.amount_idr.toString() } });
+      await audit(em, now, {
+        actor,
+        entity: 'invoices',
+        entityId: row.id,
+        action: 'issue',
+        toState: 'unpaid',
+        reason: 'manual',
+        detail: { number: row.number, amount_idr: input.amount_idr.toString() },
+      });
       return row.id;
     });
     return this.get(id);
@@ -158,10 +207,23 @@ export class InvoiceService {
     await tx(this.orm, async (em) => {
       const inv = await one<InvoiceRow>(em, 'select * from invoices where id = ? for update', [id]);
       if (!inv) throw notFound('invoice', id);
-      if (inv.status === 'paid') throw new ApiError(409, `invoice ${inv.number} is paid; refund it instead of cancelling`);
+      if (inv.status === 'paid')
+        throw new ApiError(409, `invoice ${inv.number} is paid; refund it instead of cancelling`);
       if (inv.status === 'cancelled') return;
-      await em.execute("update invoices set status = 'cancelled', cancelled_at = ?, cancel_reason = ? where id = ?", [now, reason, id], 'run');
-      await audit(em, now, { actor, entity: 'invoices', entityId: id, action: 'cancel', fromState: inv.status, toState: 'cancelled', reason });
+      await em.execute(
+        "update invoices set status = 'cancelled', cancelled_at = ?, cancel_reason = ? where id = ?",
+        [now, reason, id],
+        'run',
+      );
+      await audit(em, now, {
+        actor,
+        entity: 'invoices',
+        entityId: id,
+        action: 'cancel',
+        fromState: inv.status,
+        toState: 'cancelled',
+        reason,
+      });
       await this.restoreIfClear(em, inv.subscription_id, now, actor, `invoice ${inv.number} cancelled`);
     });
     return this.get(id);
@@ -177,8 +239,12 @@ export class InvoiceService {
       actor,
     });
     if (!outcome.applied) {
-      if (outcome.reason === 'amount_mismatch') throw new ApiError(400, 'amount_idr: must equal the amount due on the invoice', 'amount_idr');
-      throw new ApiError(409, `invoice ${id} is ${outcome.reason === 'cancelled' ? 'cancelled' : 'already paid'}`);
+      if (outcome.reason === 'amount_mismatch')
+        throw new ApiError(400, 'amount_idr: must equal the amount due on the invoice', 'amount_idr');
+      throw new ApiError(
+        409,
+        `invoice ${id} is ${outcome.reason === 'cancelled' ? 'cancelled' : 'already paid'}`,
+      );
     }
     return this.get(id);
   }
@@ -189,7 +255,11 @@ export class InvoiceService {
       const inv = await one<InvoiceRow>(em, 'select * from invoices where id = ? for update', [invoiceId]);
       if (!inv) throw notFound('invoice', invoiceId);
       if (p.providerTransactionId) {
-        const seen = await one<{ id: string }>(em, 'select id from payments where provider_transaction_id = ?', [p.providerTransactionId]);
+        const seen = await one<{ id: string }>(
+          em,
+          'select id from payments where provider_transaction_id = ?',
+          [p.providerTransactionId],
+        );
         if (seen) return { applied: false, reason: 'duplicate_transaction', invoiceId };
       }
       if (inv.status === 'paid') return { applied: false, reason: 'already_paid', invoiceId };
@@ -199,10 +269,25 @@ export class InvoiceService {
       await em.execute(
         `insert into payments (invoice_id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, raw, received_at, recorded_by)
          values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`,
-        [invoiceId, p.method, p.amountIdr.toString(), p.reference ?? null, p.providerOrderId ?? null, p.providerTransactionId ?? null, p.paymentType ?? null, p.raw === undefined ? null : JSON.stringify(p.raw), p.receivedAt, p.actor],
+        [
+          invoiceId,
+          p.method,
+          p.amountIdr.toString(),
+          p.reference ?? null,
+          p.providerOrderId ?? null,
+          p.providerTransactionId ?? null,
+          p.paymentType ?? null,
+          p.raw === undefined ? null : JSON.stringify(p.raw),
+          p.receivedAt,
+          p.actor,
+        ],
         'run',
       );
-      await em.execute("update invoices set status = 'paid', paid_at = ? where id = ?", [p.receivedAt, invoiceId], 'run');
+      await em.execute(
+        "update invoices set status = 'paid', paid_at = ? where id = ?",
+        [p.receivedAt, invoiceId],
+        'run',
+      );
       await audit(em, p.receivedAt, {
         actor: p.actor,
         entity: 'invoices',
@@ -211,25 +296,45 @@ export class InvoiceService {
         fromState: inv.status,
         toState: 'paid',
         reason: p.method,
-        detail: { number: inv.number, amount_idr: p.amountIdr.toString(), reference: p.reference ?? p.providerOrderId ?? null },
+        detail: {
+          number: inv.number,
+          amount_idr: p.amountIdr.toString(),
+          reference: p.reference ?? p.providerOrderId ?? null,
+        },
       });
       let periodEnd: Date | null = null;
       let restored = false;
       if (inv.subscription_id) {
-        const sub = await one<{ period_end: Date; status: string }>(em, 'select period_end, status from subscriptions where id = ? for update', [inv.subscription_id]);
-        if (sub && inv.period_end && inv.period_end > sub.period_end) {
-          await em.execute('update subscriptions set period_end = ?, updated_at = ? where id = ?', [inv.period_end, p.receivedAt, inv.subscription_id], 'run');
+        const sub = await one<{ period_end: Date | string; status: string }>(
+          em,
+          'select period_end, status from subscriptions where id = ? for update',
+          [inv.subscription_id],
+        );
+        const current = sub ? new Date(sub.period_end) : null;
+        const covered = inv.period_end ? new Date(inv.period_end) : null;
+        if (current && covered && covered > current) {
+          await em.execute(
+            'update subscriptions set period_end = ?, updated_at = ? where id = ?',
+            [covered, p.receivedAt, inv.subscription_id],
+            'run',
+          );
           await audit(em, p.receivedAt, {
             actor: p.actor,
             entity: 'subscriptions',
             entityId: inv.subscription_id,
             action: 'extend',
             reason: `invoice ${inv.number} paid`,
-            detail: { from: sub.period_end.toISOString(), to: inv.period_end.toISOString() },
+            detail: { from: current.toISOString(), to: covered.toISOString() },
           });
         }
-        periodEnd = sub ? (inv.period_end && inv.period_end > sub.period_end ? inv.period_end : sub.period_end) : null;
-        restored = await this.restoreIfClear(em, inv.subscription_id, p.receivedAt, p.actor, `invoice ${inv.number} paid`);
+        periodEnd = current && covered && covered > current ? covered : current;
+        restored = await this.restoreIfClear(
+          em,
+          inv.subscription_id,
+          p.receivedAt,
+          p.actor,
+          `invoice ${inv.number} paid`,
+        );
       }
       return { applied: true, invoiceId, restored, periodEnd };
     };
@@ -242,12 +347,26 @@ export class InvoiceService {
   }
 
   /** A suspended (or expired) subscription with nothing overdue and a paid-up period comes back. */
-  private async restoreIfClear(em: Em, subscriptionId: string | null, now: Date, actor: string, reason: string): Promise<boolean> {
+  private async restoreIfClear(
+    em: Em,
+    subscriptionId: string | null,
+    now: Date,
+    actor: string,
+    reason: string,
+  ): Promise<boolean> {
     if (!subscriptionId) return false;
-    const sub = await one<{ status: string; period_end: Date }>(em, 'select status, period_end from subscriptions where id = ? for update', [subscriptionId]);
+    const sub = await one<{ status: string; period_end: Date | string }>(
+      em,
+      'select status, period_end from subscriptions where id = ? for update',
+      [subscriptionId],
+    );
     if (!sub || (sub.status !== 'suspended' && sub.status !== 'expired')) return false;
-    if (sub.status === 'expired' && sub.period_end <= now) return false;
-    const overdue = await one<{ n: string }>(em, "select count(*) as n from invoices where subscription_id = ? and status = 'overdue'", [subscriptionId]);
+    if (sub.status === 'expired' && new Date(sub.period_end) <= now) return false;
+    const overdue = await one<{ n: string }>(
+      em,
+      "select count(*) as n from invoices where subscription_id = ? and status = 'overdue'",
+      [subscriptionId],
+    );
     if (Number(overdue?.n ?? 0) > 0) return false;
     await em.execute(
       `update subscriptions set status = 'active', suspended_reason = null, sync_state = 'pending', sync_version = sync_version + 1,
@@ -255,7 +374,15 @@ export class InvoiceService {
       [now, now, subscriptionId],
       'run',
     );
-    await audit(em, now, { actor, entity: 'subscriptions', entityId: subscriptionId, action: 'restore', fromState: sub.status, toState: 'active', reason });
+    await audit(em, now, {
+      actor,
+      entity: 'subscriptions',
+      entityId: subscriptionId,
+      action: 'restore',
+      fromState: sub.status,
+      toState: 'active',
+      reason,
+    });
     return true;
   }
 }

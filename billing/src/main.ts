@@ -24,11 +24,13 @@ const fail = (message: string): never => {
 };
 
 const databaseUrl = env('DATABASE_URL') ?? fail('DATABASE_URL is required');
-const encryptionKey = env('BILLING_ENCRYPTION_KEY') ?? fail('BILLING_ENCRYPTION_KEY (32 bytes, hex or base64) is required');
+const encryptionKey =
+  env('BILLING_ENCRYPTION_KEY') ?? fail('BILLING_ENCRYPTION_KEY (32 bytes, hex or base64) is required');
 let policy: Record<string, unknown> = {};
 if (process.env.BILLING_POLICY) {
   try {
-    policy = (parse(readFileSync(process.env.BILLING_POLICY, 'utf8')) as Record<string, unknown> | null) ?? {};
+    policy =
+      (parse(readFileSync(process.env.BILLING_POLICY, 'utf8')) as Record<string, unknown> | null) ?? {};
   } catch (err) {
     fail(`BILLING_POLICY ${process.env.BILLING_POLICY}: ${(err as Error).message}`);
   }
@@ -61,13 +63,21 @@ const runtime = await startRuntime({
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');
   process.exit(1);
 });
-if (process.env.BILLING_ADMIN_TOKEN) await issueToken(runtime.orm, 'admin', 'admin', process.env.BILLING_ADMIN_TOKEN, 'bootstrap');
-if (!serverKey) logger.warn({ event: 'midtrans_disabled' }, 'MIDTRANS_SERVER_KEY not set: Snap payments and notifications are off');
+if (process.env.BILLING_ADMIN_TOKEN)
+  await issueToken(runtime.orm, 'admin', 'admin', process.env.BILLING_ADMIN_TOKEN, 'bootstrap');
+if (!serverKey)
+  logger.warn(
+    { event: 'midtrans_disabled' },
+    'MIDTRANS_SERVER_KEY not set: Snap payments and notifications are off',
+  );
 logger.info({ event: 'listening', url: runtime.url }, `billing listening on ${runtime.url}`);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    logger.info({ event: 'shutdown', signal }, 'shutting down: finishing requests and the router sync in flight');
+    logger.info(
+      { event: 'shutdown', signal },
+      'shutting down: finishing requests and the router sync in flight',
+    );
     void runtime.stop().then(() => process.exit(0));
   });
 }

@@ -89,7 +89,11 @@ export class BillingMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Gauges named *_total upset `promtool check metrics`; nothing reads them.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
       this.registry.removeSingleMetric(name);
   }
 }

@@ -6,22 +6,36 @@ import { customerSpec, linkSpec, planSpec, routerSpec, type ResourceSpec } from 
 import { createSubscriptionSchema, reasonSchema, updateSubscriptionSchema } from './subscriptions.js';
 
 const json = (schema: z.ZodType): Record<string, unknown> =>
-  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
 
 function resourceSchema(spec: ResourceSpec, partial: boolean): Record<string, unknown> {
   const shape: Record<string, z.ZodType> = {};
-  for (const [name, f] of Object.entries(spec.fields)) shape[name] = partial || !f.required ? f.schema.optional() : f.schema;
+  for (const [name, f] of Object.entries(spec.fields))
+    shape[name] = partial || !f.required ? f.schema.optional() : f.schema;
   return json(z.strictObject(shape));
 }
 
-const error = { type: 'object', properties: { error: { type: 'string' }, field: { type: 'string' } }, required: ['error'] };
+const error = {
+  type: 'object',
+  properties: { error: { type: 'string' }, field: { type: 'string' } },
+  required: ['error'],
+};
 const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
 const errors = {
-  '400': { description: 'Invalid input; `error` names the field and the reason, `field` the field', content: errorContent },
+  '400': {
+    description: 'Invalid input; `error` names the field and the reason, `field` the field',
+    content: errorContent,
+  },
   '401': { description: 'Missing or unknown token', content: errorContent },
   '403': { description: 'Role not allowed', content: errorContent },
   '404': { description: 'Not found', content: errorContent },
-  '409': { description: 'Conflicts with the current state (duplicate, already paid, wrong status)', content: errorContent },
+  '409': {
+    description: 'Conflicts with the current state (duplicate, already paid, wrong status)',
+    content: errorContent,
+  },
   '503': { description: 'Database unavailable; nothing was changed', content: errorContent },
 };
 const pageParams = [
@@ -30,29 +44,82 @@ const pageParams = [
   { name: 'q', in: 'query', schema: { type: 'string' }, description: 'Search text' },
 ];
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
-const page = { type: 'object', properties: { items: { type: 'array', items: { type: 'object' } }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } } };
-const ok = (description: string, schema: Record<string, unknown> = { type: 'object' }): Record<string, unknown> => ({ description, content: { 'application/json': { schema } } });
-const body = (schema: Record<string, unknown>): Record<string, unknown> => ({ required: true, content: { 'application/json': { schema } } });
-const filters = (names: string[]): Array<Record<string, unknown>> => names.map((name) => ({ name, in: 'query', schema: { type: 'string' }, description: `Exact match on ${name}` }));
+const page = {
+  type: 'object',
+  properties: {
+    items: { type: 'array', items: { type: 'object' } },
+    total: { type: 'integer' },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+  },
+};
+const ok = (
+  description: string,
+  schema: Record<string, unknown> = { type: 'object' },
+): Record<string, unknown> => ({ description, content: { 'application/json': { schema } } });
+const body = (schema: Record<string, unknown>): Record<string, unknown> => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+const filters = (names: string[]): Array<Record<string, unknown>> =>
+  names.map((name) => ({
+    name,
+    in: 'query',
+    schema: { type: 'string' },
+    description: `Exact match on ${name}`,
+  }));
 
 function crud(path: string, spec: ResourceSpec, role: string): Record<string, unknown> {
   const tag = spec.name;
   return {
     [path]: {
-      get: { tags: [tag], summary: `List ${spec.table} (viewer)`, parameters: [...pageParams, ...filters(spec.filters)], responses: { '200': ok('A page', page), '400': errors['400'], '401': errors['401'] } },
-      post: { tags: [tag], summary: `Create a ${spec.name} (${role})`, requestBody: body(resourceSchema(spec, false)), responses: { '201': ok('Created'), ...errors } },
+      get: {
+        tags: [tag],
+        summary: `List ${spec.table} (viewer)`,
+        parameters: [...pageParams, ...filters(spec.filters)],
+        responses: { '200': ok('A page', page), '400': errors['400'], '401': errors['401'] },
+      },
+      post: {
+        tags: [tag],
+        summary: `Create a ${spec.name} (${role})`,
+        requestBody: body(resourceSchema(spec, false)),
+        responses: { '201': ok('Created'), ...errors },
+      },
     },
     [`${path}/{id}`]: {
       parameters: [idParam],
-      get: { tags: [tag], summary: `One ${spec.name} (viewer)`, responses: { '200': ok('Found'), '404': errors['404'] } },
-      patch: { tags: [tag], summary: `Change a ${spec.name} (${role})`, requestBody: body(resourceSchema(spec, true)), responses: { '200': ok('Changed'), ...errors } },
-      delete: { tags: [tag], summary: `Delete a ${spec.name} (${role}); 409 while still referenced`, responses: { '204': { description: 'Deleted' }, ...errors } },
+      get: {
+        tags: [tag],
+        summary: `One ${spec.name} (viewer)`,
+        responses: { '200': ok('Found'), '404': errors['404'] },
+      },
+      patch: {
+        tags: [tag],
+        summary: `Change a ${spec.name} (${role})`,
+        requestBody: body(resourceSchema(spec, true)),
+        responses: { '200': ok('Changed'), ...errors },
+      },
+      delete: {
+        tags: [tag],
+        summary: `Delete a ${spec.name} (${role}); 409 while still referenced`,
+        responses: { '204': { description: 'Deleted' }, ...errors },
+      },
     },
   };
 }
 
-const action = (tag: string, summary: string, schema?: z.ZodType, status = '200'): Record<string, unknown> => ({
-  post: { tags: [tag], summary, ...(schema ? { requestBody: body(json(schema)) } : {}), responses: { [status]: ok('Done'), ...errors } },
+const action = (
+  tag: string,
+  summary: string,
+  schema?: z.ZodType,
+  status = '200',
+): Record<string, unknown> => ({
+  post: {
+    tags: [tag],
+    summary,
+    ...(schema ? { requestBody: body(json(schema)) } : {}),
+    responses: { [status]: ok('Done'), ...errors },
+  },
 });
 
 export const openApiDocument = {
@@ -63,7 +130,10 @@ export const openApiDocument = {
     description:
       'Customers, plans, routers, subscriptions (PPP secrets on MikroTik), invoices, payments (cash, transfer, Midtrans Snap), suspension and restore, the billing cycle, reconciliation with routers, the audit log, client links and SLA reports. Money is whole rupiah (IDR has no minor unit) as JSON integers or digit strings. Tokens (Bearer): admin (everything incl. routers and staff), billing (day-to-day writes), viewer (read only).',
   },
-  components: { securitySchemes: { token: { type: 'http', scheme: 'bearer' } }, schemas: { Error: error, Page: page } },
+  components: {
+    securitySchemes: { token: { type: 'http', scheme: 'bearer' } },
+    schemas: { Error: error, Page: page },
+  },
   security: [{ token: [] }],
   paths: {
     ...crud('/api/v1/customers', customerSpec, 'billing'),
@@ -71,45 +141,151 @@ export const openApiDocument = {
     ...crud('/api/v1/routers', routerSpec, 'admin'),
     ...crud('/api/v1/links', linkSpec, 'billing'),
     '/api/v1/customers/{id}/usage': {
-      parameters: [idParam, { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } }],
-      get: { tags: ['usage'], summary: "Traffic of the customer's subscriptions over a period, from Prometheus", responses: { '200': ok('Bytes up/down and data coverage'), ...errors } },
+      parameters: [
+        idParam,
+        { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+      ],
+      get: {
+        tags: ['usage'],
+        summary: "Traffic of the customer's subscriptions over a period, from Prometheus",
+        responses: { '200': ok('Bytes up/down and data coverage'), ...errors },
+      },
     },
     '/api/v1/subscriptions': {
-      get: { tags: ['subscription'], summary: 'List subscriptions', parameters: [...pageParams, ...filters(['status', 'customer_id', 'plan_id', 'router_id', 'sync_state', 'ppp_username'])], responses: { '200': ok('A page', page), ...errors } },
-      post: { tags: ['subscription'], summary: 'Create a subscription: PPP secret on the router with the plan profile, first invoice (billing)', requestBody: body(json(createSubscriptionSchema)), responses: { '201': ok('Created; ppp_password is returned once when it was generated'), ...errors } },
+      get: {
+        tags: ['subscription'],
+        summary: 'List subscriptions',
+        parameters: [
+          ...pageParams,
+          ...filters(['status', 'customer_id', 'plan_id', 'router_id', 'sync_state', 'ppp_username']),
+        ],
+        responses: { '200': ok('A page', page), ...errors },
+      },
+      post: {
+        tags: ['subscription'],
+        summary:
+          'Create a subscription: PPP secret on the router with the plan profile, first invoice (billing)',
+        requestBody: body(json(createSubscriptionSchema)),
+        responses: { '201': ok('Created; ppp_password is returned once when it was generated'), ...errors },
+      },
     },
     '/api/v1/subscriptions/{id}': {
       parameters: [idParam],
-      get: { tags: ['subscription'], summary: 'One subscription with its router sync state', responses: { '200': ok('Found'), '404': errors['404'] } },
-      patch: { tags: ['subscription'], summary: 'Change plan, password, addresses or auto-renew; the router follows (billing)', requestBody: body(json(updateSubscriptionSchema)), responses: { '200': ok('Changed'), ...errors } },
+      get: {
+        tags: ['subscription'],
+        summary: 'One subscription with its router sync state',
+        responses: { '200': ok('Found'), '404': errors['404'] },
+      },
+      patch: {
+        tags: ['subscription'],
+        summary: 'Change plan, password, addresses or auto-renew; the router follows (billing)',
+        requestBody: body(json(updateSubscriptionSchema)),
+        responses: { '200': ok('Changed'), ...errors },
+      },
     },
-    '/api/v1/subscriptions/{id}/suspend': { parameters: [idParam], ...action('subscription', 'Suspend by hand with a reason: isolation profile or disabled secret, session dropped (billing)', reasonSchema) },
-    '/api/v1/subscriptions/{id}/restore': { parameters: [idParam], ...action('subscription', 'Restore by hand with a reason (billing)', reasonSchema) },
-    '/api/v1/subscriptions/{id}/cancel': { parameters: [idParam], ...action('subscription', 'Cancel: the PPP secret is removed from the router (billing)', reasonSchema) },
+    '/api/v1/subscriptions/{id}/suspend': {
+      parameters: [idParam],
+      ...action(
+        'subscription',
+        'Suspend by hand with a reason: isolation profile or disabled secret, session dropped (billing)',
+        reasonSchema,
+      ),
+    },
+    '/api/v1/subscriptions/{id}/restore': {
+      parameters: [idParam],
+      ...action('subscription', 'Restore by hand with a reason (billing)', reasonSchema),
+    },
+    '/api/v1/subscriptions/{id}/cancel': {
+      parameters: [idParam],
+      ...action('subscription', 'Cancel: the PPP secret is removed from the router (billing)', reasonSchema),
+    },
     '/api/v1/subscriptions/{id}/usage': {
-      parameters: [idParam, { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } }],
-      get: { tags: ['usage'], summary: 'Traffic of one subscription over a period, from Prometheus', responses: { '200': ok('Bytes up/down and data coverage'), ...errors } },
+      parameters: [
+        idParam,
+        { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+      ],
+      get: {
+        tags: ['usage'],
+        summary: 'Traffic of one subscription over a period, from Prometheus',
+        responses: { '200': ok('Bytes up/down and data coverage'), ...errors },
+      },
     },
     '/api/v1/invoices': {
       get: {
         tags: ['invoice'],
         summary: 'List invoices',
-        parameters: [...pageParams, ...filters(['status', 'customer_id', 'subscription_id', 'kind', 'number']), { name: 'due_before', in: 'query', schema: { type: 'string', format: 'date-time' } }, { name: 'due_after', in: 'query', schema: { type: 'string', format: 'date-time' } }],
+        parameters: [
+          ...pageParams,
+          ...filters(['status', 'customer_id', 'subscription_id', 'kind', 'number']),
+          { name: 'due_before', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'due_after', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        ],
         responses: { '200': ok('A page', page), ...errors },
       },
-      post: { tags: ['invoice'], summary: 'Create a manual invoice (billing)', requestBody: body(json(manualInvoiceSchema)), responses: { '201': ok('Created'), ...errors } },
+      post: {
+        tags: ['invoice'],
+        summary: 'Create a manual invoice (billing)',
+        requestBody: body(json(manualInvoiceSchema)),
+        responses: { '201': ok('Created'), ...errors },
+      },
     },
-    '/api/v1/invoices/{id}': { parameters: [idParam], get: { tags: ['invoice'], summary: 'One invoice with its payments and Midtrans orders', responses: { '200': ok('Found'), '404': errors['404'] } } },
-    '/api/v1/invoices/{id}/cancel': { parameters: [idParam], ...action('invoice', 'Cancel an unpaid invoice with a reason (billing)', cancelSchema) },
-    '/api/v1/invoices/{id}/payments': { parameters: [idParam], ...action('invoice', 'Mark paid by cash or transfer: exact amount due (billing)', manualPaymentSchema, '201') },
-    '/api/v1/invoices/{id}/midtrans': { parameters: [idParam], ...action('invoice', 'Create a Midtrans Snap transaction (new order id per attempt); returns token and redirect_url (billing)', undefined, '201') },
-    '/api/v1/payments': { get: { tags: ['payment'], summary: 'List payments', parameters: [...pageParams, ...filters(['invoice_id', 'method', 'provider_order_id'])], responses: { '200': ok('A page', page), ...errors } } },
-    '/api/v1/midtrans/notifications': { get: { tags: ['payment'], summary: 'Every Midtrans notification and status poll, raw, with its outcome', parameters: [...pageParams, ...filters(['order_id', 'outcome', 'source', 'signature_valid'])], responses: { '200': ok('A page', page), ...errors } } },
-    '/api/v1/midtrans/poll': action('payment', 'Ask Midtrans now about orders whose notification never came (billing)'),
+    '/api/v1/invoices/{id}': {
+      parameters: [idParam],
+      get: {
+        tags: ['invoice'],
+        summary: 'One invoice with its payments and Midtrans orders',
+        responses: { '200': ok('Found'), '404': errors['404'] },
+      },
+    },
+    '/api/v1/invoices/{id}/cancel': {
+      parameters: [idParam],
+      ...action('invoice', 'Cancel an unpaid invoice with a reason (billing)', cancelSchema),
+    },
+    '/api/v1/invoices/{id}/payments': {
+      parameters: [idParam],
+      ...action(
+        'invoice',
+        'Mark paid by cash or transfer: exact amount due (billing)',
+        manualPaymentSchema,
+        '201',
+      ),
+    },
+    '/api/v1/invoices/{id}/midtrans': {
+      parameters: [idParam],
+      ...action(
+        'invoice',
+        'Create a Midtrans Snap transaction (new order id per attempt); returns token and redirect_url (billing)',
+        undefined,
+        '201',
+      ),
+    },
+    '/api/v1/payments': {
+      get: {
+        tags: ['payment'],
+        summary: 'List payments',
+        parameters: [...pageParams, ...filters(['invoice_id', 'method', 'provider_order_id'])],
+        responses: { '200': ok('A page', page), ...errors },
+      },
+    },
+    '/api/v1/midtrans/notifications': {
+      get: {
+        tags: ['payment'],
+        summary: 'Every Midtrans notification and status poll, raw, with its outcome',
+        parameters: [...pageParams, ...filters(['order_id', 'outcome', 'source', 'signature_valid'])],
+        responses: { '200': ok('A page', page), ...errors },
+      },
+    },
+    '/api/v1/midtrans/poll': action(
+      'payment',
+      'Ask Midtrans now about orders whose notification never came (billing)',
+    ),
     '/payments/midtrans/notification': {
       post: {
         tags: ['payment'],
-        summary: "Midtrans HTTP notification (Midtrans's payload; authenticated by signature_key, not a token)",
+        summary:
+          "Midtrans HTTP notification (Midtrans's payload; authenticated by signature_key, not a token)",
         security: [],
         requestBody: body({ type: 'object' }),
         responses: {
@@ -122,21 +298,76 @@ export const openApiDocument = {
         },
       },
     },
-    '/api/v1/billing-cycle/run': action('billing cycle', 'Run the billing cycle now: renewal invoices, overdue, suspensions, expiry; dry_run shows what would happen (billing)', z.strictObject({ dry_run: z.boolean().default(false) })),
-    '/api/v1/routers/{id}/drift': { parameters: [idParam], get: { tags: ['router'], summary: 'Differences between the database and the router (missing secret, wrong profile, wrong disabled state, wrong password, unknown managed secret)', responses: { '200': ok('Drift list'), ...errors } } },
-    '/api/v1/routers/{id}/reconcile': { parameters: [idParam], ...action('router', 'Report drift, and repair it with repair=true (admin)', z.strictObject({ repair: z.boolean().default(false) })) },
+    '/api/v1/billing-cycle/run': action(
+      'billing cycle',
+      'Run the billing cycle now: renewal invoices, overdue, suspensions, expiry; dry_run shows what would happen (billing)',
+      z.strictObject({ dry_run: z.boolean().default(false) }),
+    ),
+    '/api/v1/routers/{id}/drift': {
+      parameters: [idParam],
+      get: {
+        tags: ['router'],
+        summary:
+          'Differences between the database and the router (missing secret, wrong profile, wrong disabled state, wrong password, unknown managed secret)',
+        responses: { '200': ok('Drift list'), ...errors },
+      },
+    },
+    '/api/v1/routers/{id}/reconcile': {
+      parameters: [idParam],
+      ...action(
+        'router',
+        'Report drift, and repair it with repair=true (admin)',
+        z.strictObject({ repair: z.boolean().default(false) }),
+      ),
+    },
     '/api/v1/sync/run': action('router', 'Run one router sync round now (billing)'),
-    '/api/v1/audit': { get: { tags: ['audit'], summary: 'The append-only audit log of every state change, with who and why', parameters: [...pageParams, ...filters(['entity', 'entity_id', 'actor', 'action'])], responses: { '200': ok('A page', page), ...errors } } },
+    '/api/v1/audit': {
+      get: {
+        tags: ['audit'],
+        summary: 'The append-only audit log of every state change, with who and why',
+        parameters: [...pageParams, ...filters(['entity', 'entity_id', 'actor', 'action'])],
+        responses: { '200': ok('A page', page), ...errors },
+      },
+    },
     '/api/v1/staff/tokens': {
       post: {
         tags: ['staff'],
         summary: 'Create a staff user (or change its role) and issue a token, shown once (admin)',
-        requestBody: body({ type: 'object', properties: { username: { type: 'string' }, role: { enum: ['admin', 'billing', 'viewer'] }, label: { type: 'string' } }, required: ['username', 'role'] }),
+        requestBody: body({
+          type: 'object',
+          properties: {
+            username: { type: 'string' },
+            role: { enum: ['admin', 'billing', 'viewer'] },
+            label: { type: 'string' },
+          },
+          required: ['username', 'role'],
+        }),
         responses: { '201': ok('Token'), ...errors },
       },
     },
-    '/metrics': { get: { tags: ['operations'], security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'Text exposition' } } } },
-    '/healthz': { get: { tags: ['operations'], security: [], summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
-    '/readyz': { get: { tags: ['operations'], security: [], summary: 'Readiness (database reachable)', responses: { '200': { description: 'Ready' }, '503': { description: 'Database unavailable' } } } },
+    '/metrics': {
+      get: {
+        tags: ['operations'],
+        security: [],
+        summary: 'Prometheus metrics',
+        responses: { '200': { description: 'Text exposition' } },
+      },
+    },
+    '/healthz': {
+      get: {
+        tags: ['operations'],
+        security: [],
+        summary: 'Liveness',
+        responses: { '200': { description: 'Alive' } },
+      },
+    },
+    '/readyz': {
+      get: {
+        tags: ['operations'],
+        security: [],
+        summary: 'Readiness (database reachable)',
+        responses: { '200': { description: 'Ready' }, '503': { description: 'Database unavailable' } },
+      },
+    },
   } as Record<string, unknown>,
 };

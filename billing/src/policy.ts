@@ -13,7 +13,10 @@ export const billingPolicySchema = z.strictObject({
   /** Suspend subscriptions with overdue invoices (customers marked suspension_exempt never are). */
   suspend_overdue: z.boolean().default(true),
   /** Invoice numbers: `<prefix>-<year>-<000001>`, one gap-free series per year (in `time_zone`). */
-  invoice_prefix: z.string().regex(/^[A-Z0-9-]{1,12}$/).default('INV'),
+  invoice_prefix: z
+    .string()
+    .regex(/^[A-Z0-9-]{1,12}$/)
+    .default('INV'),
   time_zone: z.string().default('Asia/Jakarta'),
   /** Midtrans Snap payment window. */
   payment_expiry_minutes: z.number().int().min(5).max(10080).default(1440),

@@ -7,7 +7,10 @@ import { ApiError, audit, conflictFrom, notFound, q, tx, type Em } from './db/sq
 import type { SecretBox } from './secrets.js';
 
 export const moneyIdr = z
-  .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^\d{1,18}$/, 'whole rupiah as digits')])
+  .union([
+    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    z.string().regex(/^\d{1,18}$/, 'whole rupiah as digits'),
+  ])
   .transform((v) => BigInt(v));
 
 const timeZone = z.string().refine((tz) => {
@@ -57,10 +60,18 @@ export const customerSpec: ResourceSpec = {
   name: 'customer',
   table: 'customers',
   fields: {
-    code: { schema: text(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'), required: true },
+    code: {
+      schema: text(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
+      required: true,
+    },
     name: { schema: text(), required: true },
     email: { schema: z.email().nullable() },
-    phone: { schema: z.string().regex(/^\+?[0-9 -]{6,20}$/, 'a phone number').nullable() },
+    phone: {
+      schema: z
+        .string()
+        .regex(/^\+?[0-9 -]{6,20}$/, 'a phone number')
+        .nullable(),
+    },
     address: { schema: nullableText() },
     suspension_exempt: { schema: z.boolean() },
     notes: { schema: z.string().max(4000) },
@@ -76,7 +87,10 @@ export const planSpec: ResourceSpec = {
     code: { schema: text(40), required: true },
     name: { schema: text(), required: true },
     kind: { schema: z.enum(['pppoe', 'hotspot', 'static']), required: true },
-    rate_limit: { schema: z.string().regex(/^\d+[kKmMgG]?\/\d+[kKmMgG]?$/, "RouterOS rate limit like '10M/10M'"), required: true },
+    rate_limit: {
+      schema: z.string().regex(/^\d+[kKmMgG]?\/\d+[kKmMgG]?$/, "RouterOS rate limit like '10M/10M'"),
+      required: true,
+    },
     burst: { schema: nullableText(100) },
     price_idr: { schema: moneyIdr, required: true, money: true },
     validity_days: { schema: z.number().int().min(1).max(3660), required: true },
@@ -93,7 +107,10 @@ export const routerSpec: ResourceSpec = {
   name: 'router',
   table: 'routers',
   fields: {
-    name: { schema: text(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'), required: true },
+    name: {
+      schema: text(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
+      required: true,
+    },
     host: { schema: text(255), required: true },
     api_port: { schema: z.number().int().min(1).max(65535) },
     tls: { schema: z.boolean() },
@@ -101,7 +118,9 @@ export const routerSpec: ResourceSpec = {
     password: { schema: z.string().min(1).max(200), required: true, secret: true },
     site: { schema: z.string().max(64) },
     isolation_profile: { schema: text(64) },
-    isolation_rate_limit: { schema: z.string().regex(/^\d+[kKmMgG]?\/\d+[kKmMgG]?$/, "RouterOS rate limit like '256k/256k'") },
+    isolation_rate_limit: {
+      schema: z.string().regex(/^\d+[kKmMgG]?\/\d+[kKmMgG]?$/, "RouterOS rate limit like '256k/256k'"),
+    },
     monitored: { schema: z.boolean() },
   },
   filters: ['site', 'name', 'monitored'],
@@ -112,7 +131,10 @@ export const linkSpec: ResourceSpec = {
   name: 'client link',
   table: 'client_links',
   fields: {
-    code: { schema: text(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'), required: true },
+    code: {
+      schema: text(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
+      required: true,
+    },
     customer_id: { schema: z.number().int().positive(), required: true },
     name: { schema: text(), required: true },
     router_id: { schema: z.number().int().positive().nullable() },
@@ -166,11 +188,19 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
 }
 
 /** Row from PostgreSQL → API JSON: bigint ids and money as JSON integers (exact below 2^53), no secrets. */
-export function present(spec: ResourceSpec | undefined, row: Record<string, unknown>): Record<string, unknown> {
+export function present(
+  spec: ResourceSpec | undefined,
+  row: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
     if (k.endsWith('_enc')) continue;
-    if (v !== null && (k === 'id' || k.endsWith('_id') || k.endsWith('_idr')) && typeof v === 'string' && /^-?\d+$/.test(v))
+    if (
+      v !== null &&
+      (k === 'id' || k.endsWith('_id') || k.endsWith('_idr')) &&
+      typeof v === 'string' &&
+      /^-?\d+$/.test(v)
+    )
       out[k] = Number(v);
     else if (v !== null && spec && typeof v === 'string' && /_percent$|_ms$/.test(k)) out[k] = Number(v);
     else out[k] = v;
@@ -186,7 +216,8 @@ export class ResourceStore {
 
   private createSchema(spec: ResourceSpec): z.ZodType<Record<string, unknown>> {
     const shape: Record<string, z.ZodType> = {};
-    for (const [name, f] of Object.entries(spec.fields)) shape[name] = f.required ? f.schema : f.schema.optional();
+    for (const [name, f] of Object.entries(spec.fields))
+      shape[name] = f.required ? f.schema : f.schema.optional();
     return z.strictObject(shape) as unknown as z.ZodType<Record<string, unknown>>;
   }
 
@@ -232,7 +263,9 @@ export class ResourceStore {
     );
     let total = Number(rows[0]?.total ?? 0);
     if (rows.length === 0 && page.offset > 0)
-      total = Number((await q<{ n: string }>(em, `select count(*) as n from ${spec.table} ${clause}`, params))[0]?.n ?? 0);
+      total = Number(
+        (await q<{ n: string }>(em, `select count(*) as n from ${spec.table} ${clause}`, params))[0]?.n ?? 0,
+      );
     return {
       items: rows.map(({ total: _t, ...r }) => present(spec, r)),
       total,
@@ -243,12 +276,19 @@ export class ResourceStore {
 
   async get(spec: ResourceSpec, id: string): Promise<Record<string, unknown>> {
     if (!/^\d{1,18}$/.test(id)) throw new ApiError(400, `id: must be a positive integer`, 'id');
-    const row = (await q<Record<string, unknown>>(this.orm.em.fork(), `select * from ${spec.table} where id = ?`, [id]))[0];
+    const row = (
+      await q<Record<string, unknown>>(this.orm.em.fork(), `select * from ${spec.table} where id = ?`, [id])
+    )[0];
     if (!row) throw notFound(spec.name, id);
     return present(spec, row);
   }
 
-  async create(spec: ResourceSpec, body: unknown, actor: string, now: Date): Promise<Record<string, unknown>> {
+  async create(
+    spec: ResourceSpec,
+    body: unknown,
+    actor: string,
+    now: Date,
+  ): Promise<Record<string, unknown>> {
     const values = parseBody(this.createSchema(spec), body);
     const cols = this.columns(spec, values);
     const row = await this.run(async (em) => {
@@ -258,14 +298,27 @@ export class ResourceStore {
         cols.map((c) => c[1]),
       );
       if (!created) throw new Error('insert returned nothing');
-      await audit(em, now, { actor, entity: spec.table, entityId: String(created.id), action: 'create', toState: 'created', detail: redact(spec, values) });
+      await audit(em, now, {
+        actor,
+        entity: spec.table,
+        entityId: String(created.id),
+        action: 'create',
+        toState: 'created',
+        detail: redact(spec, values),
+      });
       return created;
     });
     await spec.afterChange?.();
     return present(spec, row);
   }
 
-  async update(spec: ResourceSpec, id: string, body: unknown, actor: string, now: Date): Promise<Record<string, unknown>> {
+  async update(
+    spec: ResourceSpec,
+    id: string,
+    body: unknown,
+    actor: string,
+    now: Date,
+  ): Promise<Record<string, unknown>> {
     await this.get(spec, id);
     const values = parseBody(this.updateSchema(spec), body);
     const cols = this.columns(spec, values);
@@ -277,7 +330,13 @@ export class ResourceStore {
         [...cols.map((c) => c[1]), id],
       );
       if (!updated) throw notFound(spec.name, id);
-      await audit(em, now, { actor, entity: spec.table, entityId: id, action: 'update', detail: redact(spec, values) });
+      await audit(em, now, {
+        actor,
+        entity: spec.table,
+        entityId: id,
+        action: 'update',
+        detail: redact(spec, values),
+      });
       return updated;
     });
     await spec.afterChange?.();
@@ -304,6 +363,7 @@ export class ResourceStore {
 
 function redact(spec: ResourceSpec, values: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(values)) out[k] = spec.fields[k]?.secret ? '(changed)' : typeof v === 'bigint' ? v.toString() : v;
+  for (const [k, v] of Object.entries(values))
+    out[k] = spec.fields[k]?.secret ? '(changed)' : typeof v === 'bigint' ? v.toString() : v;
   return out;
 }

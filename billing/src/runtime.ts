@@ -82,9 +82,16 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     if (!inventory) return;
     try {
       const r = await inventory.write();
-      if (r.changed.length) o.logger.info({ event: 'inventory_written', routers: r.routers, probes: r.probes, files: r.changed.length }, 'monitoring inventory updated');
+      if (r.changed.length)
+        o.logger.info(
+          { event: 'inventory_written', routers: r.routers, probes: r.probes, files: r.changed.length },
+          'monitoring inventory updated',
+        );
     } catch (err) {
-      o.logger.error({ event: 'inventory_write_failed', error: (err as Error).message }, 'could not write monitoring inventory');
+      o.logger.error(
+        { event: 'inventory_write_failed', error: (err as Error).message },
+        'could not write monitoring inventory',
+      );
     }
   };
   routerSpec.afterChange = writeInventory;
@@ -114,14 +121,24 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   };
   const kick = (): void => {
     if (o.jobs?.syncMs === 0) return;
-    void syncNow().catch((err: unknown) => o.logger.error({ event: 'sync_failed', error: (err as Error).message }, 'router sync round failed'));
+    void syncNow().catch((err: unknown) =>
+      o.logger.error({ event: 'sync_failed', error: (err as Error).message }, 'router sync round failed'),
+    );
   };
   const resources = new ResourceStore(orm, box);
   const invoices = new InvoiceService(orm, policy, metrics, kick);
   const subscriptions = new SubscriptionService(orm, box, policy, metrics, kick);
   const cycle = new BillingCycle(orm, policy, metrics, kick);
   const midtrans = o.midtrans ? new MidtransGateway(o.midtrans) : undefined;
-  const payments = new PaymentService(orm, midtrans, o.midtrans?.serverKey, invoices, policy, metrics, o.logger);
+  const payments = new PaymentService(
+    orm,
+    midtrans,
+    o.midtrans?.serverKey,
+    invoices,
+    policy,
+    metrics,
+    o.logger,
+  );
   const usage = new UsageService(orm, o.prometheusUrl);
   const deps: RuntimeDeps = { orm, logger: o.logger, metrics, box, clock };
   const app = createApp({
@@ -146,7 +163,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   await writeInventory();
 
   const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number | undefined, fallback: number, name: string, job: () => Promise<unknown>): void => {
+  const every = (
+    ms: number | undefined,
+    fallback: number,
+    name: string,
+    job: () => Promise<unknown>,
+  ): void => {
     const period = ms ?? fallback;
     if (period === 0) return;
     let running = false;
@@ -154,7 +176,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (running || stopping) return;
       running = true;
       job()
-        .catch((err: unknown) => o.logger.error({ event: `${name}_failed`, error: (err as Error).message }, `${name} failed`))
+        .catch((err: unknown) =>
+          o.logger.error({ event: `${name}_failed`, error: (err as Error).message }, `${name} failed`),
+        )
         .finally(() => {
           running = false;
         });
@@ -168,7 +192,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       const r = await cycle.run(clock());
       metrics.cycleRuns.inc({ outcome: 'ok' });
       o.logger.info(
-        { event: 'billing_cycle', issued: r.invoicesIssued.count, overdue: r.invoicesOverdue.count, suspended: r.subscriptionsSuspended.count, expired: r.subscriptionsExpired.count, duration_ms: r.durationMs },
+        {
+          event: 'billing_cycle',
+          issued: r.invoicesIssued.count,
+          overdue: r.invoicesOverdue.count,
+          suspended: r.subscriptionsSuspended.count,
+          expired: r.subscriptionsExpired.count,
+          duration_ms: r.durationMs,
+        },
         'billing cycle ran',
       );
     } catch (err) {
@@ -178,10 +209,16 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   });
   every(o.jobs?.pollMs, 300_000, 'midtrans_poll', () => payments.pollPending(clock()));
   every(o.jobs?.driftMs, 3_600_000, 'drift_report', async () => {
-    const routers = await orm.em.fork().execute('select id from routers', [], 'all') as Array<{ id: string }>;
+    const routers = (await orm.em.fork().execute('select id from routers', [], 'all')) as Array<{
+      id: string;
+    }>;
     for (const r of routers) {
       const d = await sync.drift(r.id).catch(() => undefined);
-      if (d?.drift.length) o.logger.warn({ event: 'router_drift', router: d.router, secrets: d.drift.length }, 'router differs from the database');
+      if (d?.drift.length)
+        o.logger.warn(
+          { event: 'router_drift', router: d.router, secrets: d.drift.length },
+          'router differs from the database',
+        );
     }
   });
   if (o.jobs?.syncMs !== 0) kick();
@@ -204,7 +241,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       for (const t of timers) clearInterval(t);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      await Promise.race([Promise.all([closed, syncing]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      await Promise.race([
+        Promise.all([closed, syncing]),
+        new Promise((r) => setTimeout(r, graceMs).unref()),
+      ]);
       server.closeAllConnections();
       await gateway.close();
       await orm.close();

@@ -17,7 +17,11 @@ const pppName = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9@._-]+$/, 'letters, digits and @ . _ - only');
-const pppPassword = z.string().min(6, 'at least 6 characters').max(64).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const pppPassword = z
+  .string()
+  .min(6, 'at least 6 characters')
+  .max(64)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const createSubscriptionSchema = z.strictObject({
   customer_id: z.number().int().positive(),
@@ -40,13 +44,16 @@ export const updateSubscriptionSchema = z.strictObject({
   auto_renew: z.boolean().optional(),
 });
 
-export const reasonSchema = z.strictObject({ reason: z.string().trim().min(1, 'a reason is required').max(1000) });
+export const reasonSchema = z.strictObject({
+  reason: z.string().trim().min(1, 'a reason is required').max(1000),
+});
 
 const PUBLIC_COLUMNS = `s.id, s.customer_id, s.plan_id, s.router_id, s.ppp_username, s.local_address, s.remote_address,
   s.period_start, s.period_end, s.status, s.auto_renew, s.suspended_reason, s.sync_state, s.sync_attempts, s.sync_error,
   s.next_sync_at, s.synced_at, s.created_at, s.updated_at, s.cancelled_at, c.code as customer_code, p.code as plan_code,
   p.profile as plan_profile, r.name as router_name`;
-const FROM = 'from subscriptions s join customers c on c.id = s.customer_id join plans p on p.id = s.plan_id join routers r on r.id = s.router_id';
+const FROM =
+  'from subscriptions s join customers c on c.id = s.customer_id join plans p on p.id = s.plan_id join routers r on r.id = s.router_id';
 
 /** Marks a subscription for the router to follow (in the caller's transaction). */
 export const PENDING_SYNC = `sync_state = 'pending', sync_version = sync_version + 1, sync_attempts = 0, sync_error = null`;
@@ -78,25 +85,47 @@ export class SubscriptionService {
     }
     const clause = where.length ? `where ${where.join(' and ')}` : '';
     const em = this.orm.em.fork();
-    const rows = await q<Record<string, unknown>>(em, `select ${PUBLIC_COLUMNS} ${FROM} ${clause} order by s.id limit ? offset ?`, [...params, page.limit, page.offset]);
+    const rows = await q<Record<string, unknown>>(
+      em,
+      `select ${PUBLIC_COLUMNS} ${FROM} ${clause} order by s.id limit ? offset ?`,
+      [...params, page.limit, page.offset],
+    );
     const total = await one<{ n: string }>(em, `select count(*) as n ${FROM} ${clause}`, params);
-    return { items: rows.map((r) => present(undefined, r)), total: Number(total?.n ?? 0), limit: page.limit, offset: page.offset };
+    return {
+      items: rows.map((r) => present(undefined, r)),
+      total: Number(total?.n ?? 0),
+      limit: page.limit,
+      offset: page.offset,
+    };
   }
 
   async get(id: string, em = this.orm.em.fork()): Promise<Record<string, unknown>> {
     if (!/^\d{1,18}$/.test(id)) throw new ApiError(400, 'id: must be a positive integer', 'id');
-    const row = await one<Record<string, unknown>>(em, `select ${PUBLIC_COLUMNS} ${FROM} where s.id = ?`, [id]);
+    const row = await one<Record<string, unknown>>(em, `select ${PUBLIC_COLUMNS} ${FROM} where s.id = ?`, [
+      id,
+    ]);
     if (!row) throw notFound('subscription', id);
     return present(undefined, row);
   }
 
-  async create(body: unknown, actor: string, now: Date): Promise<Record<string, unknown> & { ppp_password?: string }> {
+  async create(
+    body: unknown,
+    actor: string,
+    now: Date,
+  ): Promise<Record<string, unknown> & { ppp_password?: string }> {
     const input = parseBody(createSubscriptionSchema, body);
     const password = input.ppp_password ?? randomBytes(9).toString('base64url');
     const id = await this.run(async (em) => {
-      const plan = await one<{ id: string; price_idr: string; validity_days: number; name: string; active: boolean }>(em, 'select id, price_idr, validity_days, name, active from plans where id = ?', [input.plan_id]);
+      const plan = await one<{
+        id: string;
+        price_idr: string;
+        validity_days: number;
+        name: string;
+        active: boolean;
+      }>(em, 'select id, price_idr, validity_days, name, active from plans where id = ?', [input.plan_id]);
       if (!plan) throw new ApiError(400, `plan_id: plan ${input.plan_id} does not exist`, 'plan_id');
-      if (!plan.active) throw new ApiError(400, `plan_id: plan ${input.plan_id} is not offered any more`, 'plan_id');
+      if (!plan.active)
+        throw new ApiError(400, `plan_id: plan ${input.plan_id} is not offered any more`, 'plan_id');
       if (!(await one(em, 'select 1 from customers where id = ?', [input.customer_id])))
         throw new ApiError(400, `customer_id: customer ${input.customer_id} does not exist`, 'customer_id');
       if (!(await one(em, 'select 1 from routers where id = ?', [input.router_id])))
@@ -108,10 +137,31 @@ export class SubscriptionService {
         `insert into subscriptions (customer_id, plan_id, router_id, ppp_username, ppp_password_enc, local_address, remote_address,
            period_start, period_end, status, auto_renew, sync_state, kick_pending, next_sync_at, created_at, updated_at)
          values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, 'pending', false, ?, ?, ?) returning id`,
-        [input.customer_id, input.plan_id, input.router_id, input.ppp_username, this.box.seal(password), input.local_address ?? null, input.remote_address ?? null, start, end, input.auto_renew, now, now, now],
+        [
+          input.customer_id,
+          input.plan_id,
+          input.router_id,
+          input.ppp_username,
+          this.box.seal(password),
+          input.local_address ?? null,
+          input.remote_address ?? null,
+          start,
+          end,
+          input.auto_renew,
+          now,
+          now,
+          now,
+        ],
       );
       if (!row) throw new Error('insert returned nothing');
-      await audit(em, now, { actor, entity: 'subscriptions', entityId: row.id, action: 'create', toState: 'active', detail: { plan_id: input.plan_id, router_id: input.router_id, ppp_username: input.ppp_username } });
+      await audit(em, now, {
+        actor,
+        entity: 'subscriptions',
+        entityId: row.id,
+        action: 'create',
+        toState: 'active',
+        detail: { plan_id: input.plan_id, router_id: input.router_id, ppp_username: input.ppp_username },
+      });
       if (input.first_invoice) {
         const series = invoiceSeries(this.policy, now);
         const n = await allocateInvoiceNumbers(em, series, 1);
@@ -120,9 +170,28 @@ export class SubscriptionService {
           em,
           `insert into invoices (number, customer_id, subscription_id, kind, description, amount_idr, period_start, period_end, issued_at, due_at, status, created_by)
            values (?, ?, ?, 'first', ?, ?, ?, ?, ?, ?, 'unpaid', ?) returning id`,
-          [number, input.customer_id, row.id, `First period, ${plan.name}`, plan.price_idr, start, end, now, new Date(start.getTime() + this.policy.first_invoice_due_days * DAY_MS), actor],
+          [
+            number,
+            input.customer_id,
+            row.id,
+            `First period, ${plan.name}`,
+            plan.price_idr,
+            start,
+            end,
+            now,
+            new Date(start.getTime() + this.policy.first_invoice_due_days * DAY_MS),
+            actor,
+          ],
         );
-        await audit(em, now, { actor, entity: 'invoices', entityId: inv?.id ?? '', action: 'issue', toState: 'unpaid', reason: 'first', detail: { number, subscription_id: row.id, amount_idr: plan.price_idr } });
+        await audit(em, now, {
+          actor,
+          entity: 'invoices',
+          entityId: inv?.id ?? '',
+          action: 'issue',
+          toState: 'unpaid',
+          reason: 'first',
+          detail: { number, subscription_id: row.id, amount_idr: plan.price_idr },
+        });
       }
       return row.id;
     });
@@ -134,14 +203,20 @@ export class SubscriptionService {
     const input = parseBody(updateSubscriptionSchema, body);
     if (Object.keys(input).length === 0) throw new ApiError(400, '(body): nothing to change', '(body)');
     await this.run(async (em) => {
-      const sub = await one<{ plan_id: string; status: string }>(em, 'select plan_id, status from subscriptions where id = ? for update', [id]);
+      const sub = await one<{ plan_id: string; status: string }>(
+        em,
+        'select plan_id, status from subscriptions where id = ? for update',
+        [id],
+      );
       if (!sub) throw notFound('subscription', id);
       if (sub.status === 'cancelled') throw new ApiError(409, `subscription ${id} is cancelled`);
       const sets: string[] = [];
       const params: unknown[] = [];
       let kick = false;
       if (input.plan_id !== undefined && String(input.plan_id) !== sub.plan_id) {
-        const plan = await one<{ active: boolean }>(em, 'select active from plans where id = ?', [input.plan_id]);
+        const plan = await one<{ active: boolean }>(em, 'select active from plans where id = ?', [
+          input.plan_id,
+        ]);
         if (!plan) throw new ApiError(400, `plan_id: plan ${input.plan_id} does not exist`, 'plan_id');
         sets.push('plan_id = ?');
         params.push(input.plan_id);
@@ -168,8 +243,13 @@ export class SubscriptionService {
         actor,
         entity: 'subscriptions',
         entityId: id,
-        action: input.plan_id !== undefined && String(input.plan_id) !== sub.plan_id ? 'change_plan' : 'update',
-        detail: { ...input, ...(input.ppp_password ? { ppp_password: '(changed)' } : {}), ...(input.plan_id !== undefined ? { from_plan_id: Number(sub.plan_id) } : {}) },
+        action:
+          input.plan_id !== undefined && String(input.plan_id) !== sub.plan_id ? 'change_plan' : 'update',
+        detail: {
+          ...input,
+          ...(input.ppp_password ? { ppp_password: '(changed)' } : {}),
+          ...(input.plan_id !== undefined ? { from_plan_id: Number(sub.plan_id) } : {}),
+        },
       });
     });
     this.onChange();
@@ -186,7 +266,15 @@ export class SubscriptionService {
 
   async restore(id: string, body: unknown, actor: string, now: Date): Promise<Record<string, unknown>> {
     const { reason } = parseBody(reasonSchema, body);
-    const changed = await this.transition(id, ['suspended', 'expired'], 'active', 'restore', reason, actor, now);
+    const changed = await this.transition(
+      id,
+      ['suspended', 'expired'],
+      'active',
+      'restore',
+      reason,
+      actor,
+      now,
+    );
     if (changed) this.metrics.restores.inc();
     return this.get(id);
   }
@@ -207,17 +295,30 @@ export class SubscriptionService {
     now: Date,
   ): Promise<boolean> {
     const changed = await this.run(async (em) => {
-      const sub = await one<{ status: string }>(em, 'select status from subscriptions where id = ? for update', [id]);
+      const sub = await one<{ status: string }>(
+        em,
+        'select status from subscriptions where id = ? for update',
+        [id],
+      );
       if (!sub) throw notFound('subscription', id);
       if (sub.status === to) return false; // idempotent: asking twice is not an error
-      if (!from.includes(sub.status)) throw new ApiError(409, `subscription ${id} is ${sub.status}; cannot ${action} it`);
+      if (!from.includes(sub.status))
+        throw new ApiError(409, `subscription ${id} is ${sub.status}; cannot ${action} it`);
       await em.execute(
         `update subscriptions set status = ?, suspended_reason = ?, ${PENDING_SYNC}, kick_pending = true, next_sync_at = ?, updated_at = ?,
            cancelled_at = case when ? = 'cancelled' then ? else cancelled_at end where id = ?`,
         [to, to === 'suspended' ? reason : null, now, now, to, now, id],
         'run',
       );
-      await audit(em, now, { actor, entity: 'subscriptions', entityId: id, action, fromState: sub.status, toState: to, reason });
+      await audit(em, now, {
+        actor,
+        entity: 'subscriptions',
+        entityId: id,
+        action,
+        fromState: sub.status,
+        toState: to,
+        reason,
+      });
       return true;
     });
     if (changed) this.onChange();

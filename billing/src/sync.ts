@@ -4,10 +4,16 @@
 // pending. An unreachable router keeps its subscriptions pending with backoff and counts a failure.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { q, tx } from './db/sql.js';
+import { pgIds, q, tx } from './db/sql.js';
 import type { BillingMetrics } from './metrics.js';
 import { desiredRouterState, syncBackoffMs, type Isolation, type SubscriptionStatus } from './policy.js';
-import type { DesiredSecret, Drift, ProfileSpec, RouterEndpoint, RouterGateway } from './provisioning/types.js';
+import type {
+  DesiredSecret,
+  Drift,
+  ProfileSpec,
+  RouterEndpoint,
+  RouterGateway,
+} from './provisioning/types.js';
 import type { SecretBox } from './secrets.js';
 
 interface ClaimedRow {
@@ -62,7 +68,14 @@ export class RouterSync {
   ) {}
 
   endpoint(r: RouterRow): RouterEndpoint {
-    return { name: r.name, host: r.host, port: r.api_port, username: r.username, password: this.box.open(r.password_enc), tls: r.tls };
+    return {
+      name: r.name,
+      host: r.host,
+      port: r.api_port,
+      username: r.username,
+      password: this.box.open(r.password_enc),
+      tls: r.tls,
+    };
   }
 
   private desired(row: ClaimedRow, router: RouterRow): DesiredSecret & { present: boolean } {
@@ -90,7 +103,8 @@ export class RouterSync {
       specs.set(r.profile, { name: r.profile, rateLimit: r.rate_limit });
       if (r.status === 'suspended' && r.isolation === 'profile') {
         const name = r.isolation_profile ?? router.isolation_profile;
-        if (!specs.has(name)) specs.set(name, { name, rateLimit: router.isolation_rate_limit, addressList: 'isolir' });
+        if (!specs.has(name))
+          specs.set(name, { name, rateLimit: router.isolation_rate_limit, addressList: 'isolir' });
       }
     }
     return [...specs.values()];
@@ -118,7 +132,11 @@ export class RouterSync {
     if (claimed.length === 0) return result;
     const byRouter = new Map<string, ClaimedRow[]>();
     for (const r of claimed) byRouter.set(r.router_id, [...(byRouter.get(r.router_id) ?? []), r]);
-    const routers = await q<RouterRow>(this.orm.em.fork(), 'select * from routers where id = any(?::bigint[])', [[...byRouter.keys()]]);
+    const routers = await q<RouterRow>(
+      this.orm.em.fork(),
+      'select * from routers where id = any(?::bigint[])',
+      [pgIds([...byRouter.keys()])],
+    );
     await Promise.all(
       routers.map(async (router) => {
         const rows = byRouter.get(router.id) ?? [];
@@ -147,7 +165,13 @@ export class RouterSync {
     const keep = desired.filter((d) => d.want.present);
     const drop = desired.filter((d) => !d.want.present);
     if (keep.length) {
-      await this.gateway.ensureProfiles(endpoint, this.profilesFor(keep.map((d) => d.row), router));
+      await this.gateway.ensureProfiles(
+        endpoint,
+        this.profilesFor(
+          keep.map((d) => d.row),
+          router,
+        ),
+      );
       const kick = new Set(keep.filter((d) => d.row.kick_pending).map((d) => d.want.name));
       await this.gateway.apply(
         endpoint,
@@ -155,7 +179,11 @@ export class RouterSync {
         kick,
       );
     }
-    if (drop.length) await this.gateway.remove(endpoint, drop.map((d) => d.want.name));
+    if (drop.length)
+      await this.gateway.remove(
+        endpoint,
+        drop.map((d) => d.want.name),
+      );
   }
 
   private async markSynced(rows: ClaimedRow[], now: Date): Promise<void> {
@@ -165,7 +193,7 @@ export class RouterSync {
           kick_pending = case when s.sync_version = v.version then false else s.kick_pending end,
           sync_attempts = 0, sync_error = null, synced_at = ?, sync_claimed_until = null
          from unnest(?::bigint[], ?::int[]) as v(id, version) where s.id = v.id`,
-      [now, rows.map((r) => r.id), rows.map((r) => r.sync_version)],
+      [now, pgIds(rows.map((r) => r.id)), pgIds(rows.map((r) => r.sync_version))],
       'run',
     );
   }
@@ -175,7 +203,7 @@ export class RouterSync {
     await this.orm.em.fork().execute(
       `update subscriptions set sync_attempts = sync_attempts + 1, sync_error = ?, next_sync_at = ?, sync_claimed_until = null
         where id = any(?::bigint[])`,
-      [error.slice(0, 500), new Date(now.getTime() + syncBackoffMs(attempts)), rows.map((r) => r.id)],
+      [error.slice(0, 500), new Date(now.getTime() + syncBackoffMs(attempts)), pgIds(rows.map((r) => r.id))],
       'run',
     );
   }

@@ -37,7 +37,10 @@ export async function issueToken(
   return token;
 }
 
-export async function lookupToken(orm: MikroORM, token: string): Promise<{ username: string; role: Role } | undefined> {
+export async function lookupToken(
+  orm: MikroORM,
+  token: string,
+): Promise<{ username: string; role: Role } | undefined> {
   const rows = (await orm.em.fork().execute(
     `update api_tokens t set last_used_at = now() from staff_users u
       where t.token_hash = ? and u.id = t.staff_user_id and u.active

@@ -27,18 +27,21 @@ export class UsageService {
   private period(query: Record<string, unknown>, now: Date): { from: Date; to: Date } {
     const parse = (name: string, v: unknown, fallback: Date): Date => {
       if (v === undefined) return fallback;
-      if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw new ApiError(400, `${name}: must be an ISO date-time`, name);
+      if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
+        throw new ApiError(400, `${name}: must be an ISO date-time`, name);
       return new Date(v);
     };
     const to = parse('to', query.to, now);
     const from = parse('from', query.from, new Date(to.getTime() - 30 * 86_400_000));
     if (from >= to) throw new ApiError(400, 'from: must be before to', 'from');
-    if (to.getTime() - from.getTime() > 400 * 86_400_000) throw new ApiError(400, 'from: period longer than 400 days', 'from');
+    if (to.getTime() - from.getTime() > 400 * 86_400_000)
+      throw new ApiError(400, 'from: period longer than 400 days', 'from');
     return { from, to };
   }
 
   private async instant(expr: string, at: Date): Promise<number> {
-    if (!this.prometheusUrl) throw new ApiError(503, 'usage needs PROMETHEUS_URL (billing is not connected to Prometheus)');
+    if (!this.prometheusUrl)
+      throw new ApiError(503, 'usage needs PROMETHEUS_URL (billing is not connected to Prometheus)');
     const url = `${this.prometheusUrl}/api/v1/query?${new URLSearchParams({ query: expr, time: String(at.getTime() / 1000) })}`;
     let res: Response;
     try {
@@ -46,8 +49,13 @@ export class UsageService {
     } catch (err) {
       throw new ApiError(503, `Prometheus unreachable: ${(err as Error).message}`);
     }
-    const body = (await res.json().catch(() => ({}))) as { status?: string; error?: string; data?: { result?: Array<{ value: [number, string] }> } };
-    if (!res.ok || body.status !== 'success') throw new ApiError(502, `Prometheus query failed: ${body.error ?? res.status}`);
+    const body = (await res.json().catch(() => ({}))) as {
+      status?: string;
+      error?: string;
+      data?: { result?: Array<{ value: [number, string] }> };
+    };
+    if (!res.ok || body.status !== 'success')
+      throw new ApiError(502, `Prometheus query failed: ${body.error ?? res.status}`);
     return Number(body.data?.result?.[0]?.value[1] ?? 0);
   }
 
@@ -62,14 +70,27 @@ export class UsageService {
       sum('mikrotik_ppp_session_upload_bytes_total'),
       sum('mikrotik_ppp_session_download_bytes_total'),
       selectors.length
-        ? this.instant(`max(${selectors.map((s) => `count_over_time(mikrotik_ppp_session_download_bytes_total{${s}}[${range}])`).join(' or ')})`, to)
+        ? this.instant(
+            `max(${selectors.map((s) => `count_over_time(mikrotik_ppp_session_download_bytes_total{${s}}[${range}])`).join(' or ')})`,
+            to,
+          )
         : Promise.resolve(0),
     ]);
     const scrapes = Math.max(1, (to.getTime() - from.getTime()) / 30_000); // Prometheus scrapes routers every 30 s
-    return { from: from.toISOString(), to: to.toISOString(), upload_bytes: up, download_bytes: down, coverage: Math.min(1, points / scrapes) };
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      upload_bytes: up,
+      download_bytes: down,
+      coverage: Math.min(1, points / scrapes),
+    };
   }
 
-  async subscription(id: string, query: Record<string, unknown>, now: Date): Promise<UsageFigures & { subscription_id: number }> {
+  async subscription(
+    id: string,
+    query: Record<string, unknown>,
+    now: Date,
+  ): Promise<UsageFigures & { subscription_id: number }> {
     const { from, to } = this.period(query, now);
     const rows = await q<{ ppp_username: string; router: string }>(
       this.orm.em.fork(),
@@ -78,10 +99,21 @@ export class UsageService {
     );
     const row = rows[0];
     if (!row) throw notFound('subscription', id);
-    return { subscription_id: Number(id), ...(await this.figures([`router=${promString(row.router)},user=${promString(row.ppp_username)}`], from, to)) };
+    return {
+      subscription_id: Number(id),
+      ...(await this.figures(
+        [`router=${promString(row.router)},user=${promString(row.ppp_username)}`],
+        from,
+        to,
+      )),
+    };
   }
 
-  async customer(id: string, query: Record<string, unknown>, now: Date): Promise<UsageFigures & { customer_id: number; subscriptions: number }> {
+  async customer(
+    id: string,
+    query: Record<string, unknown>,
+    now: Date,
+  ): Promise<UsageFigures & { customer_id: number; subscriptions: number }> {
     const { from, to } = this.period(query, now);
     const rows = await q<{ ppp_username: string; router: string }>(
       this.orm.em.fork(),
@@ -89,6 +121,10 @@ export class UsageService {
       [id],
     );
     const selectors = rows.map((r) => `router=${promString(r.router)},user=${promString(r.ppp_username)}`);
-    return { customer_id: Number(id), subscriptions: rows.length, ...(await this.figures(selectors, from, to)) };
+    return {
+      customer_id: Number(id),
+      subscriptions: rows.length,
+      ...(await this.figures(selectors, from, to)),
+    };
   }
 }

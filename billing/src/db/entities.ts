@@ -115,7 +115,12 @@ export const InvoiceSchema = new EntitySchema<Invoice>({
     id: { type: 'bigint', primary: true },
     number: { type: 'text', unique: true },
     customer: { kind: 'm:1', entity: () => CustomerSchema, fieldName: 'customer_id' },
-    subscription: { kind: 'm:1', entity: () => SubscriptionSchema, fieldName: 'subscription_id', nullable: true },
+    subscription: {
+      kind: 'm:1',
+      entity: () => SubscriptionSchema,
+      fieldName: 'subscription_id',
+      nullable: true,
+    },
     kind: { type: 'text' },
     amountIdr: { type: 'bigint' },
     dueAt: { type: 'datetime' },

@@ -101,7 +101,9 @@ export class Migration20261122BillingInitial extends Migration {
       )`);
     this.addSql('create index subscriptions_status_idx on subscriptions (status, period_end)');
     this.addSql('create index subscriptions_customer_idx on subscriptions (customer_id)');
-    this.addSql("create index subscriptions_sync_idx on subscriptions (next_sync_at) where sync_state <> 'synced'");
+    this.addSql(
+      "create index subscriptions_sync_idx on subscriptions (next_sync_at) where sync_state <> 'synced'",
+    );
     this.addSql(`
       create table invoice_counters (
         series text primary key,
@@ -146,7 +148,9 @@ export class Migration20261122BillingInitial extends Migration {
         updated_at timestamptz not null
       )`);
     this.addSql('create index payment_orders_invoice_idx on payment_orders (invoice_id)');
-    this.addSql("create index payment_orders_open_idx on payment_orders (created_at) where status in ('created', 'pending', 'challenge')");
+    this.addSql(
+      "create index payment_orders_open_idx on payment_orders (created_at) where status in ('created', 'pending', 'challenge')",
+    );
     this.addSql(`
       create table payments (
         id bigserial primary key,
@@ -174,7 +178,9 @@ export class Migration20261122BillingInitial extends Migration {
         reason text,
         raw text not null
       )`);
-    this.addSql('create index midtrans_notifications_order_idx on midtrans_notifications (order_id, received_at)');
+    this.addSql(
+      'create index midtrans_notifications_order_idx on midtrans_notifications (order_id, received_at)',
+    );
     this.addSql(`
       create table audit_log (
         id bigserial primary key,

@@ -7,6 +7,12 @@ export async function q<T>(em: Em, sql: string, params: unknown[] = []): Promise
   return (await em.execute(sql, params, 'all')) as T[];
 }
 
+/** A PostgreSQL array literal of integers: MikroORM expands JS arrays bound to `?` into lists. */
+export function pgIds(ids: ReadonlyArray<string | number>): string {
+  for (const id of ids) if (!/^\d+$/.test(String(id))) throw new Error(`not an integer id: ${id}`);
+  return `{${ids.join(',')}}`;
+}
+
 export async function one<T>(em: Em, sql: string, params: unknown[] = []): Promise<T | undefined> {
   return (await q<T>(em, sql, params))[0];
 }
@@ -56,12 +62,15 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string | number): ApiError => new ApiError(404, `${what} ${id} not found`);
+export const notFound = (what: string, id: string | number): ApiError =>
+  new ApiError(404, `${what} ${id} not found`);
 
 /** Postgres unique violation → 409 naming the constraint's column. */
 export function conflictFrom(err: unknown): ApiError | undefined {
   const e = err as { code?: string; constraint?: string; detail?: string };
-  if (e.code === '23505') return new ApiError(409, `already exists: ${e.detail ?? e.constraint ?? 'duplicate'}`);
-  if (e.code === '23503') return new ApiError(409, `still referenced or missing reference: ${e.detail ?? e.constraint ?? ''}`);
+  if (e.code === '23505')
+    return new ApiError(409, `already exists: ${e.detail ?? e.constraint ?? 'duplicate'}`);
+  if (e.code === '23503')
+    return new ApiError(409, `still referenced or missing reference: ${e.detail ?? e.constraint ?? ''}`);
   return undefined;
 }

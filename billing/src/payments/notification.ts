@@ -21,7 +21,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-export function midtransSignature(orderId: string, statusCode: string, grossAmount: string, serverKey: string): string {
+export function midtransSignature(
+  orderId: string,
+  statusCode: string,
+  grossAmount: string,
+  serverKey: string,
+): string {
   return createHash('sha512').update(`${orderId}${statusCode}${grossAmount}${serverKey}`).digest('hex');
 }
 
@@ -29,14 +34,28 @@ export function verifyNotificationSignature(
   n: { order_id: string; status_code: string; gross_amount: string; signature_key: string },
   serverKey: string,
 ): boolean {
-  const expected = Buffer.from(midtransSignature(n.order_id, n.status_code, n.gross_amount, serverKey), 'utf8');
+  const expected = Buffer.from(
+    midtransSignature(n.order_id, n.status_code, n.gross_amount, serverKey),
+    'utf8',
+  );
   const given = Buffer.from(n.signature_key.toLowerCase(), 'utf8');
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
 export const notificationSchema = z.looseObject({
   transaction_time: z.string().optional(),
-  transaction_status: z.enum(['capture', 'settlement', 'pending', 'deny', 'cancel', 'expire', 'failure', 'refund', 'partial_refund', 'authorize']),
+  transaction_status: z.enum([
+    'capture',
+    'settlement',
+    'pending',
+    'deny',
+    'cancel',
+    'expire',
+    'failure',
+    'refund',
+    'partial_refund',
+    'authorize',
+  ]),
   transaction_id: z.string().min(1),
   status_message: z.string().optional(),
   status_code: z.string().regex(/^\d{3}$/, 'a three-digit status code'),
@@ -60,7 +79,8 @@ export function parseGrossAmountIdr(s: string): bigint {
   return BigInt(m[1]);
 }
 
-export type PaymentAttemptStatus = 'created' | 'pending' | 'paid' | 'failed' | 'expired' | 'cancelled' | 'refunded' | 'challenge';
+export type PaymentAttemptStatus =
+  'created' | 'pending' | 'paid' | 'failed' | 'expired' | 'cancelled' | 'refunded' | 'challenge';
 
 export interface AttemptState {
   attemptStatus: PaymentAttemptStatus;
@@ -119,20 +139,60 @@ function attemptStatusOf(f: NotificationFacts): Exclude<PaymentAttemptStatus, 'c
 
 export function decideNotification(s: AttemptState, f: NotificationFacts): Decision {
   const next = attemptStatusOf(f);
-  if (next === s.attemptStatus) return { attemptStatus: next, action: 'none', outcome: 'duplicate', reason: `order already ${next}` };
+  if (next === s.attemptStatus)
+    return { attemptStatus: next, action: 'none', outcome: 'duplicate', reason: `order already ${next}` };
   if (next === 'paid') {
-    if (s.attemptStatus === 'refunded') return { attemptStatus: s.attemptStatus, action: 'none', outcome: 'duplicate', reason: 'order was refunded; a late settlement does not pay again' };
+    if (s.attemptStatus === 'refunded')
+      return {
+        attemptStatus: s.attemptStatus,
+        action: 'none',
+        outcome: 'duplicate',
+        reason: 'order was refunded; a late settlement does not pay again',
+      };
     if (f.grossAmountIdr !== s.invoiceAmountIdr)
-      return { attemptStatus: s.attemptStatus, action: 'none', outcome: 'amount_mismatch', reason: `gross_amount ${f.grossAmountIdr} but ${s.invoiceAmountIdr} is due` };
+      return {
+        attemptStatus: s.attemptStatus,
+        action: 'none',
+        outcome: 'amount_mismatch',
+        reason: `gross_amount ${f.grossAmountIdr} but ${s.invoiceAmountIdr} is due`,
+      };
     if (s.invoiceStatus === 'paid')
       return s.invoicePaidByOrderId === f.orderId
-        ? { attemptStatus: 'paid', action: 'none', outcome: 'duplicate', reason: 'invoice already paid by this order' }
-        : { attemptStatus: 'paid', action: 'flag_overpaid', outcome: 'late_payment_on_paid_invoice', reason: `invoice already paid${s.invoicePaidByOrderId ? ` by ${s.invoicePaidByOrderId}` : ''}; refund this payment` };
-    if (s.invoiceStatus === 'cancelled') return { attemptStatus: 'paid', action: 'flag_overpaid', outcome: 'paid_cancelled_invoice', reason: 'invoice was cancelled; refund this payment' };
+        ? {
+            attemptStatus: 'paid',
+            action: 'none',
+            outcome: 'duplicate',
+            reason: 'invoice already paid by this order',
+          }
+        : {
+            attemptStatus: 'paid',
+            action: 'flag_overpaid',
+            outcome: 'late_payment_on_paid_invoice',
+            reason: `invoice already paid${s.invoicePaidByOrderId ? ` by ${s.invoicePaidByOrderId}` : ''}; refund this payment`,
+          };
+    if (s.invoiceStatus === 'cancelled')
+      return {
+        attemptStatus: 'paid',
+        action: 'flag_overpaid',
+        outcome: 'paid_cancelled_invoice',
+        reason: 'invoice was cancelled; refund this payment',
+      };
     return { attemptStatus: 'paid', action: 'pay_invoice', outcome: 'paid' };
   }
   // A paid order never goes back to pending/failed/expired by a late, out-of-order notification.
-  if (s.attemptStatus === 'paid' && next !== 'refunded') return { attemptStatus: 'paid', action: 'none', outcome: 'duplicate', reason: `order already paid; ignoring ${f.transactionStatus}` };
-  if (next === 'refunded') return { attemptStatus: 'refunded', action: 'flag_refund', outcome: 'refunded', reason: 'Midtrans refunded the payment; staff decide the invoice' };
+  if (s.attemptStatus === 'paid' && next !== 'refunded')
+    return {
+      attemptStatus: 'paid',
+      action: 'none',
+      outcome: 'duplicate',
+      reason: `order already paid; ignoring ${f.transactionStatus}`,
+    };
+  if (next === 'refunded')
+    return {
+      attemptStatus: 'refunded',
+      action: 'flag_refund',
+      outcome: 'refunded',
+      reason: 'Midtrans refunded the payment; staff decide the invoice',
+    };
   return { attemptStatus: next, action: 'none', outcome: next };
 }

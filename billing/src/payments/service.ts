@@ -47,14 +47,27 @@ export class PaymentService {
   /** Creates a Snap transaction for an unpaid invoice: a fresh order id for every attempt. */
   async createSnap(invoiceId: string, actor: string, now: Date): Promise<Record<string, unknown>> {
     if (!this.gateway) throw new ApiError(503, 'Midtrans is not configured (MIDTRANS_SERVER_KEY)');
-    const inv = await one<{ id: string; number: string; status: string; amount_idr: string; credit_idr: string; description: string; customer_id: string }>(
+    const inv = await one<{
+      id: string;
+      number: string;
+      status: string;
+      amount_idr: string;
+      credit_idr: string;
+      description: string;
+      customer_id: string;
+    }>(
       this.orm.em.fork(),
       'select id, number, status, amount_idr, credit_idr, description, customer_id from invoices where id = ?',
       [invoiceId],
     );
     if (!inv) throw notFound('invoice', invoiceId);
-    if (inv.status !== 'unpaid' && inv.status !== 'overdue') throw new ApiError(409, `invoice ${inv.number} is ${inv.status}`);
-    const customer = await one<{ name: string; email: string | null; phone: string | null }>(this.orm.em.fork(), 'select name, email, phone from customers where id = ?', [inv.customer_id]);
+    if (inv.status !== 'unpaid' && inv.status !== 'overdue')
+      throw new ApiError(409, `invoice ${inv.number} is ${inv.status}`);
+    const customer = await one<{ name: string; email: string | null; phone: string | null }>(
+      this.orm.em.fork(),
+      'select name, email, phone from customers where id = ?',
+      [inv.customer_id],
+    );
     const gross = BigInt(inv.amount_idr) - BigInt(inv.credit_idr);
     const orderId = `${inv.number}-${randomBytes(4).toString('hex')}`;
     const expiresAt = new Date(now.getTime() + this.policy.payment_expiry_minutes * 60_000);
@@ -64,35 +77,69 @@ export class PaymentService {
         [orderId, invoiceId, gross.toString(), now, expiresAt, now],
         'run',
       );
-      await audit(em, now, { actor, entity: 'invoices', entityId: invoiceId, action: 'midtrans_order', detail: { order_id: orderId, gross_amount_idr: gross.toString() } });
+      await audit(em, now, {
+        actor,
+        entity: 'invoices',
+        entityId: invoiceId,
+        action: 'midtrans_order',
+        detail: { order_id: orderId, gross_amount_idr: gross.toString() },
+      });
     });
-    const items = [{ id: inv.number, name: inv.description || inv.number, priceIdr: BigInt(inv.amount_idr), quantity: 1 }];
-    if (BigInt(inv.credit_idr) > 0n) items.push({ id: `${inv.number}-credit`, name: 'Service credit', priceIdr: -BigInt(inv.credit_idr), quantity: 1 });
+    const items = [
+      { id: inv.number, name: inv.description || inv.number, priceIdr: BigInt(inv.amount_idr), quantity: 1 },
+    ];
+    if (BigInt(inv.credit_idr) > 0n)
+      items.push({
+        id: `${inv.number}-credit`,
+        name: 'Service credit',
+        priceIdr: -BigInt(inv.credit_idr),
+        quantity: 1,
+      });
     const [first = customer?.name ?? 'Customer', ...rest] = (customer?.name ?? 'Customer').split(' ');
     let snap: { token: string; redirectUrl: string };
     try {
       snap = await this.gateway.createSnapTransaction({
-      orderId,
-      grossAmountIdr: gross,
-      items,
-      customer: {
-        firstName: first,
-        ...(rest.length ? { lastName: rest.join(' ') } : {}),
-        ...(customer?.email ? { email: customer.email } : {}),
-        ...(customer?.phone ? { phone: customer.phone } : {}),
-      },
-      expiryMinutes: this.policy.payment_expiry_minutes,
-      startTime: now,
-    });
+        orderId,
+        grossAmountIdr: gross,
+        items,
+        customer: {
+          firstName: first,
+          ...(rest.length ? { lastName: rest.join(' ') } : {}),
+          ...(customer?.email ? { email: customer.email } : {}),
+          ...(customer?.phone ? { phone: customer.phone } : {}),
+        },
+        expiryMinutes: this.policy.payment_expiry_minutes,
+        startTime: now,
+      });
     } catch (err) {
-      await this.orm.em.fork().execute("update payment_orders set status = 'failed', updated_at = ? where order_id = ?", [now, orderId], 'run');
-      this.logger.warn({ event: 'midtrans_create_failed', order_id: orderId, error: (err as Error).message }, 'Midtrans Snap transaction failed');
+      await this.orm.em
+        .fork()
+        .execute(
+          "update payment_orders set status = 'failed', updated_at = ? where order_id = ?",
+          [now, orderId],
+          'run',
+        );
+      this.logger.warn(
+        { event: 'midtrans_create_failed', order_id: orderId, error: (err as Error).message },
+        'Midtrans Snap transaction failed',
+      );
       throw new ApiError(502, `Midtrans refused the transaction: ${(err as Error).message}`);
     }
     await this.orm.em
       .fork()
-      .execute("update payment_orders set snap_token = ?, redirect_url = ?, status = 'pending', updated_at = ? where order_id = ?", [snap.token, snap.redirectUrl, now, orderId], 'run');
-    return { order_id: orderId, invoice_id: Number(invoiceId), gross_amount_idr: Number(gross), token: snap.token, redirect_url: snap.redirectUrl, expires_at: expiresAt.toISOString() };
+      .execute(
+        "update payment_orders set snap_token = ?, redirect_url = ?, status = 'pending', updated_at = ? where order_id = ?",
+        [snap.token, snap.redirectUrl, now, orderId],
+        'run',
+      );
+    return {
+      order_id: orderId,
+      invoice_id: Number(invoiceId),
+      gross_amount_idr: Number(gross),
+      token: snap.token,
+      redirect_url: snap.redirectUrl,
+      expires_at: expiresAt.toISOString(),
+    };
   }
 
   /** The notification endpoint. Answers: 200 applied/ignored, 400 malformed, 401 bad signature,
@@ -107,7 +154,9 @@ export class PaymentService {
     const result = parsed === undefined ? undefined : notificationSchema.safeParse(parsed);
     if (!result?.success) {
       const issue = result?.error.issues[0];
-      const reason = result ? `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}` : 'body is not JSON';
+      const reason = result
+        ? `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`
+        : 'body is not JSON';
       await this.log(now, 'notification', raw, undefined, false, 'malformed', reason);
       return { status: 400, body: { error: `invalid Midtrans notification: ${reason}` } };
     }
@@ -122,7 +171,15 @@ export class PaymentService {
   ): Promise<NotificationAnswer> {
     const signatureOk = this.serverKey !== undefined && verifyNotificationSignature(n, this.serverKey);
     if (!signatureOk) {
-      await this.log(now, source, raw, n, false, 'invalid_signature', 'signature_key does not match order_id + status_code + gross_amount + server key');
+      await this.log(
+        now,
+        source,
+        raw,
+        n,
+        false,
+        'invalid_signature',
+        'signature_key does not match order_id + status_code + gross_amount + server key',
+      );
       return { status: 401, body: { error: 'signature_key does not verify; nothing applied' } };
     }
     let gross: bigint;
@@ -132,53 +189,106 @@ export class PaymentService {
       await this.log(now, source, raw, n, true, 'malformed', (err as Error).message);
       return { status: 400, body: { error: `gross_amount: ${(err as Error).message}` } };
     }
-    const answer = await tx(this.orm, async (em): Promise<NotificationAnswer & { outcome: string; reason?: string }> => {
-      const order = await one<OrderRow>(em, 'select * from payment_orders where order_id = ? for update', [n.order_id]);
-      if (!order) return { status: 404, outcome: 'unknown_order', reason: `no payment order ${n.order_id}`, body: { error: `unknown order_id ${n.order_id}; logged` } };
-      const inv = await one<{ status: 'unpaid' | 'overdue' | 'paid' | 'cancelled'; amount_idr: string; credit_idr: string }>(em, 'select status, amount_idr, credit_idr from invoices where id = ? for update', [order.invoice_id]);
-      if (!inv) throw new Error(`invoice ${order.invoice_id} of order ${n.order_id} missing`);
-      const paidBy = await one<{ provider_order_id: string | null }>(em, 'select provider_order_id from payments where invoice_id = ? order by id limit 1', [order.invoice_id]);
-      const decision = decideNotification(
-        {
-          attemptStatus: order.status,
-          invoiceStatus: inv.status,
-          invoiceAmountIdr: BigInt(inv.amount_idr) - BigInt(inv.credit_idr),
-          invoicePaidByOrderId: paidBy?.provider_order_id ?? null,
-        },
-        { orderId: n.order_id, transactionStatus: n.transaction_status, ...(n.fraud_status ? { fraudStatus: n.fraud_status } : {}), grossAmountIdr: gross },
-      );
-      if (decision.attemptStatus !== order.status)
-        await em.execute('update payment_orders set status = ?, updated_at = ?, last_checked_at = ? where order_id = ?', [decision.attemptStatus, now, now, n.order_id], 'run');
-      let outcome = decision.outcome;
-      if (decision.action === 'pay_invoice') {
-        const paid = await this.invoices.applyPayment(
+    const answer = await tx(
+      this.orm,
+      async (em): Promise<NotificationAnswer & { outcome: string; reason?: string }> => {
+        const order = await one<OrderRow>(em, 'select * from payment_orders where order_id = ? for update', [
+          n.order_id,
+        ]);
+        if (!order)
+          return {
+            status: 404,
+            outcome: 'unknown_order',
+            reason: `no payment order ${n.order_id}`,
+            body: { error: `unknown order_id ${n.order_id}; logged` },
+          };
+        const inv = await one<{
+          status: 'unpaid' | 'overdue' | 'paid' | 'cancelled';
+          amount_idr: string;
+          credit_idr: string;
+        }>(em, 'select status, amount_idr, credit_idr from invoices where id = ? for update', [
           order.invoice_id,
-          {
-            method: 'midtrans',
-            amountIdr: gross,
-            providerOrderId: n.order_id,
-            providerTransactionId: n.transaction_id,
-            paymentType: n.payment_type ?? null,
-            raw: n,
-            receivedAt: now,
-            actor: 'midtrans',
-          },
+        ]);
+        if (!inv) throw new Error(`invoice ${order.invoice_id} of order ${n.order_id} missing`);
+        const paidBy = await one<{ provider_order_id: string | null }>(
           em,
+          'select provider_order_id from payments where invoice_id = ? order by id limit 1',
+          [order.invoice_id],
         );
-        if (!paid.applied) outcome = paid.reason === 'duplicate_transaction' || paid.reason === 'already_paid' ? 'duplicate' : paid.reason === 'cancelled' ? 'paid_cancelled_invoice' : 'amount_mismatch';
-      } else if (decision.action !== 'none') {
-        await audit(em, now, { actor: 'midtrans', entity: 'invoices', entityId: order.invoice_id, action: `midtrans_${decision.action}`, reason: decision.reason ?? decision.outcome, detail: { order_id: n.order_id, transaction_status: n.transaction_status } });
-      }
-      const status = outcome === 'amount_mismatch' ? 422 : 200;
-      return {
-        status,
-        outcome,
-        ...(decision.reason ? { reason: decision.reason } : {}),
-        body: status === 200 ? { status: 'ok', outcome } : { error: `gross_amount ${n.gross_amount} does not match the amount due; nothing applied`, outcome },
-      };
-    });
+        const decision = decideNotification(
+          {
+            attemptStatus: order.status,
+            invoiceStatus: inv.status,
+            invoiceAmountIdr: BigInt(inv.amount_idr) - BigInt(inv.credit_idr),
+            invoicePaidByOrderId: paidBy?.provider_order_id ?? null,
+          },
+          {
+            orderId: n.order_id,
+            transactionStatus: n.transaction_status,
+            ...(n.fraud_status ? { fraudStatus: n.fraud_status } : {}),
+            grossAmountIdr: gross,
+          },
+        );
+        if (decision.attemptStatus !== order.status)
+          await em.execute(
+            'update payment_orders set status = ?, updated_at = ?, last_checked_at = ? where order_id = ?',
+            [decision.attemptStatus, now, now, n.order_id],
+            'run',
+          );
+        let outcome = decision.outcome;
+        if (decision.action === 'pay_invoice') {
+          const paid = await this.invoices.applyPayment(
+            order.invoice_id,
+            {
+              method: 'midtrans',
+              amountIdr: gross,
+              providerOrderId: n.order_id,
+              providerTransactionId: n.transaction_id,
+              paymentType: n.payment_type ?? null,
+              raw: n,
+              receivedAt: now,
+              actor: 'midtrans',
+            },
+            em,
+          );
+          if (!paid.applied)
+            outcome =
+              paid.reason === 'duplicate_transaction' || paid.reason === 'already_paid'
+                ? 'duplicate'
+                : paid.reason === 'cancelled'
+                  ? 'paid_cancelled_invoice'
+                  : 'amount_mismatch';
+        } else if (decision.action !== 'none') {
+          await audit(em, now, {
+            actor: 'midtrans',
+            entity: 'invoices',
+            entityId: order.invoice_id,
+            action: `midtrans_${decision.action}`,
+            reason: decision.reason ?? decision.outcome,
+            detail: { order_id: n.order_id, transaction_status: n.transaction_status },
+          });
+        }
+        const status = outcome === 'amount_mismatch' ? 422 : 200;
+        return {
+          status,
+          outcome,
+          ...(decision.reason ? { reason: decision.reason } : {}),
+          body:
+            status === 200
+              ? { status: 'ok', outcome }
+              : {
+                  error: `gross_amount ${n.gross_amount} does not match the amount due; nothing applied`,
+                  outcome,
+                },
+        };
+      },
+    );
     await this.log(now, source, raw, n, true, answer.outcome, answer.reason);
-    if (answer.outcome === 'paid') this.logger.info({ event: 'midtrans_paid', order_id: n.order_id, source }, 'invoice paid through Midtrans');
+    if (answer.outcome === 'paid')
+      this.logger.info(
+        { event: 'midtrans_paid', order_id: n.order_id, source },
+        'invoice paid through Midtrans',
+      );
     return { status: answer.status, body: answer.body };
   }
 
@@ -193,21 +303,38 @@ export class PaymentService {
   ): Promise<void> {
     this.metrics.midtransNotifications.inc({ outcome });
     if (outcome !== 'paid' && outcome !== 'pending')
-      this.logger.warn({ event: 'midtrans_notification', source, order_id: n?.order_id, outcome, reason }, `Midtrans ${source}: ${outcome}`);
-    await this.orm.em.fork().execute(
-      'insert into midtrans_notifications (received_at, source, order_id, transaction_status, signature_valid, outcome, reason, raw) values (?, ?, ?, ?, ?, ?, ?, ?)',
-      [now, source, n?.order_id ?? null, n?.transaction_status ?? null, signatureValid, outcome, reason ?? null, raw.slice(0, 65_536)],
-      'run',
-    );
+      this.logger.warn(
+        { event: 'midtrans_notification', source, order_id: n?.order_id, outcome, reason },
+        `Midtrans ${source}: ${outcome}`,
+      );
+    await this.orm.em
+      .fork()
+      .execute(
+        'insert into midtrans_notifications (received_at, source, order_id, transaction_status, signature_valid, outcome, reason, raw) values (?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          now,
+          source,
+          n?.order_id ?? null,
+          n?.transaction_status ?? null,
+          signatureValid,
+          outcome,
+          reason ?? null,
+          raw.slice(0, 65_536),
+        ],
+        'run',
+      );
   }
 
   /** Asks Midtrans about orders whose outcome never arrived (notification lost, endpoint down). */
-  async pollPending(now: Date, olderThanMs = 5 * 60_000): Promise<{ checked: number; outcomes: Record<string, number> }> {
+  async pollPending(
+    now: Date,
+    olderThanMs = 5 * 60_000,
+  ): Promise<{ checked: number; outcomes: Record<string, number> }> {
     if (!this.gateway) return { checked: 0, outcomes: {} };
     const orders = await q<{ order_id: string }>(
       this.orm.em.fork(),
       `select order_id from payment_orders
-        where status in ('created', 'pending', 'challenge') and created_at <= ? and expires_at > ? - interval '1 day'
+        where status in ('created', 'pending', 'challenge') and created_at <= ? and expires_at > ?::timestamptz - interval '1 day'
           and (last_checked_at is null or last_checked_at <= ?)
         order by created_at limit 200`,
       [new Date(now.getTime() - olderThanMs), now, new Date(now.getTime() - olderThanMs)],
@@ -222,9 +349,14 @@ export class PaymentService {
       } catch (err) {
         const msg = (err as Error).message;
         outcomes.error = (outcomes.error ?? 0) + 1;
-        this.logger.warn({ event: 'midtrans_poll_failed', order_id, error: msg }, 'Midtrans status poll failed');
+        this.logger.warn(
+          { event: 'midtrans_poll_failed', order_id, error: msg },
+          'Midtrans status poll failed',
+        );
       }
-      await this.orm.em.fork().execute('update payment_orders set last_checked_at = ? where order_id = ?', [now, order_id], 'run');
+      await this.orm.em
+        .fork()
+        .execute('update payment_orders set last_checked_at = ? where order_id = ?', [now, order_id], 'run');
     }
     return { checked: orders.length, outcomes };
   }

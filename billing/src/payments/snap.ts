@@ -40,7 +40,8 @@ export function midtransTime(d: Date): string {
 }
 
 function safeInt(v: bigint, what: string): number {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${what} too large`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+    throw new Error(`${what} too large`);
   return Number(v);
 }
 
@@ -48,7 +49,14 @@ export class MidtransGateway {
   private readonly snap: Snap;
   private readonly core: CoreApi;
 
-  constructor(o: { serverKey: string; clientKey?: string; isProduction: boolean; snapBaseUrl?: string; coreBaseUrl?: string; timeoutMs?: number }) {
+  constructor(o: {
+    serverKey: string;
+    clientKey?: string;
+    isProduction: boolean;
+    snapBaseUrl?: string;
+    coreBaseUrl?: string;
+    timeoutMs?: number;
+  }) {
     const options = { isProduction: o.isProduction, serverKey: o.serverKey, clientKey: o.clientKey ?? '' };
     this.snap = new midtrans.Snap(options);
     this.core = new midtrans.CoreApi(options);
@@ -66,10 +74,16 @@ export class MidtransGateway {
 
   async createSnapTransaction(r: SnapRequest): Promise<{ token: string; redirectUrl: string }> {
     const sum = r.items.reduce((acc, i) => acc + i.priceIdr * BigInt(i.quantity), 0n);
-    if (sum !== r.grossAmountIdr) throw new Error(`item_details sum to ${sum} but gross_amount is ${r.grossAmountIdr}`);
+    if (sum !== r.grossAmountIdr)
+      throw new Error(`item_details sum to ${sum} but gross_amount is ${r.grossAmountIdr}`);
     const body = {
       transaction_details: { order_id: r.orderId, gross_amount: safeInt(r.grossAmountIdr, 'gross_amount') },
-      item_details: r.items.map((i) => ({ id: i.id.slice(0, 50), name: i.name.slice(0, 50), price: safeInt(i.priceIdr, 'price'), quantity: i.quantity })),
+      item_details: r.items.map((i) => ({
+        id: i.id.slice(0, 50),
+        name: i.name.slice(0, 50),
+        price: safeInt(i.priceIdr, 'price'),
+        quantity: i.quantity,
+      })),
       customer_details: {
         first_name: r.customer.firstName.slice(0, 255),
         ...(r.customer.lastName ? { last_name: r.customer.lastName.slice(0, 255) } : {}),
@@ -96,16 +110,36 @@ export class MidtransGateway {
       throw rewrap(err, `status of ${orderId}`);
     }
     const parsed = notificationSchema.safeParse(raw);
-    if (!parsed.success) throw new MidtransApiError(`status of ${orderId}: unexpected answer (${parsed.error.issues[0]?.path.join('.')})`, undefined, []);
+    if (!parsed.success)
+      throw new MidtransApiError(
+        `status of ${orderId}: unexpected answer (${parsed.error.issues[0]?.path.join('.')})`,
+        undefined,
+        [],
+      );
     return parsed.data;
   }
 }
 
 function rewrap(err: unknown, what: string): Error {
-  const e = err as { httpStatusCode?: number | string; ApiResponse?: { error_messages?: string[]; status_message?: string }; message?: string; code?: string };
-  const messages = e.ApiResponse?.error_messages ?? (e.ApiResponse?.status_message ? [e.ApiResponse.status_message] : []);
-  const status = e.httpStatusCode === undefined || e.httpStatusCode === null ? undefined : Number(e.httpStatusCode);
+  const e = err as {
+    httpStatusCode?: number | string;
+    ApiResponse?: { error_messages?: string[]; status_message?: string };
+    message?: string;
+    code?: string;
+  };
+  const messages =
+    e.ApiResponse?.error_messages ?? (e.ApiResponse?.status_message ? [e.ApiResponse.status_message] : []);
+  const status =
+    e.httpStatusCode === undefined || e.httpStatusCode === null ? undefined : Number(e.httpStatusCode);
   if (status === undefined && !messages.length)
-    return new MidtransApiError(`${what}: Midtrans unreachable (${e.code ?? 'network error'})`, undefined, []);
-  return new MidtransApiError(`${what}: HTTP ${status ?? '?'}: ${messages.join('; ') || 'error'}`, status, messages);
+    return new MidtransApiError(
+      `${what}: Midtrans unreachable (${e.code ?? 'network error'})`,
+      undefined,
+      [],
+    );
+  return new MidtransApiError(
+    `${what}: HTTP ${status ?? '?'}: ${messages.join('; ') || 'error'}`,
+    status,
+    messages,
+  );
 }

@@ -3,9 +3,25 @@
 // seconds). Every operation reads the router first and sends only what differs: running it twice
 // changes nothing the second time. Passwords never appear in errors or logs.
 import { RouterOsClient, RouterOsError, type RouterOsRow } from '@ispmon/exporter';
-import type { ApplyResult, DesiredSecret, Drift, ProfileSpec, RouterEndpoint, RouterGateway } from './types.js';
+import type {
+  ApplyResult,
+  DesiredSecret,
+  Drift,
+  ProfileSpec,
+  RouterEndpoint,
+  RouterGateway,
+} from './types.js';
 
-const SECRET_FIELDS = ['.id', 'name', 'password', 'profile', 'service', 'disabled', 'comment', 'remote-address'];
+const SECRET_FIELDS = [
+  '.id',
+  'name',
+  'password',
+  'profile',
+  'service',
+  'disabled',
+  'comment',
+  'remote-address',
+];
 
 const isTrue = (v: string | undefined): boolean => v === 'true' || v === 'yes';
 
@@ -100,7 +116,12 @@ export class RouterOsGateway implements RouterGateway {
     if (!profiles.length) return;
     const c = await this.client(router);
     this.commands += 1;
-    const existing = new Map((await c.print('/ppp/profile', { proplist: ['.id', 'name', 'rate-limit'] })).map((p) => [p.name ?? '', p]));
+    const existing = new Map(
+      (await c.print('/ppp/profile', { proplist: ['.id', 'name', 'rate-limit'] })).map((p) => [
+        p.name ?? '',
+        p,
+      ]),
+    );
     const commands: Array<{ path: string; words: string[]; subject: string }> = [];
     for (const p of profiles) {
       const have = existing.get(p.name);
@@ -117,13 +138,21 @@ export class RouterOsGateway implements RouterGateway {
           ],
         });
       } else if (p.rateLimit && (have['rate-limit'] ?? '') !== p.rateLimit) {
-        commands.push({ path: '/ppp/profile/set', subject: p.name, words: [`=.id=${have['.id']}`, `=rate-limit=${p.rateLimit}`] });
+        commands.push({
+          path: '/ppp/profile/set',
+          subject: p.name,
+          words: [`=.id=${have['.id']}`, `=rate-limit=${p.rateLimit}`],
+        });
       }
     }
     await this.run(router, c, commands);
   }
 
-  async apply(router: RouterEndpoint, desired: DesiredSecret[], kick: ReadonlySet<string>): Promise<ApplyResult[]> {
+  async apply(
+    router: RouterEndpoint,
+    desired: DesiredSecret[],
+    kick: ReadonlySet<string>,
+  ): Promise<ApplyResult[]> {
     const c = await this.client(router);
     const current = await this.secrets(c);
     const results = new Map<string, ApplyResult>();
@@ -153,10 +182,16 @@ export class RouterOsGateway implements RouterGateway {
       if ((have.profile ?? '') !== d.profile) words.push(`=profile=${d.profile}`);
       if ((have.service ?? '') !== d.service) words.push(`=service=${d.service}`);
       if (d.comment !== undefined && (have.comment ?? '') !== d.comment) words.push(`=comment=${d.comment}`);
-      if (d.remoteAddress !== undefined && (have['remote-address'] ?? '') !== d.remoteAddress) words.push(`=remote-address=${d.remoteAddress}`);
+      if (d.remoteAddress !== undefined && (have['remote-address'] ?? '') !== d.remoteAddress)
+        words.push(`=remote-address=${d.remoteAddress}`);
       if (isTrue(have.disabled) !== d.disabled) words.push(`=disabled=${d.disabled ? 'yes' : 'no'}`);
-      if (words.length) commands.push({ path: '/ppp/secret/set', subject: d.name, words: [`=.id=${have['.id']}`, ...words] });
-      results.set(d.name, { name: d.name, change: words.length ? 'updated' : 'unchanged', sessionsKicked: 0 });
+      if (words.length)
+        commands.push({ path: '/ppp/secret/set', subject: d.name, words: [`=.id=${have['.id']}`, ...words] });
+      results.set(d.name, {
+        name: d.name,
+        change: words.length ? 'updated' : 'unchanged',
+        sessionsKicked: 0,
+      });
     }
     await this.run(router, c, commands);
     if (kick.size) await this.kick(router, c, kick, results);
@@ -164,7 +199,12 @@ export class RouterOsGateway implements RouterGateway {
   }
 
   /** Removes the active sessions of these names so a new profile or a disabled secret takes effect now. */
-  private async kick(router: RouterEndpoint, c: RouterOsClient, names: ReadonlySet<string>, results: Map<string, ApplyResult>): Promise<void> {
+  private async kick(
+    router: RouterEndpoint,
+    c: RouterOsClient,
+    names: ReadonlySet<string>,
+    results: Map<string, ApplyResult>,
+  ): Promise<void> {
     this.commands += 1;
     const active = await c.print('/ppp/active', { proplist: ['.id', 'name'] });
     const commands = active
@@ -204,14 +244,26 @@ export class RouterOsGateway implements RouterGateway {
         drift.push({ secret: d.name, kind: 'missing_secret', expected: d.profile });
         continue;
       }
-      if ((have.profile ?? '') !== d.profile) drift.push({ secret: d.name, kind: 'wrong_profile', expected: d.profile, actual: have.profile ?? '' });
+      if ((have.profile ?? '') !== d.profile)
+        drift.push({
+          secret: d.name,
+          kind: 'wrong_profile',
+          expected: d.profile,
+          actual: have.profile ?? '',
+        });
       if (isTrue(have.disabled) !== d.disabled)
-        drift.push({ secret: d.name, kind: 'wrong_disabled', expected: String(d.disabled), actual: String(isTrue(have.disabled)) });
+        drift.push({
+          secret: d.name,
+          kind: 'wrong_disabled',
+          expected: String(d.disabled),
+          actual: String(isTrue(have.disabled)),
+        });
       if ((have.password ?? '') !== d.password) drift.push({ secret: d.name, kind: 'wrong_password' });
     }
     if (managedComment)
       for (const [name, row] of current)
-        if (!wanted.has(name) && (row.comment ?? '').startsWith(managedComment)) drift.push({ secret: name, kind: 'unknown_secret', actual: row.comment ?? '' });
+        if (!wanted.has(name) && (row.comment ?? '').startsWith(managedComment))
+          drift.push({ secret: name, kind: 'unknown_secret', actual: row.comment ?? '' });
     return drift;
   }
 

@@ -32,7 +32,8 @@ export interface ProfileSpec {
   addressList?: string; // e.g. 'isolir' for isolation firewall rules
 }
 
-export type DriftKind = 'missing_secret' | 'wrong_profile' | 'wrong_disabled' | 'wrong_password' | 'unknown_secret';
+export type DriftKind =
+  'missing_secret' | 'wrong_profile' | 'wrong_disabled' | 'wrong_password' | 'unknown_secret';
 
 export interface Drift {
   secret: string;

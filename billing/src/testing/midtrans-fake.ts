@@ -27,7 +27,10 @@ export interface MidtransFake {
   snapUrl: string;
   transactions(): FakeTransaction[];
   requests: Array<{ method: string; path: string; authorized: boolean }>;
-  settle(orderId: string, o?: { paymentType?: 'bank_transfer' | 'qris' | 'gopay' | 'credit_card'; at?: Date }): Record<string, unknown>;
+  settle(
+    orderId: string,
+    o?: { paymentType?: 'bank_transfer' | 'qris' | 'gopay' | 'credit_card'; at?: Date },
+  ): Record<string, unknown>;
   pend(orderId: string, o?: { paymentType?: string }): Record<string, unknown>;
   expire(orderId: string): Record<string, unknown>;
   cancel(orderId: string): Record<string, unknown>;
@@ -75,7 +78,12 @@ export async function startMidtransFake(o: { serverKey: string; now?: () => Date
       requests.push({ method: req.method ?? '', path, authorized });
       if (req.method === 'POST' && path === '/snap/v1/transactions') {
         if (!authorized)
-          return send(res, 401, { error_messages: ['Access denied due to unauthorized transaction, please check client or server key', 'Visit https://snap-docs.midtrans.com/#request-headers for more details'] });
+          return send(res, 401, {
+            error_messages: [
+              'Access denied due to unauthorized transaction, please check client or server key',
+              'Visit https://snap-docs.midtrans.com/#request-headers for more details',
+            ],
+          });
         let body: Record<string, unknown>;
         try {
           body = JSON.parse(await readBody(req)) as Record<string, unknown>;
@@ -83,16 +91,27 @@ export async function startMidtransFake(o: { serverKey: string; now?: () => Date
           return send(res, 400, { error_messages: ['transaction_details is required'] });
         }
         const td = body.transaction_details as { order_id?: unknown; gross_amount?: unknown } | undefined;
-        if (!td || typeof td.order_id !== 'string' || td.order_id === '') return send(res, 400, { error_messages: ['transaction_details.order_id is required'] });
+        if (!td || typeof td.order_id !== 'string' || td.order_id === '')
+          return send(res, 400, { error_messages: ['transaction_details.order_id is required'] });
         if (typeof td.gross_amount !== 'number' || !Number.isInteger(td.gross_amount) || td.gross_amount < 1)
-          return send(res, 400, { error_messages: ['transaction_details.gross_amount must be greater than or equal to 0.01'] });
+          return send(res, 400, {
+            error_messages: ['transaction_details.gross_amount must be greater than or equal to 0.01'],
+          });
         const items = body.item_details as Array<{ price: number; quantity: number }> | undefined;
         if (items && items.reduce((a, i) => a + i.price * i.quantity, 0) !== td.gross_amount)
-          return send(res, 400, { error_messages: ['transaction_details.gross_amount is not equal to the sum of item_details'] });
-        if (txs.has(td.order_id)) return send(res, 400, { error_messages: ['transaction_details.order_id sudah digunakan'] });
+          return send(res, 400, {
+            error_messages: ['transaction_details.gross_amount is not equal to the sum of item_details'],
+          });
+        if (txs.has(td.order_id))
+          return send(res, 400, { error_messages: ['transaction_details.order_id sudah digunakan'] });
         const token = randomUUID();
         const expiry = body.expiry as { duration?: number; unit?: string } | undefined;
-        const minutes = expiry?.unit === 'minute' ? (expiry.duration ?? 1440) : expiry?.unit === 'hour' ? (expiry.duration ?? 24) * 60 : 1440;
+        const minutes =
+          expiry?.unit === 'minute'
+            ? (expiry.duration ?? 1440)
+            : expiry?.unit === 'hour'
+              ? (expiry.duration ?? 24) * 60
+              : 1440;
         txs.set(td.order_id, {
           order_id: td.order_id,
           gross_amount: `${td.gross_amount}.00`,
@@ -111,13 +130,25 @@ export async function startMidtransFake(o: { serverKey: string; now?: () => Date
       }
       const status = /^\/v2\/([^/]+)\/status$/.exec(path);
       if (req.method === 'GET' && status?.[1]) {
-        if (!authorized) return send(res, 401, { status_code: '401', status_message: 'Access denied, please check client or server key', id: randomUUID() });
+        if (!authorized)
+          return send(res, 401, {
+            status_code: '401',
+            status_message: 'Access denied, please check client or server key',
+            id: randomUUID(),
+          });
         const t = txs.get(decodeURIComponent(status[1]));
-        if (!t || t.status_code === '000') return send(res, 404, { status_code: '404', status_message: "Transaction doesn't exist.", id: randomUUID() });
+        if (!t || t.status_code === '000')
+          return send(res, 404, {
+            status_code: '404',
+            status_message: "Transaction doesn't exist.",
+            id: randomUUID(),
+          });
         return send(res, 200, notification(t));
       }
       send(res, 404, { status_code: '404', status_message: 'The requested resource is not found' });
-    })().catch((err: unknown) => send(res, 500, { status_code: '500', status_message: (err as Error).message }));
+    })().catch((err: unknown) =>
+      send(res, 500, { status_code: '500', status_message: (err as Error).message }),
+    );
   });
 
   const notification = (t: FakeTransaction): Record<string, unknown> => {
@@ -125,7 +156,10 @@ export async function startMidtransFake(o: { serverKey: string; now?: () => Date
       transaction_time: t.transaction_time,
       transaction_status: t.transaction_status,
       transaction_id: t.transaction_id,
-      status_message: t.status_code === '200' || t.status_code === '201' ? 'midtrans payment notification' : (STATUS_MESSAGES[t.status_code] ?? 'midtrans payment notification'),
+      status_message:
+        t.status_code === '200' || t.status_code === '201'
+          ? 'midtrans payment notification'
+          : (STATUS_MESSAGES[t.status_code] ?? 'midtrans payment notification'),
       status_code: t.status_code,
       signature_key: midtransSignature(t.order_id, t.status_code, t.gross_amount, o.serverKey),
       payment_type: t.payment_type,
@@ -137,7 +171,10 @@ export async function startMidtransFake(o: { serverKey: string; now?: () => Date
     };
     if (t.fraud_status) body.fraud_status = t.fraud_status;
     if (t.settlement_time) body.settlement_time = t.settlement_time;
-    if (t.payment_type === 'bank_transfer') body.va_numbers = [{ bank: 'bca', va_number: `12345${t.order_id.replace(/\D/g, '').slice(-6).padStart(6, '0')}` }];
+    if (t.payment_type === 'bank_transfer')
+      body.va_numbers = [
+        { bank: 'bca', va_number: `12345${t.order_id.replace(/\D/g, '').slice(-6).padStart(6, '0')}` },
+      ];
     if (t.payment_type === 'qris') body.acquirer = 'gopay';
     return body;
   };
@@ -165,14 +202,35 @@ export async function startMidtransFake(o: { serverKey: string; now?: () => Date
         settlement_time: jakartaTime(so.at ?? now()),
         ...(so.paymentType === 'credit_card' ? { fraud_status: 'accept' } : {}),
       }),
-    pend: (id, po = {}) => move(id, { transaction_status: 'pending', status_code: '201', payment_type: po.paymentType ?? 'bank_transfer' }),
+    pend: (id, po = {}) =>
+      move(id, {
+        transaction_status: 'pending',
+        status_code: '201',
+        payment_type: po.paymentType ?? 'bank_transfer',
+      }),
     expire: (id) => move(id, { transaction_status: 'expire', status_code: '407' }),
     cancel: (id) => move(id, { transaction_status: 'cancel', status_code: '200' }),
-    deny: (id) => move(id, { transaction_status: 'deny', status_code: '202', payment_type: 'credit_card', fraud_status: 'deny' }),
-    capture: (id, fraud) => move(id, { transaction_status: 'capture', status_code: '200', payment_type: 'credit_card', fraud_status: fraud }),
+    deny: (id) =>
+      move(id, {
+        transaction_status: 'deny',
+        status_code: '202',
+        payment_type: 'credit_card',
+        fraud_status: 'deny',
+      }),
+    capture: (id, fraud) =>
+      move(id, {
+        transaction_status: 'capture',
+        status_code: '200',
+        payment_type: 'credit_card',
+        fraud_status: fraud,
+      }),
     refund: (id) => move(id, { transaction_status: 'refund', status_code: '200' }),
     async notify(url, body) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Veritrans' }, body: JSON.stringify(body) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'Veritrans' },
+        body: JSON.stringify(body),
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {

@@ -1,0 +1,492 @@
+// Billing end to end on real PostgreSQL, the RouterOS simulator and the Midtrans fake.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
+import { startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
+import { midtransSignature } from './payments/notification.js';
+import { SERVER_KEY, startHarness, type Harness } from './testing/harness.js';
+
+const DAY = 86_400_000;
+
+describe('billing', () => {
+  let pg: PostgresServer;
+  let lab: RouterLab;
+  let router: SimRouter;
+  let t: Harness;
+  let routerId: number;
+  let planId: number;
+  let customerId: number;
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    lab = await startRouterLab({ routers: [{ name: 'core-jkt-1', version: '7.18.2', pppSessions: 0 }] });
+    router = lab.routers[0] as SimRouter;
+    t = await startHarness(pg);
+    const r = await t.call(
+      'POST',
+      '/api/v1/routers',
+      {
+        name: 'core-jkt-1',
+        host: router.host,
+        api_port: router.port,
+        username: router.username,
+        password: router.password,
+        site: 'jkt',
+      },
+      t.tokens.admin,
+    );
+    expect(r.status).toBe(201);
+    routerId = r.body.id;
+    const p = await t.call('POST', '/api/v1/plans', {
+      code: 'HOME10',
+      name: 'Home 10 Mbps',
+      kind: 'pppoe',
+      rate_limit: '10M/10M',
+      price_idr: 150000,
+      validity_days: 30,
+      profile: 'home-10M',
+      isolation: 'profile',
+    });
+    expect(p.status).toBe(201);
+    planId = p.body.id;
+    const c = await t.call('POST', '/api/v1/customers', {
+      code: 'C-001',
+      name: 'Budi Santoso',
+      email: 'budi@example.co.id',
+      phone: '+62 812 1111 2222',
+    });
+    expect(c.status).toBe(201);
+    customerId = c.body.id;
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    await lab?.stop();
+    await pg?.stop();
+  });
+
+  const secret = (name: string) => router.secrets().find((s) => s.name === name);
+  const session = (name: string) => router.activeSessions().find((a) => a.name === name);
+
+  it('takes a subscriber from creation through overdue suspension to a Midtrans payment that restores them', async () => {
+    const created = await t.call('POST', '/api/v1/subscriptions', {
+      customer_id: customerId,
+      plan_id: planId,
+      router_id: routerId,
+      ppp_username: 'budi',
+      ppp_password: 'rahasia123',
+      first_invoice: false,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    expect(created.body.sync_state).toBe('pending');
+    expect(await t.runtime.syncNow()).toEqual({ synced: 1, failed: 0 });
+    expect(secret('budi')).toMatchObject({
+      profile: 'home-10M',
+      disabled: false,
+      password: 'rahasia123',
+      comment: `ispmon:sub=${id}`,
+    });
+    expect((await t.call('GET', `/api/v1/subscriptions/${id}`)).body.sync_state).toBe('synced');
+    router.model.scheduleReconnect('budi', 0); // the CPE dials in
+    await waitFor(
+      'budi online on home-10M',
+      async () => (session('budi')?.profile === 'home-10M' ? true : undefined),
+      { timeoutMs: 5_000 },
+    );
+
+    // Seven days before the period ends: a renewal invoice due at the period's end.
+    const periodEnd = new Date(created.body.period_end as string);
+    t.clock.now = new Date(periodEnd.getTime() - 7 * DAY);
+    const first = await t.call('POST', '/api/v1/billing-cycle/run', {});
+    expect(first.body.invoicesIssued.count).toBe(1);
+    expect(first.body.invoicesIssued.sample).toEqual(['INV-2026-000001']);
+    const again = await t.call('POST', '/api/v1/billing-cycle/run', {});
+    expect(again.body.invoicesIssued.count).toBe(0); // idempotent
+    const invoices = await t.call(
+      'GET',
+      `/api/v1/invoices?subscription_id=${id}`,
+      undefined,
+      t.tokens.viewer,
+    );
+    expect(invoices.body.items).toHaveLength(1);
+    const invoice = invoices.body.items[0];
+    expect(invoice).toMatchObject({
+      number: 'INV-2026-000001',
+      amount_idr: 150000,
+      status: 'unpaid',
+      kind: 'renewal',
+    });
+    expect(new Date(invoice.due_at).getTime()).toBe(periodEnd.getTime());
+
+    // Due date plus three days of grace: overdue, suspended, isolated on the router, session dropped.
+    t.clock.now = new Date(periodEnd.getTime() + 3 * DAY + 60_000);
+    const dry = await t.call('POST', '/api/v1/billing-cycle/run', { dry_run: true });
+    expect(dry.body).toMatchObject({
+      dryRun: true,
+      invoicesOverdue: { count: 1 },
+      subscriptionsSuspended: { count: 1, sample: [String(id)] },
+    });
+    expect((await t.call('GET', `/api/v1/subscriptions/${id}`)).body.status).toBe('active'); // dry run changed nothing
+    const cycle = await t.call('POST', '/api/v1/billing-cycle/run', {});
+    expect(cycle.body).toMatchObject({ invoicesOverdue: { count: 1 }, subscriptionsSuspended: { count: 1 } });
+    const suspended = await t.call('GET', `/api/v1/subscriptions/${id}`);
+    expect(suspended.body).toMatchObject({
+      status: 'suspended',
+      suspended_reason: 'overdue invoice INV-2026-000001',
+      sync_state: 'pending',
+    });
+    const sessionBefore = session('budi')?.id;
+    await t.runtime.syncNow();
+    expect(secret('budi')).toMatchObject({ profile: 'isolir', disabled: false });
+    expect(router.model.profiles.find((p) => p.name === 'isolir')?.rateLimit).toBe('256k/256k');
+    expect(session('budi')?.id).not.toBe(sessionBefore); // the old session was removed
+    await waitFor(
+      'budi online on isolir',
+      async () => (session('budi')?.profile === 'isolir' ? true : undefined),
+      { timeoutMs: 5_000 },
+    ); // redialled, isolated
+
+    // The subscriber pays through Midtrans Snap; Midtrans notifies billing.
+    const snap = await t.call('POST', `/api/v1/invoices/${invoice.id}/midtrans`, {});
+    expect(snap.status).toBe(201);
+    expect(snap.body.token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(snap.body.redirect_url).toContain(snap.body.token);
+    const sent = t.midtrans.transactions().find((x) => x.order_id === snap.body.order_id);
+    expect(sent?.request).toMatchObject({
+      transaction_details: { gross_amount: 150000 },
+      item_details: [{ price: 150000, quantity: 1 }],
+      expiry: { unit: 'minute' },
+    });
+    const notification = t.midtrans.settle(snap.body.order_id as string);
+    const delivered = await t.midtrans.notify(
+      `${t.runtime.url}/payments/midtrans/notification`,
+      notification,
+    );
+    expect(delivered).toEqual({ status: 200, body: { status: 'ok', outcome: 'paid' } });
+    const paid = await t.call('GET', `/api/v1/invoices/${invoice.id}`);
+    expect(paid.body).toMatchObject({
+      status: 'paid',
+      payments: [{ method: 'midtrans', amount_idr: 150000, provider_order_id: snap.body.order_id }],
+    });
+    const restored = await t.call('GET', `/api/v1/subscriptions/${id}`);
+    expect(restored.body.status).toBe('active');
+    expect(new Date(restored.body.period_end).getTime()).toBe(periodEnd.getTime() + 30 * DAY); // extended by the plan's validity
+    const isolatedSession = session('budi')?.id;
+    await t.runtime.syncNow();
+    expect(secret('budi')).toMatchObject({ profile: 'home-10M', disabled: false });
+    expect(session('budi')?.id).not.toBe(isolatedSession);
+    await waitFor(
+      'budi online on home-10M',
+      async () => (session('budi')?.profile === 'home-10M' ? true : undefined),
+      { timeoutMs: 5_000 },
+    ); // back on the plan's profile
+
+    // The same notification again changes nothing.
+    const duplicate = await t.midtrans.notify(
+      `${t.runtime.url}/payments/midtrans/notification`,
+      notification,
+    );
+    expect(duplicate).toEqual({ status: 200, body: { status: 'ok', outcome: 'duplicate' } });
+    expect((await t.call('GET', `/api/v1/payments?invoice_id=${invoice.id}`)).body.total).toBe(1);
+
+    // Every state change is in the append-only audit log, with who and why.
+    const auditLog = await t.call(
+      'GET',
+      `/api/v1/audit?entity=subscriptions&entity_id=${id}&limit=50`,
+      undefined,
+      t.tokens.viewer,
+    );
+    expect(
+      auditLog.body.items.map((a: { action: string; actor: string }) => `${a.action}:${a.actor}`).reverse(),
+    ).toEqual([
+      'create:budi.billing',
+      'suspend:budi.billing', // the staff member who ran the cycle
+      'extend:midtrans',
+      'restore:midtrans',
+    ]);
+    await expect(
+      pg.query('update audit_log set actor = $1', ['mallory'], String(t.runtime.orm.config.get('dbName'))),
+    ).rejects.toThrow(/append-only/);
+
+    // Monitoring follows: the router is in the exporter's targets and Prometheus file_sd.
+    const sd = JSON.parse(readFileSync(join(t.inventoryDir, 'file_sd', 'routeros.json'), 'utf8')) as unknown;
+    expect(sd).toEqual([
+      { targets: ['core-jkt-1'], labels: { router: 'core-jkt-1', site: 'jkt', module: 'routeros' } },
+    ]);
+    const targets = readFileSync(join(t.inventoryDir, 'exporter', 'targets.yml'), 'utf8');
+    expect(targets).toContain('name: core-jkt-1');
+    expect(targets).not.toContain(router.password);
+
+    // /metrics carries the billing gauges and counters.
+    const metrics = await (await fetch(`${t.runtime.url}/metrics`)).text();
+    expect(metrics).toMatch(/ispmon_billing_subscriptions\{status="active"\} 1/);
+    expect(metrics).toMatch(/ispmon_billing_invoices\{status="paid"\} 1/);
+    expect(metrics).toMatch(/ispmon_billing_suspensions_total 1/);
+    expect(metrics).toMatch(/ispmon_billing_restores_total 1/);
+    expect(metrics).toMatch(/ispmon_billing_midtrans_notifications_total\{outcome="paid"\} 1/);
+    expect(metrics).not.toContain('rahasia123');
+  }, 60_000);
+
+  describe('payments that must not apply', () => {
+    let invoiceId: number;
+    let orderId: string;
+    const url = () => `${t.runtime.url}/payments/midtrans/notification`;
+
+    beforeAll(async () => {
+      const inv = await t.call('POST', '/api/v1/invoices', {
+        customer_id: customerId,
+        description: 'Installation',
+        amount_idr: 250000,
+      });
+      expect(inv.status).toBe(201);
+      invoiceId = inv.body.id;
+      orderId = (await t.call('POST', `/api/v1/invoices/${invoiceId}/midtrans`, {})).body.order_id;
+    });
+
+    it('rejects a forged notification, says why, and changes nothing', async () => {
+      const forged = { ...t.midtrans.settle(orderId) };
+      forged.signature_key = midtransSignature(orderId, '200', '250000.00', 'SB-Mid-server-WRONG');
+      const r = await t.midtrans.notify(url(), forged);
+      expect(r.status).toBe(401);
+      expect((r.body as { error: string }).error).toMatch(/signature_key/);
+      expect((await t.call('GET', `/api/v1/invoices/${invoiceId}`)).body.status).toBe('unpaid');
+      const log = await t.call('GET', `/api/v1/midtrans/notifications?order_id=${orderId}`);
+      expect(log.body.items[0]).toMatchObject({ outcome: 'invalid_signature', signature_valid: false });
+      expect(log.body.items[0].raw).toContain(orderId);
+    });
+
+    it('rejects and logs a correctly signed notification whose amount is not the amount due', async () => {
+      const body: Record<string, unknown> = { ...t.midtrans.settle(orderId), gross_amount: '25000.00' };
+      body.signature_key = midtransSignature(orderId, '200', '25000.00', SERVER_KEY);
+      const r = await t.midtrans.notify(url(), body);
+      expect(r.status).toBe(422);
+      expect((await t.call('GET', `/api/v1/invoices/${invoiceId}`)).body.status).toBe('unpaid');
+      expect(
+        (await t.call('GET', `/api/v1/midtrans/notifications?order_id=${orderId}&outcome=amount_mismatch`))
+          .body.total,
+      ).toBe(1);
+    });
+
+    it('logs notifications for unknown orders and malformed bodies', async () => {
+      const body: Record<string, unknown> = {
+        ...t.midtrans.settle(orderId),
+        order_id: 'INV-1999-000001-deadbeef',
+      };
+      body.signature_key = midtransSignature(
+        'INV-1999-000001-deadbeef',
+        '200',
+        body.gross_amount as string,
+        SERVER_KEY,
+      );
+      expect((await t.midtrans.notify(url(), body)).status).toBe(404);
+      expect((await t.call('GET', '/api/v1/midtrans/notifications?outcome=unknown_order')).body.total).toBe(
+        1,
+      );
+      const bad = await fetch(url(), {
+        method: 'POST',
+        body: '{"order_id": ',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(bad.status).toBe(400);
+      const missing = await t.midtrans.notify(url(), { order_id: orderId });
+      expect(missing.status).toBe(400);
+      expect((missing.body as { error: string }).error).toMatch(/transaction_status/);
+      expect((await t.call('GET', '/api/v1/midtrans/notifications?outcome=malformed')).body.total).toBe(2);
+    });
+
+    it('pays an invoice once when notifications for it arrive concurrently, from two orders', async () => {
+      const second = (await t.call('POST', `/api/v1/invoices/${invoiceId}/midtrans`, {})).body
+        .order_id as string;
+      const a = t.midtrans.settle(orderId);
+      const b = t.midtrans.settle(second);
+      const results = await Promise.all([
+        ...Array.from({ length: 8 }, () => t.midtrans.notify(url(), a)),
+        ...Array.from({ length: 8 }, () => t.midtrans.notify(url(), b)),
+      ]);
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      const outcomes = results.map((r) => (r.body as { outcome: string }).outcome);
+      expect(outcomes.filter((o) => o === 'paid')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'late_payment_on_paid_invoice').length).toBeGreaterThanOrEqual(1); // the other order: flagged for refund
+      const inv = await t.call('GET', `/api/v1/invoices/${invoiceId}`);
+      expect(inv.body.status).toBe('paid');
+      expect(inv.body.payments).toHaveLength(1);
+    });
+
+    it('finds a payment whose notification never came by polling Midtrans', async () => {
+      const inv = await t.call('POST', '/api/v1/invoices', {
+        customer_id: customerId,
+        description: 'Router rental',
+        amount_idr: 50000,
+      });
+      const order = (await t.call('POST', `/api/v1/invoices/${inv.body.id}/midtrans`, {})).body
+        .order_id as string;
+      t.midtrans.settle(order, { paymentType: 'qris' }); // no notification sent
+      t.clock.now = new Date(t.clock.now.getTime() + 10 * 60_000);
+      const poll = await t.call('POST', '/api/v1/midtrans/poll', {});
+      expect(poll.body.outcomes.paid).toBe(1);
+      expect((await t.call('GET', `/api/v1/invoices/${inv.body.id}`)).body).toMatchObject({
+        status: 'paid',
+        payments: [{ payment_type: 'qris' }],
+      });
+    });
+  });
+
+  it('keeps invoice numbers unique and gap-free when many are created at once', async () => {
+    const before = (await t.call('GET', '/api/v1/invoices?limit=500')).body.items.map(
+      (i: { number: string }) => i.number,
+    ) as string[];
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        t.call('POST', '/api/v1/invoices', {
+          customer_id: customerId,
+          description: `Item ${i}`,
+          amount_idr: 1000 + i,
+        }),
+      ),
+    );
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const all = [...before, ...results.map((r) => r.body.number as string)]
+      .map((n) => Number(n.split('-').pop()))
+      .sort((a, b) => a - b);
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+  });
+
+  it('keeps a suspension pending while the router is down and converges when it is back', async () => {
+    const sub = await t.call('POST', '/api/v1/subscriptions', {
+      customer_id: customerId,
+      plan_id: planId,
+      router_id: routerId,
+      ppp_username: 'sari',
+      first_invoice: false,
+    });
+    expect(sub.body.ppp_password).toMatch(/^[A-Za-z0-9_-]{12}$/); // generated, shown once
+    await t.runtime.syncNow();
+    expect(secret('sari')?.disabled).toBe(false);
+    await router.setUnresponsive('refuse');
+    const s = await t.call('POST', `/api/v1/subscriptions/${sub.body.id}/suspend`, {
+      reason: 'customer asked for a pause',
+    });
+    expect(s.body.status).toBe('suspended');
+    expect(await t.runtime.syncNow()).toEqual({ synced: 0, failed: 1 });
+    const pending = await t.call('GET', `/api/v1/subscriptions/${sub.body.id}`);
+    expect(pending.body).toMatchObject({ sync_state: 'pending', sync_attempts: 1 });
+    expect(pending.body.sync_error).toMatch(/refused|ECONNREFUSED|unreachable/i);
+    expect(await (await fetch(`${t.runtime.url}/metrics`)).text()).toMatch(
+      /ispmon_billing_router_sync_failures_total\{router="core-jkt-1"\} 1/,
+    );
+    await router.setUnresponsive(false);
+    expect(await t.runtime.syncNow()).toEqual({ synced: 0, failed: 0 }); // backing off
+    t.clock.now = new Date(t.clock.now.getTime() + 60_000);
+    expect(await t.runtime.syncNow()).toEqual({ synced: 1, failed: 0 });
+    expect(secret('sari')?.profile).toBe('isolir');
+  });
+
+  it('reports drift made by hand on the router and repairs it', async () => {
+    const s = secret('budi');
+    if (!s) throw new Error('budi missing');
+    s.disabled = true;
+    s.profile = 'home-20M';
+    router.model.secrets.push({
+      ...s,
+      id: '*FFF0',
+      name: 'ghost',
+      comment: 'ispmon:sub=999999',
+      disabled: false,
+    });
+    const drift = await t.call('GET', `/api/v1/routers/${routerId}/drift`, undefined, t.tokens.viewer);
+    expect(drift.body.drift).toEqual(
+      expect.arrayContaining([
+        { secret: 'budi', kind: 'wrong_profile', expected: 'home-10M', actual: 'home-20M' },
+        { secret: 'budi', kind: 'wrong_disabled', expected: 'false', actual: 'true' },
+        { secret: 'ghost', kind: 'unknown_secret', actual: 'ispmon:sub=999999' },
+      ]),
+    );
+    expect(
+      (await t.call('POST', `/api/v1/routers/${routerId}/reconcile`, { repair: true }, t.tokens.billing))
+        .status,
+    ).toBe(403);
+    const repaired = await t.call(
+      'POST',
+      `/api/v1/routers/${routerId}/reconcile`,
+      { repair: true },
+      t.tokens.admin,
+    );
+    expect(repaired.body.repaired).toHaveLength(3);
+    expect(secret('budi')).toMatchObject({ profile: 'home-10M', disabled: false });
+    expect(secret('ghost')).toBeUndefined();
+    expect((await t.call('GET', `/api/v1/routers/${routerId}/drift`)).body.drift).toEqual([]);
+  });
+
+  it('changes the profile on the router when the plan changes', async () => {
+    const plan = await t.call('POST', '/api/v1/plans', {
+      code: 'BIZ50',
+      name: 'Business 50',
+      kind: 'pppoe',
+      rate_limit: '50M/50M',
+      price_idr: '750000',
+      validity_days: 30,
+      profile: 'biz-50M',
+    });
+    const subs = await t.call('GET', '/api/v1/subscriptions?ppp_username=budi');
+    const id = subs.body.items[0].id as number;
+    const before = session('budi')?.id;
+    expect(
+      (await t.call('PATCH', `/api/v1/subscriptions/${id}`, { plan_id: plan.body.id })).body.plan_code,
+    ).toBe('BIZ50');
+    await t.runtime.syncNow();
+    expect(secret('budi')?.profile).toBe('biz-50M');
+    expect(session('budi')?.id).not.toBe(before);
+  });
+
+  it('answers bad requests with the field and the reason, and keeps viewers read-only', async () => {
+    const missing = await t.call('POST', '/api/v1/customers', { code: 'C-009' });
+    expect(missing).toEqual({
+      status: 400,
+      body: { error: 'name: Invalid input: expected string, received undefined', field: 'name' },
+    });
+    const money = await t.call('POST', '/api/v1/plans', {
+      code: 'X',
+      name: 'X',
+      kind: 'pppoe',
+      rate_limit: '1M/1M',
+      price_idr: 1.5,
+      validity_days: 30,
+      profile: 'x',
+    });
+    expect(money.status).toBe(400);
+    expect(money.body.field).toBe('price_idr');
+    const dup = await t.call('POST', '/api/v1/customers', { code: 'C-001', name: 'Again' });
+    expect(dup.status).toBe(409);
+    expect(
+      (await t.call('POST', '/api/v1/customers', { code: 'C-010', name: 'Viewer' }, t.tokens.viewer)).status,
+    ).toBe(403);
+    expect(
+      (await t.call('POST', '/api/v1/subscriptions/1/suspend', { reason: 'x' }, t.tokens.viewer)).status,
+    ).toBe(403);
+    expect((await t.call('GET', '/api/v1/customers', undefined, null)).status).toBe(401);
+    expect((await t.call('GET', '/api/v1/customers', undefined, 'isb_not-a-token')).status).toBe(401);
+    expect(
+      (
+        await t.call(
+          'POST',
+          '/api/v1/routers',
+          { name: 'r2', host: 'x', username: 'u', password: 'p' },
+          t.tokens.billing,
+        )
+      ).status,
+    ).toBe(403);
+    const list = await t.call('GET', '/api/v1/customers?q=budi', undefined, t.tokens.viewer);
+    expect(list.body).toMatchObject({ total: 1, items: [{ code: 'C-001' }] });
+    const routers = await t.call('GET', '/api/v1/routers', undefined, t.tokens.viewer);
+    expect(JSON.stringify(routers.body)).not.toContain(router.password);
+    const doc = await (await fetch(`${t.runtime.url}/openapi.json`)).json();
+    expect(Object.keys((doc as { paths: object }).paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/subscriptions/{id}/suspend',
+        '/payments/midtrans/notification',
+        '/api/v1/billing-cycle/run',
+      ]),
+    );
+  });
+});
