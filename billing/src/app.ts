@@ -77,6 +77,9 @@ export interface MountTools {
 
 export interface ApiExtension {
   mount(api: express.Router, tools: MountTools): void;
+  /** Background jobs of the extension. */
+  start?(): void;
+  stop?(): Promise<void>;
 }
 
 export function createApp(o: AppOptions): express.Express {
@@ -383,7 +386,7 @@ export function createApp(o: AppOptions): express.Express {
 
   app.use('/api/v1', api);
   app.use((_req, res) => void res.status(404).json({ error: 'no such endpoint; see /openapi.json' }));
-   
+
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = err as { type?: string; status?: number; message?: string };
     if (err instanceof ApiError) {

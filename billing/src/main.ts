@@ -5,11 +5,12 @@
 //   policy.ts settings), ISPMON_INVENTORY_DIR (./var/inventory), PROMETHEUS_URL,
 //   MIDTRANS_SERVER_KEY / MIDTRANS_SERVER_KEY_FILE, MIDTRANS_CLIENT_KEY, MIDTRANS_PRODUCTION (true/false),
 //   MIDTRANS_SNAP_URL and MIDTRANS_API_URL (only to point at a sandbox proxy or a fake),
-//   BILLING_CYCLE_INTERVAL_SECONDS (3600).
+//   BILLING_CYCLE_INTERVAL_SECONDS (3600), and the SLA report settings in sla/wiring.ts.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { startRuntime } from './runtime.js';
+import { slaExtensions } from './sla/wiring.js';
 import { issueToken } from './tokens.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-billing' } });
@@ -59,6 +60,7 @@ const runtime = await startRuntime({
       }
     : {}),
   jobs: { cycleMs: cycleSeconds * 1000 },
+  extensions: slaExtensions(process.env),
 }).catch((err: unknown) => {
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');
   process.exit(1);

@@ -41,6 +41,8 @@ interface Field {
   secret?: boolean;
   money?: boolean;
   json?: boolean;
+  /** A text[] column (bound as a PostgreSQL array literal: MikroORM expands JS arrays into lists). */
+  array?: boolean;
 }
 
 export interface ResourceSpec {
@@ -149,7 +151,7 @@ export const linkSpec: ResourceSpec = {
     loss_target_percent: { schema: z.number().min(0).max(100).nullable() },
     monthly_fee_idr: { schema: moneyIdr, required: true, money: true },
     credit_policy: { schema: creditPolicySchema, required: true, json: true },
-    contacts: { schema: z.array(z.email()).max(20) },
+    contacts: { schema: z.array(z.email()).max(20), array: true },
     time_zone: { schema: timeZone },
     no_data_policy: { schema: z.enum(['down', 'exclude']) },
     active: { schema: z.boolean() },
@@ -234,6 +236,12 @@ export class ResourceStore {
         const f = spec.fields[k];
         if (f?.secret) return [`${k}_enc`, this.box.seal(String(v)), '?'];
         if (f?.json) return [k, JSON.stringify(v), '?::jsonb'];
+        if (f?.array)
+          return [
+            k,
+            `{${(v as string[]).map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`,
+            '?::text[]',
+          ];
         if (typeof v === 'bigint') return [k, v.toString(), '?'];
         return [k, v, '?'];
       });

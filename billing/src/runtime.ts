@@ -65,6 +65,7 @@ export interface Runtime {
   sync: RouterSync;
   payments: PaymentService;
   inventory: InventoryWriter | undefined;
+  extensions: ApiExtension[];
   /** Runs router sync rounds until nothing is due (tests and the API call this). */
   syncNow(now?: Date): Promise<{ synced: number; failed: number }>;
   stop(graceMs?: number): Promise<void>;
@@ -141,6 +142,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   );
   const usage = new UsageService(orm, o.prometheusUrl);
   const deps: RuntimeDeps = { orm, logger: o.logger, metrics, box, clock };
+  const extensions = o.extensions?.(deps) ?? [];
   const app = createApp({
     orm,
     logger: o.logger,
@@ -153,7 +155,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     payments,
     usage,
     clock,
-    extensions: o.extensions?.(deps) ?? [],
+    extensions,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(o.port, o.host ?? '127.0.0.1', () => resolve(s));
@@ -222,6 +224,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     }
   });
   if (o.jobs?.syncMs !== 0) kick();
+  for (const e of extensions) e.start?.();
 
   return {
     url,
@@ -235,6 +238,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     sync,
     payments,
     inventory,
+    extensions,
     syncNow,
     async stop(graceMs = 10_000): Promise<void> {
       stopping = true;
@@ -246,6 +250,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         new Promise((r) => setTimeout(r, graceMs).unref()),
       ]);
       server.closeAllConnections();
+      await Promise.all(extensions.map((e) => e.stop?.()));
       await gateway.close();
       await orm.close();
     },

@@ -32,6 +32,8 @@ export interface StartPrometheusOptions {
   /** Extra files to write into the temporary directory before start: name → content. */
   files?: Record<string, string>;
   extraArgs?: string[];
+  /** Existing TSDB directory to serve (e.g. blocks backfilled with promtool); default: a fresh one. */
+  dataDir?: string;
   timeoutMs?: number;
 }
 
@@ -55,7 +57,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
 
   const server = ServerProcess.start('prometheus', binary, [
     `--config.file=${configFile}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--storage.tsdb.path=${options.dataDir ?? join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-lifecycle',
     '--web.enable-admin-api',

@@ -232,6 +232,56 @@ export class Migration20261122BillingInitial extends Migration {
   }
 }
 
+export class Migration20261122SlaReports extends Migration {
+  override name = '2026-11-22-sla-reports';
+
+  override up(): void {
+    this.addSql(`
+      create table maintenance_windows (
+        id bigserial primary key,
+        link_id bigint references client_links (id) on delete cascade,
+        router_id bigint references routers (id) on delete cascade,
+        starts_at timestamptz not null,
+        ends_at timestamptz not null,
+        reason text not null,
+        created_by text not null,
+        created_at timestamptz not null default now(),
+        check (ends_at > starts_at),
+        check (link_id is not null or router_id is not null)
+      )`);
+    this.addSql('create index maintenance_windows_time_idx on maintenance_windows (starts_at, ends_at)');
+    this.addSql(`
+      create table sla_reports (
+        id bigserial primary key,
+        link_id bigint not null references client_links (id) on delete cascade,
+        month text not null,
+        availability_percent numeric(9, 5),
+        breached boolean not null,
+        credit_idr bigint not null,
+        summary jsonb not null,
+        pdf bytea not null,
+        created_at timestamptz not null,
+        emailed_at timestamptz,
+        email_error text,
+        unique (link_id, month)
+      )`);
+    // Events for billing: a breached month owes the client a credit on a later invoice.
+    this.addSql(`
+      create table sla_credits (
+        id bigserial primary key,
+        link_id bigint not null references client_links (id) on delete cascade,
+        customer_id bigint not null references customers (id),
+        month text not null,
+        credit_percent numeric(6, 2) not null,
+        amount_idr bigint not null check (amount_idr >= 0),
+        created_at timestamptz not null,
+        applied_invoice_id bigint references invoices (id),
+        unique (link_id, month)
+      )`);
+  }
+}
+
 export const migrationsList = [
   { name: '2026-11-22-billing-initial', class: Migration20261122BillingInitial },
+  { name: '2026-11-22-sla-reports', class: Migration20261122SlaReports },
 ];

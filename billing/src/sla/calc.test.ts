@@ -12,7 +12,14 @@ function minutes(start: Date, end: Date, f: (s: number) => number | undefined): 
   return out;
 }
 
-const tiers = { tiers: [{ belowAvailabilityPercent: 99.5, creditPercent: 10 }, { belowAvailabilityPercent: 99, creditPercent: 25 }, { belowAvailabilityPercent: 95, creditPercent: 50 }], capPercent: 30 };
+const tiers = {
+  tiers: [
+    { belowAvailabilityPercent: 99.5, creditPercent: 10 },
+    { belowAvailabilityPercent: 99, creditPercent: 25 },
+    { belowAvailabilityPercent: 95, creditPercent: 50 },
+  ],
+  capPercent: 30,
+};
 
 function month(m: string, tz: string, over: Partial<SlaInput> = {}): SlaInput {
   const { start, end } = monthBounds(m, tz);
@@ -33,7 +40,10 @@ function month(m: string, tz: string, over: Partial<SlaInput> = {}): SlaInput {
 
 describe('SLA month', () => {
   it('bounds months at local midnight, including DST months', () => {
-    expect(monthBounds('2026-04', 'Asia/Jakarta')).toEqual({ start: new Date('2026-03-31T17:00:00Z'), end: new Date('2026-04-30T17:00:00Z') });
+    expect(monthBounds('2026-04', 'Asia/Jakarta')).toEqual({
+      start: new Date('2026-03-31T17:00:00Z'),
+      end: new Date('2026-04-30T17:00:00Z'),
+    });
     // Berlin: CET (+1) until 29 March 2026 02:00, then CEST (+2).
     const march = monthBounds('2026-03', 'Europe/Berlin');
     expect(march).toEqual({ start: new Date('2026-02-28T23:00:00Z'), end: new Date('2026-03-31T22:00:00Z') });
@@ -64,7 +74,9 @@ describe('SLA month', () => {
     const r = computeSlaMonth(input);
     expect(r.minutes.down).toBe(37);
     expect(r.availabilityPercent).toBeCloseTo((43_163 / 43_200) * 100, 10);
-    expect(r.incidents).toEqual([{ start: new Date(downFrom), end: new Date(downFrom + 37 * 60_000), durationMinutes: 37 }]);
+    expect(r.incidents).toEqual([
+      { start: new Date(downFrom), end: new Date(downFrom + 37 * 60_000), durationMinutes: 37 },
+    ]);
     expect(r.breaches.availability).toBe(false);
     expect(r.days[9]).toMatchObject({ date: '2026-04-10', downMinutes: 37, upMinutes: 1403 });
   });
@@ -73,7 +85,9 @@ describe('SLA month', () => {
     const w = { start: new Date('2026-04-05T16:00:00Z'), end: new Date('2026-04-05T22:00:00Z') };
     const input = month('2026-04', 'Asia/Jakarta', { maintenance: [w] });
     const { start, end } = monthBounds('2026-04', 'Asia/Jakarta');
-    input.availability = minutes(start, end, (s) => (s >= w.start.getTime() && s < w.start.getTime() + 300 * 60_000 ? 0 : 1));
+    input.availability = minutes(start, end, (s) =>
+      s >= w.start.getTime() && s < w.start.getTime() + 300 * 60_000 ? 0 : 1,
+    );
     const r = computeSlaMonth(input);
     expect(r.minutes).toEqual({ total: 43_200, up: 42_840, down: 0, noData: 0, maintenance: 360 });
     expect(r.availabilityPercent).toBe(100);
@@ -85,8 +99,16 @@ describe('SLA month', () => {
     const gapFrom = new Date('2026-04-20T00:00:00Z').getTime();
     const downFrom = new Date('2026-04-21T00:00:00Z').getTime();
     const { start, end } = monthBounds('2026-04', 'Asia/Jakarta');
-    const availability = minutes(start, end, (s) => (s >= gapFrom && s < gapFrom + 120 * 60_000 ? undefined : s >= downFrom && s < downFrom + 10 * 60_000 ? 0 : 1));
-    const excluded = computeSlaMonth(month('2026-04', 'Asia/Jakarta', { availability, noDataPolicy: 'exclude' }));
+    const availability = minutes(start, end, (s) =>
+      s >= gapFrom && s < gapFrom + 120 * 60_000
+        ? undefined
+        : s >= downFrom && s < downFrom + 10 * 60_000
+          ? 0
+          : 1,
+    );
+    const excluded = computeSlaMonth(
+      month('2026-04', 'Asia/Jakarta', { availability, noDataPolicy: 'exclude' }),
+    );
     expect(excluded.minutes).toEqual({ total: 43_200, up: 43_070, down: 10, noData: 120, maintenance: 0 });
     expect(excluded.availabilityPercent).toBeCloseTo((43_070 / 43_080) * 100, 10); // 99.9768 %
     expect(excluded.coveragePercent).toBeCloseTo((43_080 / 43_200) * 100, 10);
@@ -110,8 +132,10 @@ describe('SLA month', () => {
     const { start, end } = monthBounds('2026-04', 'Asia/Jakarta');
     const input = month('2026-04', 'Asia/Jakarta', {
       availability: minutes(start, end, (s) => ((s - start.getTime()) / 60_000 < 864 ? 0 : 1)), // 864 = 2 % of 43,200
-      latencyMeanSeconds: minutes(start, end, (s) => ((s - start.getTime()) / 60_000 % 100 < 50 ? 0.015 : 0.03)), // mean 22.5 ms
-      loss: minutes(start, end, (s) => ((s - start.getTime()) / 60_000 % 10 === 0 ? 0.1 : 0)), // 1 %
+      latencyMeanSeconds: minutes(start, end, (s) =>
+        ((s - start.getTime()) / 60_000) % 100 < 50 ? 0.015 : 0.03,
+      ), // mean 22.5 ms
+      loss: minutes(start, end, (s) => (((s - start.getTime()) / 60_000) % 10 === 0 ? 0.1 : 0)), // 1 %
       monthlyFeeIdr: 1_234_567_891n,
     });
     const r = computeSlaMonth(input);
@@ -121,8 +145,13 @@ describe('SLA month', () => {
     expect(r.lossPercent).toBeCloseTo(1, 10);
     expect(r.breaches).toEqual({ availability: true, latency: true, loss: false }); // loss 1 % is not above 1 %
     expect(r.credit).toEqual({ percent: 25, amountIdr: 308_641_972n }); // 1,234,567,891 × 25 % = 308,641,972.75
-    expect(r.incidents).toEqual([{ start, end: new Date(start.getTime() + 864 * 60_000), durationMinutes: 864 }]);
-    const worse = computeSlaMonth({ ...input, availability: minutes(start, end, (s) => ((s - start.getTime()) / 60_000 < 4320 ? 0 : 1)) }); // 90 %
+    expect(r.incidents).toEqual([
+      { start, end: new Date(start.getTime() + 864 * 60_000), durationMinutes: 864 },
+    ]);
+    const worse = computeSlaMonth({
+      ...input,
+      availability: minutes(start, end, (s) => ((s - start.getTime()) / 60_000 < 4320 ? 0 : 1)),
+    }); // 90 %
     expect(worse.credit.percent).toBe(30); // 50 % tier, capped at 30 %
   });
 
@@ -134,19 +163,25 @@ describe('SLA month', () => {
   it('always accounts for every minute exactly once', () => {
     const { start } = monthBounds('2026-02', 'Asia/Jakarta');
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 40_319 }), fc.constantFrom(0, 1, undefined)), { maxLength: 300 }), fc.constantFrom<'down' | 'exclude'>('down', 'exclude'), (changes, policy) => {
-        const values = new Map(changes.map(([i, v]) => [i, v]));
-        const availability: Array<[number, number]> = [];
-        for (let i = 0; i < 40_320; i++) {
-          const v = values.has(i) ? values.get(i) : 1;
-          if (v !== undefined) availability.push([start.getTime() / 1000 + i * 60 + 60, v]);
-        }
-        const r = computeSlaMonth(month('2026-02', 'Asia/Jakarta', { availability, noDataPolicy: policy }));
-        const m = r.minutes;
-        expect(m.up + m.down + m.noData + m.maintenance).toBe(m.total);
-        const counted = m.down + (policy === 'down' ? m.noData : 0);
-        expect(r.incidents.reduce((acc, i) => acc + i.durationMinutes, 0)).toBe(counted);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 40_319 }), fc.constantFrom(0, 1, undefined)), {
+          maxLength: 300,
+        }),
+        fc.constantFrom<'down' | 'exclude'>('down', 'exclude'),
+        (changes, policy) => {
+          const values = new Map(changes.map(([i, v]) => [i, v]));
+          const availability: Array<[number, number]> = [];
+          for (let i = 0; i < 40_320; i++) {
+            const v = values.has(i) ? values.get(i) : 1;
+            if (v !== undefined) availability.push([start.getTime() / 1000 + i * 60 + 60, v]);
+          }
+          const r = computeSlaMonth(month('2026-02', 'Asia/Jakarta', { availability, noDataPolicy: policy }));
+          const m = r.minutes;
+          expect(m.up + m.down + m.noData + m.maintenance).toBe(m.total);
+          const counted = m.down + (policy === 'down' ? m.noData : 0);
+          expect(r.incidents.reduce((acc, i) => acc + i.durationMinutes, 0)).toBe(counted);
+        },
+      ),
       { numRuns: 25 },
     );
   });

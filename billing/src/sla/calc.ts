@@ -35,7 +35,14 @@ export function zoneOffsetMs(at: number, tz: string): number {
     second: 'numeric',
   }).formatToParts(new Date(at));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const local = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
   return local - Math.floor(at / 1000) * 1000;
 }
 
@@ -55,7 +62,10 @@ export function parseMonth(month: string): { y: number; m: number } {
 
 export function monthBounds(month: string, tz: string): { start: Date; end: Date } {
   const { y, m } = parseMonth(month);
-  return { start: new Date(localMidnight(y, m, 1, tz)), end: new Date(localMidnight(m === 12 ? y + 1 : y, m === 12 ? 1 : m + 1, 1, tz)) };
+  return {
+    start: new Date(localMidnight(y, m, 1, tz)),
+    end: new Date(localMidnight(m === 12 ? y + 1 : y, m === 12 ? 1 : m + 1, 1, tz)),
+  };
 }
 
 /** The month before the one containing `at`, in `tz` ('YYYY-MM'). */
@@ -72,12 +82,18 @@ function seriesMap(series: SlaInput['availability']): Map<number, number> {
   return map;
 }
 
-export function creditPercentFor(availabilityPercent: number | null, policy: SlaInput['creditPolicy']): number {
+export function creditPercentFor(
+  availabilityPercent: number | null,
+  policy: SlaInput['creditPolicy'],
+): number {
   if (availabilityPercent === null) return 0;
   let best = 0;
   let threshold = Infinity;
   for (const tier of policy.tiers)
-    if (availabilityPercent < tier.belowAvailabilityPercent - EPSILON && tier.belowAvailabilityPercent < threshold) {
+    if (
+      availabilityPercent < tier.belowAvailabilityPercent - EPSILON &&
+      tier.belowAvailabilityPercent < threshold
+    ) {
       threshold = tier.belowAvailabilityPercent;
       best = tier.creditPercent;
     }
@@ -96,7 +112,9 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
   const availability = seriesMap(input.availability);
   const latency = seriesMap(input.latencyMeanSeconds);
   const loss = seriesMap(input.loss);
-  const windows = input.maintenance.map((w) => [w.start.getTime(), w.end.getTime()] as const).sort((a, b) => a[0] - b[0]);
+  const windows = input.maintenance
+    .map((w) => [w.start.getTime(), w.end.getTime()] as const)
+    .sort((a, b) => a[0] - b[0]);
 
   // Local day boundaries (23/24/25 hours long).
   const dayStarts: number[] = [];
@@ -114,7 +132,13 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
     availabilityPercent: null,
   }));
   const hours = Math.ceil((end.getTime() - start.getTime()) / 3_600_000);
-  const hourly = Array.from({ length: hours }, (_, i) => ({ start: new Date(start.getTime() + i * 3_600_000), latSum: 0, latN: 0, lossSum: 0, lossN: 0 }));
+  const hourly = Array.from({ length: hours }, (_, i) => ({
+    start: new Date(start.getTime() + i * 3_600_000),
+    latSum: 0,
+    latN: 0,
+    lossSum: 0,
+    lossN: 0,
+  }));
 
   const minutes = { total: 0, up: 0, down: 0, noData: 0, maintenance: 0 };
   const incidents: SlaIncident[] = [];
@@ -125,7 +149,8 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
   let day = 0;
   let w = 0;
   const close = (at: number): void => {
-    if (run !== undefined) incidents.push({ start: new Date(run), end: new Date(at), durationMinutes: (at - run) / MINUTE });
+    if (run !== undefined)
+      incidents.push({ start: new Date(run), end: new Date(at), durationMinutes: (at - run) / MINUTE });
     run = undefined;
   };
   for (let s = start.getTime(); s < end.getTime(); s += MINUTE) {
@@ -219,7 +244,11 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
     },
     credit: { percent, amountIdr: creditAmountIdr(input.monthlyFeeIdr, percent) },
     days,
-    hourly: hourly.map((h) => ({ start: h.start, latencyMs: h.latN ? h.latSum / h.latN : null, lossPercent: h.lossN ? h.lossSum / h.lossN : null })),
+    hourly: hourly.map((h) => ({
+      start: h.start,
+      latencyMs: h.latN ? h.latSum / h.latN : null,
+      lossPercent: h.lossN ? h.lossSum / h.lossN : null,
+    })),
     noDataPolicy: input.noDataPolicy,
     commitments: input.commitments,
     monthlyFeeIdr: input.monthlyFeeIdr,

@@ -23,7 +23,9 @@ export class PrometheusSlaSource {
   private readonly fetchImpl: typeof fetch;
   private readonly maxPoints: number;
 
-  constructor(private readonly o: { url: string; fetch?: typeof fetch; maxPointsPerQuery?: number; timeoutMs?: number }) {
+  constructor(
+    private readonly o: { url: string; fetch?: typeof fetch; maxPointsPerQuery?: number; timeoutMs?: number },
+  ) {
     this.fetchImpl = o.fetch ?? fetch;
     this.maxPoints = o.maxPointsPerQuery ?? 10_000;
   }
@@ -31,9 +33,18 @@ export class PrometheusSlaSource {
   /** Samples at minute ends in (start, end]: the minutes [start, end). */
   async linkSeries(link: string, start: Date, end: Date): Promise<LinkSeries> {
     const [availability, latencyMeanSeconds, loss] = await Promise.all(
-      [LINK_SERIES.availability, LINK_SERIES.latencyMeanSeconds, LINK_SERIES.loss].map((metric) => this.range(`${metric}{link=${labelValue(link)}}`, start, end)),
+      [LINK_SERIES.availability, LINK_SERIES.latencyMeanSeconds, LINK_SERIES.loss].map((metric) => {
+        // Only samples written within the minute: without this, Prometheus's 5-minute lookback would
+        // repeat the last value into minutes that had none (no replies → no latency sample).
+        const selector = `${metric}{link=${labelValue(link)}}`;
+        return this.range(`${selector} and (time() - timestamp(${selector}) < 60)`, start, end);
+      }),
     );
-    return { availability: availability ?? [], latencyMeanSeconds: latencyMeanSeconds ?? [], loss: loss ?? [] };
+    return {
+      availability: availability ?? [],
+      latencyMeanSeconds: latencyMeanSeconds ?? [],
+      loss: loss ?? [],
+    };
   }
 
   async range(query: string, start: Date, end: Date): Promise<Array<[number, number]>> {
@@ -45,16 +56,22 @@ export class PrometheusSlaSource {
       const params = new URLSearchParams({ query, start: String(from), end: String(to), step: '60' });
       let res: Response;
       try {
-        res = await this.fetchImpl(`${this.o.url}/api/v1/query_range?${params}`, { signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000) });
+        res = await this.fetchImpl(`${this.o.url}/api/v1/query_range?${params}`, {
+          signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
+        });
       } catch (err) {
         throw new Error(`Prometheus unreachable for ${query}: ${(err as Error).message}`);
       }
       const body = (await res.json().catch(() => undefined)) as
         | { status?: string; error?: string; data?: { result?: Array<{ values: Array<[number, string]> }> } }
         | undefined;
-      if (!res.ok || body?.status !== 'success') throw new Error(`Prometheus query ${query} failed: HTTP ${res.status} ${body?.error ?? ''}`.trim());
+      if (!res.ok || body?.status !== 'success')
+        throw new Error(`Prometheus query ${query} failed: HTTP ${res.status} ${body?.error ?? ''}`.trim());
       const series = body.data?.result ?? [];
-      if (series.length > 1) throw new Error(`Prometheus query ${query} returned ${series.length} series; link ids must be unique`);
+      if (series.length > 1)
+        throw new Error(
+          `Prometheus query ${query} returned ${series.length} series; link ids must be unique`,
+        );
       for (const [t, v] of series[0]?.values ?? []) out.push([Math.round(t), Number(v)]);
     }
     return out;

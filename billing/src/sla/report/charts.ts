@@ -3,7 +3,10 @@
 import type { SlaMonth } from '../types.js';
 
 export function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 const W = 700;
@@ -13,18 +16,34 @@ const innerW = W - PAD.left - PAD.right;
 const innerH = H - PAD.top - PAD.bottom;
 const f = (n: number): string => n.toFixed(1);
 
-function frame(yTicks: Array<[number, string]>, xLabels: Array<[number, string]>, body: string, accent: string): string {
+function frame(
+  yTicks: Array<[number, string]>,
+  xLabels: Array<[number, string]>,
+  body: string,
+  accent: string,
+): string {
   const ticks = yTicks
-    .map(([y, label]) => `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y)}" y2="${f(y)}" stroke="#e3e7ee"/><text x="${PAD.left - 4}" y="${f(y + 3)}" text-anchor="end" font-size="9" fill="#5b6776">${escapeXml(label)}</text>`)
+    .map(
+      ([y, label]) =>
+        `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y)}" y2="${f(y)}" stroke="#e3e7ee"/><text x="${PAD.left - 4}" y="${f(y + 3)}" text-anchor="end" font-size="9" fill="#5b6776">${escapeXml(label)}</text>`,
+    )
     .join('');
-  const xs = xLabels.map(([x, label]) => `<text x="${f(x)}" y="${H - 8}" text-anchor="middle" font-size="9" fill="#5b6776">${escapeXml(label)}</text>`).join('');
+  const xs = xLabels
+    .map(
+      ([x, label]) =>
+        `<text x="${f(x)}" y="${H - 8}" text-anchor="middle" font-size="9" fill="#5b6776">${escapeXml(label)}</text>`,
+    )
+    .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" style="color:${escapeXml(accent)}">${ticks}${xs}${body}<line x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${PAD.top + innerH}" stroke="#9aa5b4"/></svg>`;
 }
 
 /** Daily availability bars on a scale from `floor` % to 100 %, with the commitment as a dashed line. */
 export function dailyAvailabilityChart(sla: SlaMonth, accent: string): string {
   const values = sla.days.map((d) => d.availabilityPercent);
-  const lowest = Math.min(sla.commitments.availabilityPercent, ...values.filter((v): v is number => v !== null));
+  const lowest = Math.min(
+    sla.commitments.availabilityPercent,
+    ...values.filter((v): v is number => v !== null),
+  );
   const floor = Math.max(0, Math.floor(lowest - Math.max(0.5, (100 - lowest) * 0.2)));
   const y = (v: number): number => PAD.top + innerH * (1 - (v - floor) / (100 - floor));
   const bw = innerW / sla.days.length;
@@ -32,18 +51,30 @@ export function dailyAvailabilityChart(sla: SlaMonth, accent: string): string {
     .map((d, i) => {
       const v = d.availabilityPercent;
       const x = PAD.left + i * bw + bw * 0.15;
-      if (v === null) return `<rect x="${f(x)}" y="${f(PAD.top)}" width="${f(bw * 0.7)}" height="${f(innerH)}" fill="#eef0f4"/>`;
+      if (v === null)
+        return `<rect x="${f(x)}" y="${f(PAD.top)}" width="${f(bw * 0.7)}" height="${f(innerH)}" fill="#eef0f4"/>`;
       const color = v + 1e-9 < sla.commitments.availabilityPercent ? '#c0392b' : accent;
       return `<rect x="${f(x)}" y="${f(y(v))}" width="${f(bw * 0.7)}" height="${f(PAD.top + innerH - y(v))}" fill="${color}"><title>${escapeXml(`${d.date}: ${v.toFixed(3)} %`)}</title></rect>`;
     })
     .join('');
   const target = `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y(sla.commitments.availabilityPercent))}" y2="${f(y(sla.commitments.availabilityPercent))}" stroke="#c0392b" stroke-dasharray="4 3"/>`;
-  const ticks: Array<[number, string]> = [floor, (floor + 100) / 2, 100].map((v) => [y(v), `${Number(v.toFixed(2))}%`]);
-  const labels: Array<[number, string]> = sla.days.map((d, i): [number, string] => [PAD.left + (i + 0.5) * bw, d.date.slice(8)]).filter((_, i) => i % 2 === 0);
+  const ticks: Array<[number, string]> = [floor, (floor + 100) / 2, 100].map((v) => [
+    y(v),
+    `${Number(v.toFixed(2))}%`,
+  ]);
+  const labels: Array<[number, string]> = sla.days
+    .map((d, i): [number, string] => [PAD.left + (i + 0.5) * bw, d.date.slice(8)])
+    .filter((_, i) => i % 2 === 0);
   return frame(ticks, labels, bars + target, accent);
 }
 
-function lineChart(points: Array<number | null>, target: number | null, unit: string, accent: string, dayCount: number): string {
+function lineChart(
+  points: Array<number | null>,
+  target: number | null,
+  unit: string,
+  accent: string,
+  dayCount: number,
+): string {
   const present = points.filter((v): v is number => v !== null);
   const max = Math.max(target ?? 0, ...present, unit === '%' ? 1 : 1) * 1.15;
   const x = (i: number): number => PAD.left + (innerW * i) / Math.max(1, points.length - 1);
@@ -59,17 +90,38 @@ function lineChart(points: Array<number | null>, target: number | null, unit: st
     pen = true;
   });
   const line = `<path d="${d}" fill="none" stroke="${escapeXml(accent)}" stroke-width="1.2"/>`;
-  const tline = target === null ? '' : `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y(target))}" y2="${f(y(target))}" stroke="#c0392b" stroke-dasharray="4 3"/>`;
-  const ticks: Array<[number, string]> = [0, max / 2, max].map((v) => [y(v), `${Number(v.toFixed(v < 10 ? 1 : 0))} ${unit}`]);
+  const tline =
+    target === null
+      ? ''
+      : `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y(target))}" y2="${f(y(target))}" stroke="#c0392b" stroke-dasharray="4 3"/>`;
+  const ticks: Array<[number, string]> = [0, max / 2, max].map((v) => [
+    y(v),
+    `${Number(v.toFixed(v < 10 ? 1 : 0))} ${unit}`,
+  ]);
   const perDay = points.length / dayCount;
-  const labels: Array<[number, string]> = Array.from({ length: dayCount }, (_, i): [number, string] => [x(i * perDay), String(i + 1)]).filter((_, i) => i % 3 === 0);
+  const labels: Array<[number, string]> = Array.from({ length: dayCount }, (_, i): [number, string] => [
+    x(i * perDay),
+    String(i + 1),
+  ]).filter((_, i) => i % 3 === 0);
   return frame(ticks, labels, tline + line, accent);
 }
 
 export function latencyChart(sla: SlaMonth, accent: string): string {
-  return lineChart(sla.hourly.map((h) => h.latencyMs), sla.commitments.latencyMs, 'ms', accent, sla.days.length);
+  return lineChart(
+    sla.hourly.map((h) => h.latencyMs),
+    sla.commitments.latencyMs,
+    'ms',
+    accent,
+    sla.days.length,
+  );
 }
 
 export function lossChart(sla: SlaMonth, accent: string): string {
-  return lineChart(sla.hourly.map((h) => h.lossPercent), sla.commitments.lossPercent, '%', accent, sla.days.length);
+  return lineChart(
+    sla.hourly.map((h) => h.lossPercent),
+    sla.commitments.lossPercent,
+    '%',
+    accent,
+    sla.days.length,
+  );
 }

@@ -24,23 +24,44 @@ export function sampleMonth(outageMinutes = 37): SlaMonth {
     month: '2026-04',
     timeZone: 'Asia/Jakarta',
     availability: series((s) => (s >= downFrom && s < downFrom + outageMinutes * 60_000 ? 0 : 1)),
-    latencyMeanSeconds: series((s) => (s > downFrom + 86_400_000 && s < downFrom + 2 * 86_400_000 ? 0.045 : 0.012)),
+    latencyMeanSeconds: series((s) =>
+      s > downFrom + 86_400_000 && s < downFrom + 2 * 86_400_000 ? 0.045 : 0.012,
+    ),
     loss: series(() => 0.001),
     maintenance: [{ start: new Date('2026-04-20T18:00:00Z'), end: new Date('2026-04-20T20:00:00Z') }],
     noDataPolicy: 'exclude',
     commitments: { availabilityPercent: 99.95, latencyMs: 20, lossPercent: 1 },
     monthlyFeeIdr: 12_500_000n,
-    creditPolicy: { tiers: [{ belowAvailabilityPercent: 99.95, creditPercent: 10 }, { belowAvailabilityPercent: 99.5, creditPercent: 25 }], capPercent: 50 },
+    creditPolicy: {
+      tiers: [
+        { belowAvailabilityPercent: 99.95, creditPercent: 10 },
+        { belowAvailabilityPercent: 99.5, creditPercent: 25 },
+      ],
+      capPercent: 50,
+    },
   });
 }
 
 export function sampleContext(sla = sampleMonth()): ReportContext {
   return {
-    provider: { name: 'Nusantara Fiber', address: 'Jl. Sudirman 1, Jakarta', email: 'noc@nusantara.example', accentColor: '#0a6e5c', logoSvg: '<svg viewBox="0 0 10 10" xmlns="http://www.w3.org/2000/svg"><circle cx="5" cy="5" r="5" fill="#0a6e5c"/></svg>' },
+    provider: {
+      name: 'Nusantara Fiber',
+      address: 'Jl. Sudirman 1, Jakarta',
+      email: 'noc@nusantara.example',
+      accentColor: '#0a6e5c',
+      logoSvg:
+        '<svg viewBox="0 0 10 10" xmlns="http://www.w3.org/2000/svg"><circle cx="5" cy="5" r="5" fill="#0a6e5c"/></svg>',
+    },
     customer: { code: 'C-042', name: 'PT Maju <script>alert(1)</script> Jaya' },
     link: { code: 'L-0042', name: 'HQ to DC', bandwidth: '100 Mbps', serviceAddress: 'Jl. Thamrin 9' },
     sla,
-    maintenance: [{ start: new Date('2026-04-20T18:00:00Z'), end: new Date('2026-04-20T20:00:00Z'), reason: 'Core switch upgrade' }],
+    maintenance: [
+      {
+        start: new Date('2026-04-20T18:00:00Z'),
+        end: new Date('2026-04-20T20:00:00Z'),
+        reason: 'Core switch upgrade',
+      },
+    ],
     generatedAt: new Date('2026-05-01T01:00:00Z'),
   };
 }
@@ -86,7 +107,9 @@ maybe('SLA report PDF (Chromium)', () => {
   });
 
   it('renders an A4 PDF whose text has the figures and whose every page has ink', async () => {
-    const pdf = await renderer.render(renderReportHtml(sampleContext()), { footerLabel: 'L-0042 · April 2026' });
+    const pdf = await renderer.render(renderReportHtml(sampleContext()), {
+      footerLabel: 'L-0042 · April 2026',
+    });
     const file = join(dir, 'report.pdf');
     writeFileSync(file, pdf);
     const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
@@ -94,7 +117,20 @@ maybe('SLA report PDF (Chromium)', () => {
     const pages = Number(/Pages:\s+(\d+)/.exec(info)?.[1]);
     expect(pages).toBeGreaterThanOrEqual(2);
     const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-    for (const expected of ['Service Level Report', 'PT Maju <script>alert(1)</script> Jaya', 'L-0042', 'April 2026', '99.914%', 'Breached', 'Rp 1.250.000', '10 Apr 2026, 10:00', '37 min', 'Core switch upgrade', `Page 1 of ${pages}`, `Page ${pages} of ${pages}`])
+    for (const expected of [
+      'Service Level Report',
+      'PT Maju <script>alert(1)</script> Jaya',
+      'L-0042',
+      'April 2026',
+      '99.914%',
+      'Breached',
+      'Rp 1.250.000',
+      '10 Apr 2026, 10:00',
+      '37 min',
+      'Core switch upgrade',
+      `Page 1 of ${pages}`,
+      `Page ${pages} of ${pages}`,
+    ])
       expect(text).toContain(expected);
     execFileSync('pdftoppm', ['-r', '30', '-gray', file, join(dir, 'page')]);
     const images = readdirSync(dir).filter((f) => f.startsWith('page') && f.endsWith('.pgm'));

@@ -51,7 +51,9 @@ export class PdfRenderer {
   private rendered = 0;
   private peakRss = 0;
 
-  private constructor(private readonly o: Required<Omit<PdfRendererOptions, 'executablePath'>> & { executablePath: string }) {}
+  private constructor(
+    private readonly o: Required<Omit<PdfRendererOptions, 'executablePath'>> & { executablePath: string },
+  ) {}
 
   static async start(o: PdfRendererOptions = {}): Promise<PdfRenderer> {
     const r = new PdfRenderer({
@@ -114,7 +116,10 @@ export class PdfRenderer {
     const pid = this.browser.process()?.pid;
     const rss = pid ? rssOfTree(pid) : 0;
     this.peakRss = Math.max(this.peakRss, rss);
-    if (this.active === 1 && (this.pagesSinceLaunch >= this.o.recycleAfterPages || rss > this.o.recycleAboveRssBytes)) {
+    if (
+      this.active === 1 &&
+      (this.pagesSinceLaunch >= this.o.recycleAfterPages || rss > this.o.recycleAboveRssBytes)
+    ) {
       await this.shutdownBrowser();
       this.restarts += 1;
     }

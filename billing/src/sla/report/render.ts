@@ -26,7 +26,10 @@ export interface ReportContext {
 
 let template: Handlebars.TemplateDelegate | undefined;
 function compiled(): Handlebars.TemplateDelegate {
-  template ??= Handlebars.create().compile(readFileSync(new URL('../../../templates/sla-report.hbs', import.meta.url), 'utf8'), { strict: false });
+  template ??= Handlebars.create().compile(
+    readFileSync(new URL('../../../templates/sla-report.hbs', import.meta.url), 'utf8'),
+    { strict: false },
+  );
   return template;
 }
 
@@ -47,16 +50,66 @@ export function formatDuration(minutes: number): string {
 export function renderReportHtml(ctx: ReportContext): string {
   const { sla } = ctx;
   const tz = sla.timeZone;
-  const dateTime = new Intl.DateTimeFormat('en-GB', { timeZone: tz, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  const date = new Intl.DateTimeFormat('en-GB', { timeZone: tz, year: 'numeric', month: 'short', day: '2-digit' });
-  const monthLabel = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', year: 'numeric', month: 'long' }).format(new Date(`${sla.month}-15T00:00:00Z`));
-  const accent = ctx.provider.accentColor && /^#[0-9a-fA-F]{3,8}$/.test(ctx.provider.accentColor) ? ctx.provider.accentColor : '#1f5fa8';
+  const dateTime = new Intl.DateTimeFormat('en-GB', {
+    timeZone: tz,
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const date = new Intl.DateTimeFormat('en-GB', {
+    timeZone: tz,
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+  });
+  const monthLabel = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    year: 'numeric',
+    month: 'long',
+  }).format(new Date(`${sla.month}-15T00:00:00Z`));
+  const accent =
+    ctx.provider.accentColor && /^#[0-9a-fA-F]{3,8}$/.test(ctx.provider.accentColor)
+      ? ctx.provider.accentColor
+      : '#1f5fa8';
   const c = sla.commitments;
   const summary = [
-    { name: 'Availability', commitment: `≥ ${c.availabilityPercent}%`, achieved: pct(sla.availabilityPercent), breached: sla.breaches.availability },
-    ...(c.latencyMs !== null ? [{ name: 'Latency (monthly mean)', commitment: `≤ ${c.latencyMs} ms`, achieved: sla.latency.meanMs === null ? 'n/a' : `${sla.latency.meanMs.toFixed(2)} ms (p95 ${sla.latency.p95Ms?.toFixed(2)} ms)`, breached: sla.breaches.latency }] : []),
-    ...(c.lossPercent !== null ? [{ name: 'Packet loss', commitment: `≤ ${c.lossPercent}%`, achieved: pct(sla.lossPercent), breached: sla.breaches.loss }] : []),
-  ].map((s) => ({ ...s, status: s.breached ? 'breached' : 'met', statusText: s.breached ? 'Breached' : 'Met' }));
+    {
+      name: 'Availability',
+      commitment: `≥ ${c.availabilityPercent}%`,
+      achieved: pct(sla.availabilityPercent),
+      breached: sla.breaches.availability,
+    },
+    ...(c.latencyMs !== null
+      ? [
+          {
+            name: 'Latency (monthly mean)',
+            commitment: `≤ ${c.latencyMs} ms`,
+            achieved:
+              sla.latency.meanMs === null
+                ? 'n/a'
+                : `${sla.latency.meanMs.toFixed(2)} ms (p95 ${sla.latency.p95Ms?.toFixed(2)} ms)`,
+            breached: sla.breaches.latency,
+          },
+        ]
+      : []),
+    ...(c.lossPercent !== null
+      ? [
+          {
+            name: 'Packet loss',
+            commitment: `≤ ${c.lossPercent}%`,
+            achieved: pct(sla.lossPercent),
+            breached: sla.breaches.loss,
+          },
+        ]
+      : []),
+  ].map((s) => ({
+    ...s,
+    status: s.breached ? 'breached' : 'met',
+    statusText: s.breached ? 'Breached' : 'Met',
+  }));
   const anyBreach = summary.some((s) => s.breached);
   return compiled()({
     accent,
@@ -64,8 +117,17 @@ export function renderReportHtml(ctx: ReportContext): string {
     provider: ctx.provider,
     customer: ctx.customer,
     link: ctx.link,
-    period: { label: monthLabel, range: `${date.format(sla.periodStart)} – ${date.format(new Date(sla.periodEnd.getTime() - 1))}`, zone: tz },
-    verdict: anyBreach ? `Commitment breached: ${summary.filter((s) => s.breached).map((s) => s.name.toLowerCase()).join(', ')}` : 'All commitments met',
+    period: {
+      label: monthLabel,
+      range: `${date.format(sla.periodStart)} – ${date.format(new Date(sla.periodEnd.getTime() - 1))}`,
+      zone: tz,
+    },
+    verdict: anyBreach
+      ? `Commitment breached: ${summary
+          .filter((s) => s.breached)
+          .map((s) => s.name.toLowerCase())
+          .join(', ')}`
+      : 'All commitments met',
     anyBreach,
     summary,
     minutes: Object.fromEntries(Object.entries(sla.minutes).map(([k, v]) => [k, v.toLocaleString('en-US')])),
@@ -74,10 +136,28 @@ export function renderReportHtml(ctx: ReportContext): string {
       sla.noDataPolicy === 'down'
         ? 'Minutes without measurements count as down.'
         : 'Minutes without measurements are excluded from availability; measurement coverage shows how much of the period was measured.',
-    credit: { amount: formatIdr(sla.credit.amountIdr), percent: `${sla.credit.percent}%`, fee: formatIdr(sla.monthlyFeeIdr) },
-    charts: { daily: dailyAvailabilityChart(sla, accent), latency: latencyChart(sla, accent), loss: lossChart(sla, accent) },
-    incidents: sla.incidents.map((i, n) => ({ n: n + 1, start: dateTime.format(i.start), end: dateTime.format(i.end), duration: formatDuration(i.durationMinutes) })),
-    maintenance: ctx.maintenance.map((m) => ({ start: dateTime.format(m.start), end: dateTime.format(m.end), duration: formatDuration((m.end.getTime() - m.start.getTime()) / 60_000), reason: m.reason })),
+    credit: {
+      amount: formatIdr(sla.credit.amountIdr),
+      percent: `${sla.credit.percent}%`,
+      fee: formatIdr(sla.monthlyFeeIdr),
+    },
+    charts: {
+      daily: dailyAvailabilityChart(sla, accent),
+      latency: latencyChart(sla, accent),
+      loss: lossChart(sla, accent),
+    },
+    incidents: sla.incidents.map((i, n) => ({
+      n: n + 1,
+      start: dateTime.format(i.start),
+      end: dateTime.format(i.end),
+      duration: formatDuration(i.durationMinutes),
+    })),
+    maintenance: ctx.maintenance.map((m) => ({
+      start: dateTime.format(m.start),
+      end: dateTime.format(m.end),
+      duration: formatDuration((m.end.getTime() - m.start.getTime()) / 60_000),
+      reason: m.reason,
+    })),
     generatedAt: `${dateTime.format(ctx.generatedAt)} ${tz}`,
   });
 }
