@@ -2,125 +2,246 @@
 // minute-level series (Prometheus range queries of the link recording rules, step 60 s).
 //
 // Rules, in words:
-// - The month runs from local midnight on the 1st to local midnight on the 1st of the next month, so a
-//   DST month has 23 or 25 hours on its change day (Europe/Berlin, March 2026: 44,580 minutes).
+// - The month runs from the first instant of the 1st to the first instant of the 1st of the next month,
+//   local time, so a DST month has a 23- or 25-hour day (Europe/Berlin, March 2026: 44,580 minutes).
+//   Where a zone skips midnight (America/Santiago, 6 September 2026), the day starts at 01:00.
 // - Minute [s, s+60) is read from the sample at s+60: the recording rule's value over that minute.
 // - A minute whose start lies inside a maintenance window [start, end) is maintenance: excluded from
-//   everything (availability, latency, loss, incidents).
+//   everything (availability, latency, loss, incidents, hourly points). So a window 10:00:30–10:05
+//   covers the minutes starting 10:01 … 10:04, and a window is never rounded outwards.
 // - Otherwise it is up (availability ≥ 0.5), down (< 0.5) or no-data (no sample). With no-data policy
-//   'down' a no-data minute counts as down; with 'exclude' it counts as neither, and coverage says how
-//   much of the month was measured.
-// - availability = up / (up + counted down); incidents = maximal runs of counted-down minutes (any other
-//   minute ends a run).
-// - Latency is the monthly mean of per-minute mean RTT over minutes with replies (p95 by nearest rank,
-//   shown, not judged); loss is the mean per-minute loss ratio. A commitment is breached when
-//   availability < target, mean latency > target, or loss > target.
+//   'down' a no-data minute counts as down (it is still reported as no-data); with 'exclude' it counts
+//   as neither, and coverage says how much of the month was measured.
+// - availability = up / (up + counted down); incidents = maximal runs of counted-down minutes. Any other
+//   minute ends a run: an up minute, a maintenance minute (the outage became planned work), and under
+//   'exclude' a no-data minute (we cannot claim the link was down then).
+// - Latency is the monthly mean of per-minute mean RTT over non-maintenance minutes with replies, the
+//   usual reading of a "monthly average latency" commitment; p95 (nearest rank over the per-minute
+//   means) is reported, not judged. Loss is the mean per-minute loss ratio. A commitment is breached
+//   when availability < target, mean latency > target, or loss > target; a month without any counted
+//   minute (or without latency / loss samples) breaches nothing on that measure.
 // - Credit: the tier with the lowest threshold that availability is under; capped; amount rounded down
-//   to whole rupiah with integer arithmetic.
-import type { SlaDay, SlaIncident, SlaInput, SlaMonth } from './types.js';
+//   to whole rupiah. Thresholds, percentages and money are compared and multiplied exactly (bigint over
+//   the decimals as written), so 99.5 % achieved against a 99.5 % tier is not "under" it.
+import type { CreditPolicy, SlaCommitments, SlaDay, SlaIncident, SlaInput, SlaMonth } from './types.js';
 
-const MINUTE = 60_000;
-const EPSILON = 1e-9;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Latency and loss are means of float samples; a figure this close to its commitment meets it. */
+const MEASUREMENT_TOLERANCE = 1e-9;
 
-/** Offset of `tz` from UTC at `at`, in ms (local − UTC). */
-export function zoneOffsetMs(at: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(at));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+// Building a DateTimeFormat costs far more than using one; zones are few.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      });
+    } catch {
+      throw new RangeError(`unknown time zone '${timeZone}': expected an IANA name such as Asia/Jakarta`);
+    }
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Offset of `timeZone` from UTC at instant `at` (ms), in ms: local wall clock − UTC. */
+export function zoneOffsetMs(at: number, timeZone: string): number {
+  const wall: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(new Date(at))) wall[p.type] = Number(p.value);
   const local = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
+    wall.year ?? NaN,
+    (wall.month ?? NaN) - 1,
+    wall.day ?? NaN,
+    wall.hour ?? NaN,
+    wall.minute ?? NaN,
+    wall.second ?? NaN,
   );
   return local - Math.floor(at / 1000) * 1000;
 }
 
-/** The UTC instant of local midnight starting `y-m-d` in `tz`. */
-export function localMidnight(y: number, m: number, d: number, tz: string): number {
-  const guess = Date.UTC(y, m - 1, d);
-  let t = guess - zoneOffsetMs(guess, tz);
-  t = guess - zoneOffsetMs(t, tz); // second pass lands on the right side of a DST change
-  return t;
+/** The wall-clock reading of instant `t` in `timeZone`, as ms since the epoch of a UTC calendar. */
+function wallClock(t: number, timeZone: string): number {
+  return t + zoneOffsetMs(t, timeZone);
+}
+
+/** The first instant of local day y-m-d in `timeZone` (m 1–12; d may overflow into the next month). */
+export function localDayStart(y: number, m: number, d: number, timeZone: string): number {
+  const midnight = Date.UTC(y, m - 1, d);
+  // At most one offset change lies within a day of midnight: the instants that read as midnight are
+  // midnight − (offset before) and midnight − (offset after), whichever really reads so.
+  const before = zoneOffsetMs(midnight - DAY_MS, timeZone);
+  const after = zoneOffsetMs(midnight + DAY_MS, timeZone);
+  const readings = [midnight - before, midnight - after].filter((t) => wallClock(t, timeZone) === midnight);
+  if (readings.length > 0) return Math.min(...readings); // clocks went back over midnight: the first
+  // Midnight was skipped (clocks went forward over it): the day starts at the change, the first instant
+  // that reads at or after midnight. Between these bounds the wall clock only moves forward.
+  let lo = midnight - after; // reads before midnight
+  let hi = midnight - before; // reads after midnight
+  while (hi - lo > 1000) {
+    const mid = lo + Math.max(1000, Math.floor((hi - lo) / 2000) * 1000);
+    if (wallClock(mid, timeZone) >= midnight) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 export function parseMonth(month: string): { y: number; m: number } {
   const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
-  if (!match) throw new Error(`month must look like 2026-03, got '${month}'`);
+  if (!match) throw new RangeError(`month must look like 2026-03, got '${month}'`);
   return { y: Number(match[1]), m: Number(match[2]) };
 }
 
-export function monthBounds(month: string, tz: string): { start: Date; end: Date } {
+/** The calendar month in `timeZone`: [first instant of the 1st, first instant of the next 1st). */
+export function monthBounds(month: string, timeZone: string): { start: Date; end: Date } {
   const { y, m } = parseMonth(month);
   return {
-    start: new Date(localMidnight(y, m, 1, tz)),
-    end: new Date(localMidnight(m === 12 ? y + 1 : y, m === 12 ? 1 : m + 1, 1, tz)),
+    start: new Date(localDayStart(y, m, 1, timeZone)),
+    end: new Date(localDayStart(m === 12 ? y + 1 : y, m === 12 ? 1 : m + 1, 1, timeZone)),
   };
 }
 
-/** The month before the one containing `at`, in `tz` ('YYYY-MM'). */
-export function previousMonth(at: Date, tz: string): string {
-  const local = new Date(at.getTime() + zoneOffsetMs(at.getTime(), tz));
+/** The month before the one containing `at`, in `timeZone` ('YYYY-MM'). */
+export function previousMonth(at: Date, timeZone: string): string {
+  const local = new Date(wallClock(at.getTime(), timeZone));
   const y = local.getUTCFullYear();
   const m = local.getUTCMonth() + 1;
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
-function seriesMap(series: SlaInput['availability']): Map<number, number> {
+/** A non-negative number as the exact decimal it was written as (shortest round trip): 2.5 → 25/10. */
+function exactDecimal(x: number): { num: bigint; den: bigint } {
+  const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
+  if (!match) throw new RangeError(`expected a finite number ≥ 0, got ${x}`);
+  const fraction = match[2] ?? '';
+  const digits = BigInt(`${match[1] ?? ''}${fraction}`);
+  const exponent = Number(match[3] ?? 0) - fraction.length;
+  return exponent >= 0
+    ? { num: digits * 10n ** BigInt(exponent), den: 1n }
+    : { num: digits, den: 10n ** BigInt(-exponent) };
+}
+
+/** Whether up / counted is below `percent` %, exactly (no float rounding at the threshold). */
+export function availabilityBelow(up: number, counted: number, percent: number): boolean {
+  const { num, den } = exactDecimal(percent);
+  return BigInt(up) * 100n * den < num * BigInt(counted);
+}
+
+/** The credit percentage earned by `up` of `counted` minutes: lowest matching tier, capped; 0 if none counted. */
+export function creditPercentFor(up: number, counted: number, policy: CreditPolicy): number {
+  if (counted === 0) return 0;
+  let best: { below: number; credit: number } | undefined;
+  for (const tier of policy.tiers)
+    if (
+      availabilityBelow(up, counted, tier.belowAvailabilityPercent) &&
+      (best === undefined || tier.belowAvailabilityPercent < best.below)
+    )
+      best = { below: tier.belowAvailabilityPercent, credit: tier.creditPercent };
+  return Math.min(best?.credit ?? 0, policy.capPercent);
+}
+
+/** fee × percent / 100 rounded down to whole rupiah, exact for any fee and any decimal percentage. */
+export function creditAmountIdr(feeIdr: bigint, percent: number): bigint {
+  const { num, den } = exactDecimal(percent);
+  return (feeIdr * num) / (100n * den);
+}
+
+function requirePercent(value: number, field: string): void {
+  if (!Number.isFinite(value) || value < 0 || value > 100)
+    throw new RangeError(`SLA input: ${field} must be a percentage from 0 to 100, got ${value}`);
+}
+
+/** Throws a RangeError naming the first field of `input` that the calculation cannot use. */
+export function validateSlaInput(input: SlaInput): void {
+  parseMonth(input.month);
+  formatter(input.timeZone);
+  if (input.noDataPolicy !== 'down' && input.noDataPolicy !== 'exclude')
+    throw new RangeError(
+      `SLA input: noDataPolicy must be 'down' or 'exclude', got '${String(input.noDataPolicy)}'`,
+    );
+  const c: SlaCommitments = input.commitments;
+  requirePercent(c.availabilityPercent, 'commitments.availabilityPercent');
+  if (c.latencyMs !== null && !(Number.isFinite(c.latencyMs) && c.latencyMs >= 0))
+    throw new RangeError(`SLA input: commitments.latencyMs must be a number ≥ 0 or null, got ${c.latencyMs}`);
+  if (c.lossPercent !== null) requirePercent(c.lossPercent, 'commitments.lossPercent');
+  if (input.monthlyFeeIdr < 0n)
+    throw new RangeError(`SLA input: monthlyFeeIdr must be ≥ 0, got ${input.monthlyFeeIdr}`);
+  requirePercent(input.creditPolicy.capPercent, 'creditPolicy.capPercent');
+  input.creditPolicy.tiers.forEach((tier, i) => {
+    requirePercent(tier.belowAvailabilityPercent, `creditPolicy.tiers[${i}].belowAvailabilityPercent`);
+    requirePercent(tier.creditPercent, `creditPolicy.tiers[${i}].creditPercent`);
+  });
+  input.maintenance.forEach((w, i) => {
+    const start = w.start.getTime();
+    const end = w.end.getTime();
+    if (!Number.isFinite(start) || !Number.isFinite(end) || end < start)
+      throw new RangeError(
+        `SLA input: maintenance[${i}] must have valid start ≤ end, got ${String(w.start)} – ${String(w.end)}`,
+      );
+  });
+}
+
+/** Samples by minute-end second; NaN and infinities are no measurement. */
+function byMinuteEnd(series: SlaInput['availability']): Map<number, number> {
   const map = new Map<number, number>();
   for (const [t, v] of series) if (Number.isFinite(v)) map.set(Math.round(t), v);
   return map;
 }
 
-export function creditPercentFor(
-  availabilityPercent: number | null,
-  policy: SlaInput['creditPolicy'],
-): number {
-  if (availabilityPercent === null) return 0;
-  let best = 0;
-  let threshold = Infinity;
-  for (const tier of policy.tiers)
-    if (
-      availabilityPercent < tier.belowAvailabilityPercent - EPSILON &&
-      tier.belowAvailabilityPercent < threshold
-    ) {
-      threshold = tier.belowAvailabilityPercent;
-      best = tier.creditPercent;
+/** Tells, minute by minute in increasing order, whether a minute's start lies inside a window. */
+function maintenanceCursor(windows: SlaInput['maintenance']): (minuteStart: number) => boolean {
+  const sorted = windows
+    .map((w) => ({ start: w.start.getTime(), end: w.end.getTime() }))
+    .filter((w) => w.end > w.start)
+    .sort((a, b) => a.start - b.start);
+  let first = 0; // windows before `first` end before every later minute
+  return (s) => {
+    while (first < sorted.length && (sorted[first]?.end ?? Infinity) <= s) first += 1;
+    for (let k = first; k < sorted.length; k++) {
+      const w = sorted[k];
+      if (!w || w.start > s) return false;
+      if (s < w.end) return true;
     }
-  return Math.min(best, policy.capPercent);
+    return false;
+  };
 }
 
-/** fee × percent / 100, rounded down, exact for any fee (percent to 1/100 of a percent). */
-export function creditAmountIdr(feeIdr: bigint, percent: number): bigint {
-  const basisPoints = BigInt(Math.round(percent * 100));
-  return (feeIdr * basisPoints) / 10_000n;
+interface HourAccumulator {
+  start: Date;
+  latencyMsSum: number;
+  latencyMinutes: number;
+  lossPercentSum: number;
+  lossMinutes: number;
 }
 
 export function computeSlaMonth(input: SlaInput): SlaMonth {
+  validateSlaInput(input);
   const { start, end } = monthBounds(input.month, input.timeZone);
   const { y, m } = parseMonth(input.month);
-  const availability = seriesMap(input.availability);
-  const latency = seriesMap(input.latencyMeanSeconds);
-  const loss = seriesMap(input.loss);
-  const windows = input.maintenance
-    .map((w) => [w.start.getTime(), w.end.getTime()] as const)
-    .sort((a, b) => a[0] - b[0]);
+  const periodStart = start.getTime();
+  const periodEnd = end.getTime();
+  const availability = byMinuteEnd(input.availability);
+  const latency = byMinuteEnd(input.latencyMeanSeconds);
+  const loss = byMinuteEnd(input.loss);
+  const inMaintenance = maintenanceCursor(input.maintenance);
+  const noDataIsDown = input.noDataPolicy === 'down';
 
-  // Local day boundaries (23/24/25 hours long).
+  // Local days of 23, 24 or 25 hours.
   const dayStarts: number[] = [];
   for (let d = 1; ; d++) {
-    const t = localMidnight(y, m, d, input.timeZone);
-    if (t >= end.getTime()) break;
+    const t = localDayStart(y, m, d, input.timeZone);
+    if (t >= periodEnd) break;
     dayStarts.push(t);
   }
   const days: SlaDay[] = dayStarts.map((_, i) => ({
@@ -131,100 +252,100 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
     maintenanceMinutes: 0,
     availabilityPercent: null,
   }));
-  const hours = Math.ceil((end.getTime() - start.getTime()) / 3_600_000);
-  const hourly = Array.from({ length: hours }, (_, i) => ({
-    start: new Date(start.getTime() + i * 3_600_000),
-    latSum: 0,
-    latN: 0,
-    lossSum: 0,
-    lossN: 0,
-  }));
+  // Hours counted from the month's first instant: local hour starts in every zone whose offsets are whole
+  // hours apart across DST, including :30 and :45 zones.
+  const hours: HourAccumulator[] = Array.from(
+    { length: Math.ceil((periodEnd - periodStart) / HOUR_MS) },
+    (_, i) => ({
+      start: new Date(periodStart + i * HOUR_MS),
+      latencyMsSum: 0,
+      latencyMinutes: 0,
+      lossPercentSum: 0,
+      lossMinutes: 0,
+    }),
+  );
 
   const minutes = { total: 0, up: 0, down: 0, noData: 0, maintenance: 0 };
   const incidents: SlaIncident[] = [];
-  const latencies: number[] = [];
+  const latenciesMs: number[] = [];
   let lossSum = 0;
-  let lossN = 0;
-  let run: number | undefined; // start of the current down run
-  let day = 0;
-  let w = 0;
-  const close = (at: number): void => {
-    if (run !== undefined)
-      incidents.push({ start: new Date(run), end: new Date(at), durationMinutes: (at - run) / MINUTE });
-    run = undefined;
+  let lossMinutes = 0;
+  let downSince: number | undefined;
+  const endIncident = (at: number): void => {
+    if (downSince !== undefined)
+      incidents.push({
+        start: new Date(downSince),
+        end: new Date(at),
+        durationMinutes: (at - downSince) / MINUTE_MS,
+      });
+    downSince = undefined;
   };
-  for (let s = start.getTime(); s < end.getTime(); s += MINUTE) {
+
+  let dayIndex = 0;
+  for (let s = periodStart; s < periodEnd; s += MINUTE_MS) {
     minutes.total += 1;
-    while (day + 1 < dayStarts.length && s >= (dayStarts[day + 1] as number)) day += 1;
-    const today = days[day] as SlaDay;
-    while (w < windows.length && (windows[w] as readonly [number, number])[1] <= s) w += 1;
-    let inMaintenance = false;
-    for (let k = w; k < windows.length; k++) {
-      const [ws, we] = windows[k] as readonly [number, number];
-      if (ws > s) break;
-      if (s < we) {
-        inMaintenance = true;
-        break;
-      }
-    }
-    if (inMaintenance) {
+    while (dayIndex + 1 < dayStarts.length && s >= (dayStarts[dayIndex + 1] ?? Infinity)) dayIndex += 1;
+    const day = days[dayIndex];
+    const hour = hours[Math.floor((s - periodStart) / HOUR_MS)];
+    if (!day || !hour) throw new Error(`no day or hour for minute ${new Date(s).toISOString()}`);
+
+    if (inMaintenance(s)) {
       minutes.maintenance += 1;
-      today.maintenanceMinutes += 1;
-      close(s);
+      day.maintenanceMinutes += 1;
+      endIncident(s);
       continue;
     }
-    const t = s / 1000 + 60;
-    const a = availability.get(t);
-    let countedDown = false;
+    const minuteEnd = s / 1000 + 60;
+    const a = availability.get(minuteEnd);
+    let countedDown: boolean;
     if (a === undefined) {
       minutes.noData += 1;
-      today.noDataMinutes += 1;
-      countedDown = input.noDataPolicy === 'down';
+      day.noDataMinutes += 1;
+      countedDown = noDataIsDown;
     } else if (a >= 0.5) {
       minutes.up += 1;
-      today.upMinutes += 1;
+      day.upMinutes += 1;
+      countedDown = false;
     } else {
       minutes.down += 1;
-      today.downMinutes += 1;
+      day.downMinutes += 1;
       countedDown = true;
     }
-    if (countedDown) run ??= s;
-    else close(s);
-    const hour = hourly[Math.floor((s - start.getTime()) / 3_600_000)];
-    const l = latency.get(t);
-    if (l !== undefined) {
-      latencies.push(l * 1000);
-      if (hour) {
-        hour.latSum += l * 1000;
-        hour.latN += 1;
-      }
+    if (countedDown) downSince ??= s;
+    else endIncident(s);
+
+    const seconds = latency.get(minuteEnd);
+    if (seconds !== undefined) {
+      latenciesMs.push(seconds * 1000);
+      hour.latencyMsSum += seconds * 1000;
+      hour.latencyMinutes += 1;
     }
-    const p = loss.get(t);
-    if (p !== undefined) {
-      lossSum += p;
-      lossN += 1;
-      if (hour) {
-        hour.lossSum += p * 100;
-        hour.lossN += 1;
-      }
+    const ratio = loss.get(minuteEnd);
+    if (ratio !== undefined) {
+      lossSum += ratio;
+      lossMinutes += 1;
+      hour.lossPercentSum += ratio * 100;
+      hour.lossMinutes += 1;
     }
   }
-  close(end.getTime());
+  endIncident(periodEnd);
 
-  const downCounted = minutes.down + (input.noDataPolicy === 'down' ? minutes.noData : 0);
-  const counted = minutes.up + downCounted;
+  const countedDown = minutes.down + (noDataIsDown ? minutes.noData : 0);
+  const counted = minutes.up + countedDown;
   const availabilityPercent = counted === 0 ? null : (minutes.up / counted) * 100;
   for (const d of days) {
-    const dDown = d.downMinutes + (input.noDataPolicy === 'down' ? d.noDataMinutes : 0);
-    d.availabilityPercent = d.upMinutes + dDown === 0 ? null : (d.upMinutes / (d.upMinutes + dDown)) * 100;
+    const dayCounted = d.upMinutes + d.downMinutes + (noDataIsDown ? d.noDataMinutes : 0);
+    d.availabilityPercent = dayCounted === 0 ? null : (d.upMinutes / dayCounted) * 100;
   }
-  const measured = minutes.total - minutes.maintenance;
-  latencies.sort((x, z) => x - z);
-  const meanMs = latencies.length ? latencies.reduce((acc, v) => acc + v, 0) / latencies.length : null;
-  const p95Ms = latencies.length ? (latencies[Math.ceil(0.95 * latencies.length) - 1] as number) : null;
-  const lossPercent = lossN ? (lossSum / lossN) * 100 : null;
+  const measurable = minutes.total - minutes.maintenance;
+  latenciesMs.sort((p, q) => p - q);
+  const n = latenciesMs.length;
+  const meanMs = n ? latenciesMs.reduce((acc, v) => acc + v, 0) / n : null;
+  // Nearest rank: the ⌈0.95·n⌉-th smallest, in integer arithmetic (0.95·n in floats can overshoot).
+  const p95Ms = n ? (latenciesMs[Math.ceil((95 * n) / 100) - 1] ?? null) : null;
+  const lossPercent = lossMinutes ? (lossSum / lossMinutes) * 100 : null;
   const c = input.commitments;
-  const percent = creditPercentFor(availabilityPercent, input.creditPolicy);
+  const creditPercent = creditPercentFor(minutes.up, counted, input.creditPolicy);
   return {
     month: input.month,
     timeZone: input.timeZone,
@@ -232,22 +353,23 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
     periodEnd: end,
     minutes,
     availabilityPercent,
-    coveragePercent: measured === 0 ? 0 : ((minutes.up + minutes.down) / measured) * 100,
+    // A month entirely under maintenance had nothing left to measure, so nothing went unmeasured.
+    coveragePercent: measurable === 0 ? 100 : ((minutes.up + minutes.down) / measurable) * 100,
     incidents,
-    latency: { meanMs, p95Ms, minutes: latencies.length },
+    latency: { meanMs, p95Ms, minutes: n },
     lossPercent,
     breaches: {
-      // Sums of float samples wobble in the last bits; a figure equal to its commitment meets it.
-      availability: availabilityPercent !== null && availabilityPercent < c.availabilityPercent - EPSILON,
-      latency: c.latencyMs !== null && meanMs !== null && meanMs > c.latencyMs + EPSILON,
-      loss: c.lossPercent !== null && lossPercent !== null && lossPercent > c.lossPercent + EPSILON,
+      availability: counted > 0 && availabilityBelow(minutes.up, counted, c.availabilityPercent),
+      latency: c.latencyMs !== null && meanMs !== null && meanMs > c.latencyMs + MEASUREMENT_TOLERANCE,
+      loss:
+        c.lossPercent !== null && lossPercent !== null && lossPercent > c.lossPercent + MEASUREMENT_TOLERANCE,
     },
-    credit: { percent, amountIdr: creditAmountIdr(input.monthlyFeeIdr, percent) },
+    credit: { percent: creditPercent, amountIdr: creditAmountIdr(input.monthlyFeeIdr, creditPercent) },
     days,
-    hourly: hourly.map((h) => ({
+    hourly: hours.map((h) => ({
       start: h.start,
-      latencyMs: h.latN ? h.latSum / h.latN : null,
-      lossPercent: h.lossN ? h.lossSum / h.lossN : null,
+      latencyMs: h.latencyMinutes ? h.latencyMsSum / h.latencyMinutes : null,
+      lossPercent: h.lossMinutes ? h.lossPercentSum / h.lossMinutes : null,
     })),
     noDataPolicy: input.noDataPolicy,
     commitments: input.commitments,
