@@ -63,7 +63,7 @@ export function dailyAvailabilityChart(sla: SlaMonth, accent: string): string {
     `${Number(v.toFixed(2))}%`,
   ]);
   const labels: Array<[number, string]> = sla.days
-    .map((d, i): [number, string] => [PAD.left + (i + 0.5) * bw, d.date.slice(8)])
+    .map((d, i): [number, string] => [PAD.left + (i + 0.5) * bw, String(Number(d.date.slice(8)))])
     .filter((_, i) => i % 2 === 0);
   return frame(ticks, labels, bars + target, accent);
 }
@@ -76,7 +76,9 @@ function lineChart(
   dayCount: number,
 ): string {
   const present = points.filter((v): v is number => v !== null);
-  const max = Math.max(target ?? 0, ...present, unit === '%' ? 1 : 1) * 1.15;
+  let highest = target ?? 0;
+  for (const v of present) highest = Math.max(highest, v);
+  const max = Math.max(highest, 1) * 1.15;
   const x = (i: number): number => PAD.left + (innerW * i) / Math.max(1, points.length - 1);
   const y = (v: number): number => PAD.top + innerH * (1 - v / max);
   let d = '';
@@ -89,7 +91,9 @@ function lineChart(
     d += `${pen ? 'L' : 'M'}${f(x(i))} ${f(y(v))}`;
     pen = true;
   });
-  const line = `<path d="${d}" fill="none" stroke="${escapeXml(accent)}" stroke-width="1.2"/>`;
+  const line = present.length
+    ? `<path d="${d}" fill="none" stroke="${escapeXml(accent)}" stroke-width="1.2"/>`
+    : `<text x="${f(PAD.left + innerW / 2)}" y="${f(PAD.top + innerH / 2)}" text-anchor="middle" font-size="11" fill="#5b6776">No measurements in this period</text>`;
   const tline =
     target === null
       ? ''

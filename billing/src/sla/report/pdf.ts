@@ -1,173 +1,344 @@
-// HTML → A4 PDF with Debian's Chromium through puppeteer-core: one browser reused, a page per report
-// closed after use, bounded concurrency, and the browser recycled after N pages or when its memory
-// grows (or relaunched when it died).
+// HTML → A4 PDF with Debian's Chromium through puppeteer-core: one browser reused, bounded concurrency,
+// the browser recycled (drained, closed, relaunched) after N reports or when its process tree's memory
+// grows, and relaunched when it died.
+//
+// Pages: a fresh tab costs Chromium a new renderer process (~200 ms of CPU, more than printing the
+// report), so each tab prints up to `rendersPerPage` reports before it is closed; a tab is closed at
+// once after any failure. setContent replaces the whole document, and JavaScript is off, so nothing of
+// one report survives into the next. rendersPerPage = 1 gives a fresh tab per report.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export interface PdfRendererOptions {
+  /** Chromium binary; default $CHROMIUM_PATH, else /usr/bin/chromium. */
   executablePath?: string;
+  /** Reports printed at once (default 2). */
   concurrency?: number;
+  /** Recycle the browser after this many reports (default 2,000). */
   recycleAfterPages?: number;
+  /** Recycle the browser when the resident memory of its process tree exceeds this (default 1.5 GiB). */
   recycleAboveRssBytes?: number;
+  /** Reports printed by one tab before it is closed (default 25; 1 = a fresh tab per report). */
+  rendersPerPage?: number;
+  /** Bound on loading and printing one report (default 30 s). */
+  renderTimeoutMs?: number;
 }
 
-function rssOfTree(rootPid: number): number {
-  // Sum VmRSS of the browser and its children (renderers, GPU/utility processes).
+export interface PdfRendererStats {
+  /** PDF documents produced. */
+  pagesRendered: number;
+  /** Browsers launched after the first: recycled or crashed. */
+  browserRestarts: number;
+  /** Largest resident memory of the browser's process tree seen (sampled at most twice a second). */
+  peakRssBytes: number;
+  /** Largest number of reports that were being printed at the same time. */
+  peakInFlight: number;
+}
+
+const RSS_SAMPLE_INTERVAL_MS = 500;
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', // runs as root in the container
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-extensions',
+  '--font-render-hinting=none',
+];
+
+/** Resident memory of a process and all its descendants (Chromium's zygotes, renderers, utilities). */
+export function processTreeRssBytes(rootPid: number): number {
   let total = 0;
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // process gone
-    }
-  }
   const stack = [rootPid];
-  while (stack.length) {
-    const pid = stack.pop() as number;
+  const seen = new Set<number>();
+  for (let pid = stack.pop(); pid !== undefined; pid = stack.pop()) {
+    if (seen.has(pid)) continue;
+    seen.add(pid);
     try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      total += Number(m?.[1] ?? 0) * 1024;
+      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      total += Number(rss?.[1] ?? 0) * 1024;
+      for (const tid of readdirSync(`/proc/${pid}/task`))
+        for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' '))
+          if (child.trim()) stack.push(Number(child));
     } catch {
-      // gone
+      // the process exited while we looked
     }
-    stack.push(...(children.get(pid) ?? []));
   }
   return total;
 }
 
-export class PdfRenderer {
-  private browser: Browser | undefined;
-  private profileDir: string | undefined;
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  private pagesSinceLaunch = 0;
-  private restarts = 0;
-  private rendered = 0;
-  private peakRss = 0;
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+}
+
+function footerTemplate(label: string): string {
+  // Chromium renders header/footer templates at their own scale: sizes here are in CSS px of the PDF.
+  return `<div style="font-family:'DejaVu Sans',sans-serif;font-size:7.5px;color:#5b6776;width:100%;padding:0 16mm;display:flex;justify-content:space-between"><span>${escapeHtml(label)}</span><span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`;
+}
+
+/** One launched browser with its own profile directory and its idle tabs. */
+class BrowserSession {
+  rendered = 0;
+  private readonly idle: Array<{ page: Page; uses: number }> = [];
+  private closing: Promise<void> | undefined;
 
   private constructor(
-    private readonly o: Required<Omit<PdfRendererOptions, 'executablePath'>> & { executablePath: string },
+    readonly browser: Browser,
+    private readonly profileDir: string,
   ) {}
 
+  static async launch(executablePath: string): Promise<BrowserSession> {
+    const profileDir = mkdtempSync(join(tmpdir(), 'ispmon-chromium-'));
+    try {
+      const browser = await puppeteer.launch({
+        executablePath,
+        headless: true, // --headless=new
+        userDataDir: profileDir,
+        args: CHROMIUM_ARGS,
+      });
+      return new BrowserSession(browser, profileDir);
+    } catch (err) {
+      rmSync(profileDir, { recursive: true, force: true });
+      throw new Error(`Chromium at ${executablePath} did not start: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.browser.process()?.pid;
+  }
+
+  get alive(): boolean {
+    return this.closing === undefined && this.browser.connected;
+  }
+
+  async print(
+    html: string,
+    footerLabel: string,
+    o: { rendersPerPage: number; timeoutMs: number; keepPage: () => boolean },
+  ): Promise<Buffer> {
+    const tab = this.idle.pop() ?? { page: await this.newPage(), uses: 0 };
+    let reusable = false;
+    try {
+      await tab.page.setContent(html, { waitUntil: 'load', timeout: o.timeoutMs });
+      const pdf = await tab.page.pdf({
+        format: 'A4',
+        printBackground: true,
+        displayHeaderFooter: true,
+        headerTemplate: '<span></span>',
+        footerTemplate: footerTemplate(footerLabel),
+        margin: { top: '18mm', bottom: '20mm', left: '16mm', right: '16mm' },
+        timeout: o.timeoutMs,
+      });
+      this.rendered += 1;
+      tab.uses += 1;
+      reusable = tab.uses < o.rendersPerPage && o.keepPage() && this.alive;
+      return Buffer.from(pdf);
+    } finally {
+      if (reusable) this.idle.push(tab);
+      else await tab.page.close().catch(() => undefined);
+    }
+  }
+
+  private async newPage(): Promise<Page> {
+    const page = await this.browser.newPage();
+    try {
+      await page.setJavaScriptEnabled(false);
+      return page;
+    } catch (err) {
+      await page.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Closes the browser (killing it if it does not answer) and removes its profile directory. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.idle.length = 0;
+      if (this.browser.connected)
+        await Promise.race([
+          this.browser.close(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('close timed out')), 10_000).unref()),
+        ]).catch(() => undefined);
+      const proc = this.browser.process();
+      if (proc && proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((resolve) => proc.once('exit', resolve));
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(this.profileDir, { recursive: true, force: true });
+    })();
+    return this.closing;
+  }
+}
+
+export class PdfRenderer {
+  private session: Promise<BrowserSession> | undefined;
+  private latest: BrowserSession | undefined;
+  private launches = 0;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** Set when the browser is due for recycling: no new report starts until the running ones finish. */
+  private draining = false;
+  private recycling: Promise<void> = Promise.resolve();
+  private closed = false;
+  private rendered = 0;
+  private peakRss = 0;
+  private peakInFlight = 0;
+  private lastRssSample = 0;
+
+  private constructor(private readonly o: Required<PdfRendererOptions>) {}
+
   static async start(o: PdfRendererOptions = {}): Promise<PdfRenderer> {
+    const positive = (name: string, v: number | undefined, fallback: number): number => {
+      if (v === undefined) return fallback;
+      if (!Number.isFinite(v) || v < 1) throw new Error(`PdfRenderer: ${name} must be ≥ 1, got ${v}`);
+      return v;
+    };
     const r = new PdfRenderer({
       executablePath: o.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      concurrency: o.concurrency ?? 2,
-      recycleAfterPages: o.recycleAfterPages ?? 500,
-      recycleAboveRssBytes: o.recycleAboveRssBytes ?? 1024 * 1024 * 1024,
+      concurrency: positive('concurrency', o.concurrency, 2),
+      recycleAfterPages: positive('recycleAfterPages', o.recycleAfterPages, 2_000),
+      recycleAboveRssBytes: positive('recycleAboveRssBytes', o.recycleAboveRssBytes, 1.5 * 2 ** 30),
+      rendersPerPage: positive('rendersPerPage', o.rendersPerPage, 25),
+      renderTimeoutMs: positive('renderTimeoutMs', o.renderTimeoutMs, 30_000),
     });
-    await r.launch();
+    await r.currentSession(); // fail fast on a missing or broken Chromium
     return r;
   }
 
-  private async launch(): Promise<Browser> {
-    this.profileDir = mkdtempSync(join(tmpdir(), 'ispmon-chromium-'));
-    this.browser = await puppeteer.launch({
-      executablePath: this.o.executablePath,
-      headless: true,
-      userDataDir: this.profileDir,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-extensions',
-        '--font-render-hinting=none',
-      ],
-    });
-    this.pagesSinceLaunch = 0;
-    return this.browser;
-  }
-
-  private async shutdownBrowser(): Promise<void> {
-    const b = this.browser;
-    this.browser = undefined;
-    await b?.close().catch(() => b.process()?.kill('SIGKILL'));
-    if (this.profileDir) rmSync(this.profileDir, { recursive: true, force: true });
-  }
-
-  private async acquire(): Promise<void> {
-    if (this.active < this.o.concurrency) {
-      this.active += 1;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active -= 1;
-  }
-
-  /** Recycles when idle and due: after N pages or above the memory limit. */
-  private async maybeRecycle(): Promise<void> {
-    if (!this.browser) return;
-    const pid = this.browser.process()?.pid;
-    const rss = pid ? rssOfTree(pid) : 0;
-    this.peakRss = Math.max(this.peakRss, rss);
-    if (
-      this.active === 1 &&
-      (this.pagesSinceLaunch >= this.o.recycleAfterPages || rss > this.o.recycleAboveRssBytes)
-    ) {
-      await this.shutdownBrowser();
-      this.restarts += 1;
-    }
-  }
-
+  /** An A4 PDF of `html`, with "page X of Y" (and `footerLabel`) in the footer of every page. */
   async render(html: string, o: { footerLabel?: string } = {}): Promise<Buffer> {
     await this.acquire();
     try {
-      if (!this.browser?.connected) {
-        if (this.browser) this.restarts += 1;
-        await this.shutdownBrowser();
-        await this.launch();
-      }
-      const page = await (this.browser as Browser).newPage();
-      try {
-        await page.setJavaScriptEnabled(false);
-        await page.setContent(html, { waitUntil: 'load', timeout: 30_000 });
-        const label = (o.footerLabel ?? '').replace(/[<>&"]/g, '');
-        const pdf = await page.pdf({
-          format: 'A4',
-          printBackground: true,
-          displayHeaderFooter: true,
-          headerTemplate: '<span></span>',
-          footerTemplate: `<div style="font-size:8px;width:100%;padding:0 16mm;color:#5b6776;display:flex;justify-content:space-between;font-family:'DejaVu Sans',sans-serif"><span>${label}</span><span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`,
-          margin: { top: '18mm', bottom: '20mm', left: '16mm', right: '16mm' },
-        });
-        this.rendered += 1;
-        this.pagesSinceLaunch += 1;
-        return Buffer.from(pdf);
-      } finally {
-        await page.close().catch(() => undefined);
+      for (let attempt = 1; ; attempt++) {
+        const session = await this.currentSession();
+        try {
+          const pdf = await session.print(html, o.footerLabel ?? '', {
+            rendersPerPage: this.o.rendersPerPage,
+            timeoutMs: this.o.renderTimeoutMs,
+            keepPage: () => !this.draining && !this.closed,
+          });
+          this.rendered += 1;
+          return pdf;
+        } catch (err) {
+          // The browser died under this report (crash, OOM kill): print it once more on a new one.
+          if (attempt === 1 && !session.browser.connected && !this.closed) continue;
+          throw new Error(`PDF rendering failed (Chromium pid ${session.pid}): ${(err as Error).message}`, {
+            cause: err,
+          });
+        } finally {
+          this.afterPrint(session);
+        }
       }
     } finally {
-      await this.maybeRecycle().catch(() => undefined);
       this.release();
     }
   }
 
-  stats(): { pagesRendered: number; browserRestarts: number; peakRssBytes: number } {
-    return { pagesRendered: this.rendered, browserRestarts: this.restarts, peakRssBytes: this.peakRss };
+  stats(): PdfRendererStats {
+    return {
+      pagesRendered: this.rendered,
+      browserRestarts: Math.max(0, this.launches - 1),
+      peakRssBytes: this.peakRss,
+      peakInFlight: this.peakInFlight,
+    };
   }
 
-  /** The browser's pid (tests kill it to check recovery). */
+  /** The pid of the browser launched last (tests kill it to check recovery). */
   browserPid(): number | undefined {
-    return this.browser?.process()?.pid;
+    return this.latest?.pid;
   }
 
   async close(): Promise<void> {
-    await this.shutdownBrowser();
+    this.closed = true;
+    await this.recycling;
+    const session = this.session;
+    this.session = undefined;
+    await (await session?.catch(() => undefined))?.close();
+    for (const wake of this.waiting.splice(0)) {
+      this.active += 1; // acquire() gives the slot back when it sees the renderer closed
+      wake();
+    }
+  }
+
+  private currentSession(): Promise<BrowserSession> {
+    if (this.closed) return Promise.reject(new Error('PdfRenderer is closed'));
+    const current = this.session;
+    if (current)
+      return current.then((s) => {
+        if (s.alive) return s;
+        // It crashed (or was killed): forget it and launch another.
+        if (this.session === current) this.session = undefined;
+        void s.close();
+        return this.currentSession();
+      });
+    this.launches += 1;
+    const launching = BrowserSession.launch(this.o.executablePath);
+    this.session = launching;
+    launching.then(
+      (s) => {
+        this.latest = s;
+      },
+      () => {
+        if (this.session === launching) this.session = undefined;
+      },
+    );
+    return launching;
+  }
+
+  private afterPrint(session: BrowserSession): void {
+    const now = Date.now();
+    let rss = 0;
+    if (now - this.lastRssSample >= RSS_SAMPLE_INTERVAL_MS && session.pid !== undefined) {
+      this.lastRssSample = now;
+      rss = processTreeRssBytes(session.pid);
+      this.peakRss = Math.max(this.peakRss, rss);
+    }
+    if (session.rendered >= this.o.recycleAfterPages || rss > this.o.recycleAboveRssBytes)
+      this.draining = true;
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.closed) throw new Error('PdfRenderer is closed');
+    if (this.active < this.o.concurrency && !this.draining && this.waiting.length === 0) this.active += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // dispatch() counts us in
+    if (this.closed) {
+      this.active -= 1;
+      throw new Error('PdfRenderer is closed');
+    }
+    this.peakInFlight = Math.max(this.peakInFlight, this.active);
+  }
+
+  private release(): void {
+    this.active -= 1;
+    if (this.draining && this.active === 0) {
+      // Nothing is printing: close the old browser; the next report launches a new one.
+      const old = this.session;
+      this.session = undefined;
+      this.recycling = (async () => {
+        await (await old?.catch(() => undefined))?.close();
+      })().finally(() => {
+        this.draining = false;
+        this.dispatch();
+      });
+    } else this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (!this.draining && this.active < this.o.concurrency && this.waiting.length > 0) {
+      this.active += 1;
+      (this.waiting.shift() as () => void)();
+    }
   }
 }

@@ -10,7 +10,7 @@ export interface ProviderBranding {
   address?: string;
   email?: string;
   phone?: string;
-  /** Inline SVG markup of the logo (trusted: it comes from the operator's configuration). */
+  /** The logo: inline SVG markup (trusted: it comes from the operator's configuration) or a data:image/… URL. */
   logoSvg?: string;
   accentColor?: string;
 }
@@ -40,16 +40,39 @@ export function formatIdr(v: bigint): string {
 
 const pct = (v: number | null, digits = 3): string => (v === null ? 'n/a' : `${v.toFixed(digits)}%`);
 
+/** '37 min', '2 h', '1 d 3 h 5 min'. */
 export function formatDuration(minutes: number): string {
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const m = Math.round(minutes % 60);
-  return [d ? `${d} d` : '', h ? `${h} h` : '', `${m} min`].filter(Boolean).join(' ');
+  const total = Math.round(minutes);
+  const d = Math.floor(total / 1440);
+  const h = Math.floor((total % 1440) / 60);
+  const m = total % 60;
+  const parts = [d ? `${d} d` : '', h ? `${h} h` : '', m || total === 0 ? `${m} min` : ''];
+  return parts.filter(Boolean).join(' ');
+}
+
+/** Inline SVG markup as is, a data:image URL as an <img>, anything else left out. */
+function logo(markup: string | undefined): { inline?: string; url?: string } {
+  const v = markup?.trim() ?? '';
+  if (/^(<\?xml[^>]*>\s*)?<svg[\s>]/i.test(v)) return { inline: v };
+  if (/^data:image\/(svg\+xml|png|jpeg|gif|webp)[;,]/i.test(v)) return { url: v };
+  return {};
+}
+
+/** The zone's UTC offset at `at`, e.g. 'GMT+7'. */
+function offsetName(at: Date, timeZone: string): string {
+  return (
+    new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' })
+      .formatToParts(at)
+      .find((p) => p.type === 'timeZoneName')?.value ?? ''
+  );
 }
 
 export function renderReportHtml(ctx: ReportContext): string {
   const { sla } = ctx;
   const tz = sla.timeZone;
+  // In a month with a DST change every time carries its offset (02:30 happens twice in October).
+  const offsetChanges =
+    offsetName(sla.periodStart, tz) !== offsetName(new Date(sla.periodEnd.getTime() - 1), tz);
   const dateTime = new Intl.DateTimeFormat('en-GB', {
     timeZone: tz,
     year: 'numeric',
@@ -58,6 +81,7 @@ export function renderReportHtml(ctx: ReportContext): string {
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
+    ...(offsetChanges ? { timeZoneName: 'shortOffset' as const } : {}),
   });
   const date = new Intl.DateTimeFormat('en-GB', {
     timeZone: tz,
@@ -75,45 +99,43 @@ export function renderReportHtml(ctx: ReportContext): string {
       ? ctx.provider.accentColor
       : '#1f5fa8';
   const c = sla.commitments;
+  const ms = (v: number | null): string => (v === null ? 'n/a' : `${v.toFixed(2)} ms`);
   const summary = [
     {
       name: 'Availability',
       commitment: `≥ ${c.availabilityPercent}%`,
       achieved: pct(sla.availabilityPercent),
+      committed: true,
       breached: sla.breaches.availability,
     },
-    ...(c.latencyMs !== null
-      ? [
-          {
-            name: 'Latency (monthly mean)',
-            commitment: `≤ ${c.latencyMs} ms`,
-            achieved:
-              sla.latency.meanMs === null
-                ? 'n/a'
-                : `${sla.latency.meanMs.toFixed(2)} ms (p95 ${sla.latency.p95Ms?.toFixed(2)} ms)`,
-            breached: sla.breaches.latency,
-          },
-        ]
-      : []),
-    ...(c.lossPercent !== null
-      ? [
-          {
-            name: 'Packet loss',
-            commitment: `≤ ${c.lossPercent}%`,
-            achieved: pct(sla.lossPercent),
-            breached: sla.breaches.loss,
-          },
-        ]
-      : []),
+    {
+      name: 'Latency (monthly mean)',
+      commitment: c.latencyMs === null ? '—' : `≤ ${c.latencyMs} ms`,
+      achieved:
+        sla.latency.meanMs === null
+          ? 'n/a'
+          : `${ms(sla.latency.meanMs)}${sla.latency.p95Ms === null ? '' : ` (p95 ${ms(sla.latency.p95Ms)})`}`,
+      committed: c.latencyMs !== null,
+      breached: sla.breaches.latency,
+    },
+    {
+      name: 'Packet loss',
+      commitment: c.lossPercent === null ? '—' : `≤ ${c.lossPercent}%`,
+      achieved: pct(sla.lossPercent),
+      committed: c.lossPercent !== null,
+      breached: sla.breaches.loss,
+    },
   ].map((s) => ({
     ...s,
-    status: s.breached ? 'breached' : 'met',
-    statusText: s.breached ? 'Breached' : 'Met',
+    status: !s.committed ? 'none' : s.breached ? 'breached' : 'met',
+    statusText: !s.committed ? 'No commitment' : s.breached ? 'Breached' : 'Met',
   }));
-  const anyBreach = summary.some((s) => s.breached);
+  const breached = summary.filter((s) => s.committed && s.breached);
+  const anyBreach = breached.length > 0;
+  const logoParts = logo(ctx.provider.logoSvg);
   return compiled()({
     accent,
-    logoSvg: ctx.provider.logoSvg,
+    logo: logoParts,
     provider: ctx.provider,
     customer: ctx.customer,
     link: ctx.link,
@@ -123,12 +145,9 @@ export function renderReportHtml(ctx: ReportContext): string {
       zone: tz,
     },
     verdict: anyBreach
-      ? `Commitment breached: ${summary
-          .filter((s) => s.breached)
-          .map((s) => s.name.toLowerCase())
-          .join(', ')}`
+      ? `Commitment breached: ${breached.map((s) => s.name.replace(/ \(.*\)$/, '').toLowerCase()).join(', ')}`
       : 'All commitments met',
-    anyBreach,
+    verdictClass: anyBreach ? 'breached' : 'met',
     summary,
     minutes: Object.fromEntries(Object.entries(sla.minutes).map(([k, v]) => [k, v.toLocaleString('en-US')])),
     coverage: pct(sla.coveragePercent, 2),
@@ -137,6 +156,7 @@ export function renderReportHtml(ctx: ReportContext): string {
         ? 'Minutes without measurements count as down.'
         : 'Minutes without measurements are excluded from availability; measurement coverage shows how much of the period was measured.',
     credit: {
+      owed: sla.credit.amountIdr > 0n,
       amount: formatIdr(sla.credit.amountIdr),
       percent: `${sla.credit.percent}%`,
       fee: formatIdr(sla.monthlyFeeIdr),
@@ -145,6 +165,11 @@ export function renderReportHtml(ctx: ReportContext): string {
       daily: dailyAvailabilityChart(sla, accent),
       latency: latencyChart(sla, accent),
       loss: lossChart(sla, accent),
+    },
+    commitments: {
+      availability: `${c.availabilityPercent}%`,
+      latency: c.latencyMs === null ? null : `${c.latencyMs} ms`,
+      loss: c.lossPercent === null ? null : `${c.lossPercent}%`,
     },
     incidents: sla.incidents.map((i, n) => ({
       n: n + 1,
