@@ -3,9 +3,12 @@ import { inspect } from 'node:util';
 import {
   MidtransApiError,
   MidtransGateway,
-  SnapRequestError,
+  MidtransRequestError,
+  decideNotification,
+  notificationFacts,
   notificationSchema,
   verifyNotificationSignature,
+  type PaymentAttemptState,
   type SnapTransactionRequest,
 } from './midtrans.js';
 import { startMidtransFake, type MidtransFake } from './midtrans-fake.js';
@@ -99,7 +102,7 @@ describe('MidtransGateway against the loopback fake', () => {
   it('refuses items that do not add up to the gross amount before calling Midtrans', async () => {
     const before = fake.requests().length;
     const order = { ...invoiceOrder(), grossAmountIdr: 160000n };
-    await expect(gatewayWith(SERVER_KEY).createSnapTransaction(order)).rejects.toThrow(SnapRequestError);
+    await expect(gatewayWith(SERVER_KEY).createSnapTransaction(order)).rejects.toThrow(MidtransRequestError);
     await expect(gatewayWith(SERVER_KEY).createSnapTransaction(order)).rejects.toThrow(
       'item_details: items add up to 150000 IDR but transaction_details.gross_amount is 160000 IDR',
     );
@@ -224,6 +227,66 @@ describe('MidtransGateway against the loopback fake', () => {
       fraud_status: 'deny',
       status_code: '202',
     });
+  });
+
+  it("drives the state machine with the fake's notifications: pending, then one payment", async () => {
+    const order = invoiceOrder();
+    await gatewayWith(SERVER_KEY).createSnapTransaction(order);
+    let state: PaymentAttemptState = {
+      attemptStatus: 'created',
+      invoiceStatus: 'unpaid',
+      invoiceAmountIdr: order.grossAmountIdr,
+      invoicePaidByOrderId: null,
+    };
+    const pending = notificationSchema.parse(fake.pend(order.orderId));
+    const settlement = notificationSchema.parse(fake.settle(order.orderId));
+    const outcomes = [pending, settlement, settlement].map((n) => {
+      const d = decideNotification(state, notificationFacts(n));
+      state = { ...state, attemptStatus: d.attemptStatus };
+      if (d.action === 'pay_invoice')
+        state = { ...state, invoiceStatus: 'paid', invoicePaidByOrderId: n.order_id };
+      return `${d.outcome}/${d.action}`;
+    });
+    expect(outcomes).toEqual(['pending/none', 'paid/pay_invoice', 'duplicate/none']);
+  });
+
+  it('sends only notifications that parse and verify, whatever the method and status', async () => {
+    const gateway = gatewayWith(SERVER_KEY);
+    const bodies = [];
+    for (const paymentType of ['bank_transfer', 'qris', 'gopay', 'credit_card'] as const) {
+      const order = invoiceOrder();
+      await gateway.createSnapTransaction(order);
+      bodies.push(
+        fake.pend(order.orderId, { paymentType }),
+        fake.settle(order.orderId),
+        fake.refund(order.orderId, 1000n),
+      );
+      const other = invoiceOrder();
+      await gateway.createSnapTransaction(other);
+      bodies.push(
+        fake.pend(other.orderId, { paymentType }),
+        fake.cancel(other.orderId),
+        fake.expire(other.orderId),
+      );
+    }
+    const denied = invoiceOrder();
+    await gateway.createSnapTransaction(denied);
+    bodies.push(fake.deny(denied.orderId));
+    for (const body of bodies) {
+      const parsed = notificationSchema.safeParse(body);
+      expect(parsed.error?.issues).toBeUndefined();
+      expect(verifyNotificationSignature(body, SERVER_KEY)).toBe(true);
+    }
+    expect(new Set(bodies.map((b) => `${b.transaction_status}:${b.status_code}`))).toEqual(
+      new Set([
+        'pending:201',
+        'settlement:200',
+        'partial_refund:200',
+        'cancel:202',
+        'expire:202',
+        'deny:202',
+      ]),
+    );
   });
 
   it('answers 404 for an unknown order and for a Snap order with no payment method chosen yet', async () => {

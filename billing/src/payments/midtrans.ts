@@ -126,8 +126,6 @@ export type MidtransNotification = z.infer<typeof notificationSchema>;
 //
 //   Midtrans says                        attempt was            → attempt     action          outcome
 //   -----------------------------------  ---------------------  ----------  --------------  ----------------------------
-//   any status                           the same status        unchanged   none            duplicate
-//
 //   settlement, capture+accept           paid                   paid        none            duplicate
 //   ("a paying status")                  refunded               refunded    none            stale
 //                                        status_code ≠ 200      unchanged¹  flag_review     unexpected_status_code
@@ -146,11 +144,11 @@ export type MidtransNotification = z.infer<typeof notificationSchema>;
 //                                        otherwise              refunded    none            partially_refunded
 //
 //   cancel                               paid                   paid        flag_review     cancelled_after_paid
-//   pending, authorize, capture+challenge, paid or refunded     unchanged   none            stale
-//   capture (no fraud_status), deny,     a later stage²         unchanged   none            stale
-//   capture+deny, failure, expire,       an earlier stage²      pending / challenge / failed / expired / cancelled,
-//   cancel                                                      none, outcome pending / challenge / denied / failed /
-//                                                               expired / cancelled
+//   pending, authorize,                  the same stage         unchanged   none            duplicate
+//   capture+challenge,                   paid or refunded       unchanged   none            stale
+//   capture (no fraud_status),           a later stage²         unchanged   none            stale
+//   deny, capture+deny, failure,         an earlier stage²      its stage   none            pending, challenge, denied,
+//   expire, cancel                                                                          failed, expired, cancelled
 //
 //  ¹ 'created' becomes 'pending': Midtrans has a transaction for the order.
 //  ² Stages: created < pending < challenge < failed = expired = cancelled. Notifications can arrive out of
@@ -410,13 +408,14 @@ export function decideNotification(current: PaymentAttemptState, n: Notification
 // static of the library (see node_modules/midtrans-client/lib/apiConfig.js). Snap's base includes
 // "/snap/v1"; the Core API's is the host alone ("/v2/{order_id}/status" is appended).
 
-export class SnapRequestError extends Error {
+/** A request we refuse to send (it would be wrong); names the Midtrans field. */
+export class MidtransRequestError extends Error {
   constructor(
     readonly field: string,
     message: string,
   ) {
     super(`${field}: ${message}`);
-    this.name = 'SnapRequestError';
+    this.name = 'MidtransRequestError';
   }
 }
 
@@ -473,7 +472,7 @@ function cut(s: string, max: number): string {
 
 function exactNumber(v: bigint, field: string): number {
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
-    throw new SnapRequestError(field, `${v} is too large to send exactly`);
+    throw new MidtransRequestError(field, `${v} is too large to send exactly`);
   return Number(v);
 }
 
@@ -524,7 +523,7 @@ export class MidtransGateway {
   /** GET /v2/{order_id}/status, parsed like a notification (Midtrans signs both the same way). */
   async status(orderId: string): Promise<MidtransNotification> {
     if (!ORDER_ID.test(orderId))
-      throw new SnapRequestError('order_id', `${JSON.stringify(orderId)} is not a Midtrans order id`);
+      throw new MidtransRequestError('order_id', `${JSON.stringify(orderId)} is not a Midtrans order id`);
     let raw: unknown;
     try {
       raw = await this.core.transaction.status(orderId);
@@ -549,10 +548,15 @@ export class MidtransGateway {
    * Authorization header included. Only the status and Midtrans's messages are carried over.
    */
   private rewrap(err: unknown, operation: string): MidtransApiError {
-    const e = midtransErrorShape.safeParse(err);
     const redact = (s: string): string => s.split(this.serverKey).join('[server key]');
-    if (!e.success)
-      return new MidtransApiError(operation, undefined, [], 'unexpected error from midtrans-client');
+    const e = midtransErrorShape.safeParse(err);
+    if (!(err instanceof midtrans.MidtransError) || !e.success)
+      return new MidtransApiError(
+        operation,
+        undefined,
+        [],
+        `unexpected error in midtrans-client: ${redact(err instanceof Error ? err.message : String(err))}`,
+      );
     const api = apiResponseShape.safeParse(e.data.ApiResponse);
     const messages = (
       api.success
@@ -588,32 +592,32 @@ const apiResponseShape = z.looseObject({
 });
 const networkCode = z.looseObject({ code: z.string().optional() });
 
-/** The Snap request body; throws SnapRequestError before anything is sent. */
+/** The Snap request body; throws MidtransRequestError before anything is sent. */
 export function snapTransactionBody(r: SnapTransactionRequest): Record<string, unknown> {
   if (!ORDER_ID.test(r.orderId))
-    throw new SnapRequestError(
+    throw new MidtransRequestError(
       'transaction_details.order_id',
       `${JSON.stringify(r.orderId)} must be 1-50 letters, digits, '-', '_', '~' or '.'`,
     );
   if (r.grossAmountIdr <= 0n)
-    throw new SnapRequestError('transaction_details.gross_amount', 'must be positive');
-  if (r.items.length === 0) throw new SnapRequestError('item_details', 'at least one item is needed');
+    throw new MidtransRequestError('transaction_details.gross_amount', 'must be positive');
+  if (r.items.length === 0) throw new MidtransRequestError('item_details', 'at least one item is needed');
   let sum = 0n;
   r.items.forEach((item, i) => {
     if (!Number.isSafeInteger(item.quantity) || item.quantity < 1)
-      throw new SnapRequestError(`item_details[${i}].quantity`, 'must be a whole number of at least 1');
-    if (!item.name.trim()) throw new SnapRequestError(`item_details[${i}].name`, 'must not be empty');
+      throw new MidtransRequestError(`item_details[${i}].quantity`, 'must be a whole number of at least 1');
+    if (!item.name.trim()) throw new MidtransRequestError(`item_details[${i}].name`, 'must not be empty');
     sum += item.priceIdr * BigInt(item.quantity);
   });
   if (sum !== r.grossAmountIdr)
-    throw new SnapRequestError(
+    throw new MidtransRequestError(
       'item_details',
       `items add up to ${sum} IDR but transaction_details.gross_amount is ${r.grossAmountIdr} IDR`,
     );
   if (!Number.isSafeInteger(r.expiryMinutes) || r.expiryMinutes < 1)
-    throw new SnapRequestError('expiry.duration', 'must be a whole number of minutes, at least 1');
+    throw new MidtransRequestError('expiry.duration', 'must be a whole number of minutes, at least 1');
   if (Number.isNaN(r.startTime.getTime()))
-    throw new SnapRequestError('expiry.start_time', 'is not a valid time');
+    throw new MidtransRequestError('expiry.start_time', 'is not a valid time');
   const c = r.customer;
   return {
     transaction_details: {
