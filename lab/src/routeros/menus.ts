@@ -97,6 +97,7 @@ const pppSecret: Menu = {
       service: args.get('service') ?? 'any',
       disabled: isTrue(args.get('disabled')),
       comment: args.get('comment') ?? '',
+      localAddress: args.get('local-address') ?? '',
       remoteAddress: args.get('remote-address') ?? '',
       lastLoggedOut: 0,
       extra: {},
@@ -118,6 +119,7 @@ const pppSecret: Menu = {
     if (args.has('password')) s.password = args.get('password') ?? '';
     if (args.has('service')) s.service = args.get('service') ?? 'any';
     if (args.has('comment')) s.comment = args.get('comment') ?? '';
+    if (args.has('local-address')) s.localAddress = args.get('local-address') ?? '';
     if (args.has('remote-address')) s.remoteAddress = args.get('remote-address') ?? '';
     if (args.has('disabled')) this.enable?.(r, id, !isTrue(args.get('disabled')));
     r.emit('/ppp/secret', r.secretRow(s));
@@ -152,6 +154,7 @@ const pppProfile: Menu = {
       rateLimit: args.get('rate-limit') ?? '',
       localAddress: args.get('local-address') ?? '',
       remoteAddress: args.get('remote-address') ?? '',
+      addressList: args.get('address-list') ?? '',
       onlyOne: args.get('only-one') ?? 'default',
       isDefault: false,
       extra: args.has('comment') ? { comment: args.get('comment') ?? '' } : {},
@@ -165,6 +168,7 @@ const pppProfile: Menu = {
     if (args.has('rate-limit')) p.rateLimit = args.get('rate-limit') ?? '';
     if (args.has('local-address')) p.localAddress = args.get('local-address') ?? '';
     if (args.has('remote-address')) p.remoteAddress = args.get('remote-address') ?? '';
+    if (args.has('address-list')) p.addressList = args.get('address-list') ?? '';
     if (args.has('only-one')) p.onlyOne = args.get('only-one') ?? 'default';
   },
   remove(r, id) {

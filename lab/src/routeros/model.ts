@@ -52,6 +52,7 @@ export interface PppSecret {
   service: string;
   disabled: boolean;
   comment: string;
+  localAddress: string;
   remoteAddress: string;
   lastLoggedOut: number;
   extra: Row;
@@ -76,6 +77,8 @@ export interface PppProfile {
   rateLimit: string;
   localAddress: string;
   remoteAddress: string;
+  /** Address list the subscriber's address joins while a session on this profile is up ('' = none). */
+  addressList: string;
   onlyOne: string;
   isDefault: boolean;
   extra: Row;
@@ -200,6 +203,7 @@ export class RouterModel {
         rateLimit: rate,
         localAddress: '',
         remoteAddress: '',
+        addressList: '',
         onlyOne: 'default',
         isDefault: true,
         extra: {},
@@ -216,6 +220,7 @@ export class RouterModel {
         rateLimit: rate,
         localAddress: '10.0.0.1',
         remoteAddress: 'pool-pppoe',
+        addressList: '',
         onlyOne: 'yes',
         isDefault: false,
         extra: {},
@@ -241,6 +246,7 @@ export class RouterModel {
         service: 'pppoe',
         disabled: false,
         comment: '',
+        localAddress: '',
         remoteAddress: '',
         lastLoggedOut: 0,
         extra: {},
@@ -565,6 +571,7 @@ export class RouterModel {
           : 'jan/01/1970 00:00:00',
       disabled: formatBool(s.disabled),
       ...(s.comment ? { comment: s.comment } : {}),
+      ...(s.localAddress ? { 'local-address': s.localAddress } : {}),
       ...(s.remoteAddress ? { 'remote-address': s.remoteAddress } : {}),
       ...s.extra,
     };
@@ -583,6 +590,7 @@ export class RouterModel {
       'change-tcp-mss': 'yes',
       'use-upnp': 'default',
       ...(p.rateLimit ? { 'rate-limit': p.rateLimit } : {}),
+      ...(p.addressList ? { 'address-list': p.addressList } : {}),
       default: formatBool(p.isDefault),
       ...p.extra,
     };

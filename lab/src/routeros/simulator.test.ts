@@ -202,6 +202,42 @@ describe('RouterOS API simulator', () => {
     ]);
   });
 
+  it('keeps local-address on secrets and address-list on profiles, as RouterOS prints them', async () => {
+    const c = await client('v718');
+    await c.login('admin', 'lab-password');
+    await c.command(
+      ['/ppp/profile/add', '=name=walled', '=rate-limit=256k/256k', '=address-list=isolir'],
+      'p',
+    );
+    await c.command(
+      [
+        '/ppp/secret/add',
+        '=name=sari',
+        '=profile=walled',
+        '=local-address=10.0.0.1',
+        '=remote-address=10.10.9.9',
+      ],
+      's',
+    );
+    let n = 0;
+    const print = async (path: string, name: string, proplist: string): Promise<Record<string, string>[]> =>
+      (await c.command([`${path}/print`, `=.proplist=${proplist}`, `?name=${name}`], `q${++n}`))
+        .filter((s) => s[0] === '!re')
+        .map(attributes);
+    expect(await print('/ppp/secret', 'sari', 'name,local-address,remote-address')).toEqual([
+      { name: 'sari', 'local-address': '10.0.0.1', 'remote-address': '10.10.9.9' },
+    ]);
+    expect(await print('/ppp/profile', 'walled', 'name,address-list')).toEqual([
+      { name: 'walled', 'address-list': 'isolir' },
+    ]);
+    await c.command(['/ppp/secret/set', '=numbers=sari', '=local-address=10.0.0.2'], 'u');
+    await c.command(['/ppp/profile/set', '=numbers=walled', '=address-list=blocked'], 'v');
+    expect((await print('/ppp/secret', 'sari', 'local-address'))[0]?.['local-address']).toBe('10.0.0.2');
+    expect((await print('/ppp/profile', 'walled', 'address-list'))[0]?.['address-list']).toBe('blocked');
+    await c.command(['/ppp/secret/remove', '=numbers=sari'], 'r');
+    await c.command(['/ppp/profile/remove', '=numbers=walled'], 'x');
+  });
+
   it('keeps a disabled subscriber out after its session is removed, and redials an enabled one on its new profile', async () => {
     const router = lab.router('v712');
     const [first, second] = router.activeSessions();
