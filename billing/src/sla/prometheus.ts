@@ -1,6 +1,7 @@
 // Minute series of one client link from Prometheus: range queries (step 60 s) of the link recording
 // rules, split into chunks below Prometheus's 11,000-points-per-series limit, without gaps or
 // duplicates at chunk edges.
+import { z } from 'zod';
 import type { MinuteSeries } from './types.js';
 
 export const LINK_SERIES = {
@@ -15,65 +16,161 @@ export interface LinkSeries {
   loss: MinuteSeries;
 }
 
-export function labelValue(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+/** Prometheus refuses range queries spanning more than 11,000 steps. */
+export const PROMETHEUS_MAX_POINTS = 11_000;
+const STEP_SECONDS = 60;
+
+/** A PromQL string literal: JSON's escapes (\" \\ \n \t \uXXXX …) are a subset of PromQL's (Go's). */
+export function promqlString(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * The PromQL of one link series, one value per minute end T:
+ * - only a sample written within (T − 60 s, T]: without this, Prometheus's 5-minute lookback would
+ *   repeat the last value into minutes that had none (a gap, or no replies → no latency sample). The
+ *   window is 59.999 s because Prometheus 2 closes range windows on the left ([T − 60 s, T] would take
+ *   the previous minute's sample at T − 60 s); `timestamp()` filtering says the same but is ~100× slower
+ *   in range queries;
+ * - aggregated by link, so a link that moved to another router (or customer) mid-month, which changes
+ *   the recording rule's labels, stays one series: up if any says up; latency and loss averaged.
+ */
+export function linkSeriesQuery(metric: string, link: string, aggregation: 'max' | 'avg'): string {
+  return `${aggregation} by (link) (last_over_time(${metric}{link=${promqlString(link)}}[59999ms]))`;
+}
+
+const queryRangeAnswer = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('success'),
+    data: z.object({
+      resultType: z.literal('matrix'),
+      result: z.array(
+        z.object({
+          metric: z.record(z.string(), z.string()),
+          values: z.array(z.tuple([z.number(), z.string()])),
+        }),
+      ),
+    }),
+  }),
+  z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() }),
+]);
+
+export interface PrometheusSlaSourceOptions {
+  /** Base URL of Prometheus, e.g. http://prometheus:9090 (a path prefix is kept). */
+  url: string;
+  fetch?: typeof fetch;
+  /** Points per range query (one per minute); default 10,000, at most 11,000. */
+  maxPointsPerQuery?: number;
+  /** Per request, including reading the answer; default 30 s. */
+  timeoutMs?: number;
 }
 
 export class PrometheusSlaSource {
+  private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
   private readonly maxPoints: number;
+  private readonly timeoutMs: number;
 
-  constructor(
-    private readonly o: { url: string; fetch?: typeof fetch; maxPointsPerQuery?: number; timeoutMs?: number },
-  ) {
+  constructor(o: PrometheusSlaSourceOptions) {
+    this.baseUrl = o.url.replace(/\/+$/, '');
     this.fetchImpl = o.fetch ?? fetch;
     this.maxPoints = o.maxPointsPerQuery ?? 10_000;
+    this.timeoutMs = o.timeoutMs ?? 30_000;
+    if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1 || this.maxPoints > PROMETHEUS_MAX_POINTS)
+      throw new RangeError(
+        `maxPointsPerQuery must be a whole number from 1 to ${PROMETHEUS_MAX_POINTS}, got ${this.maxPoints}`,
+      );
   }
 
-  /** Samples at minute ends in (start, end]: the minutes [start, end). */
+  /** The three series of `link` for the minutes [start, end): samples at minute ends in (start, end]. */
   async linkSeries(link: string, start: Date, end: Date): Promise<LinkSeries> {
-    const [availability, latencyMeanSeconds, loss] = await Promise.all(
-      [LINK_SERIES.availability, LINK_SERIES.latencyMeanSeconds, LINK_SERIES.loss].map((metric) => {
-        // Only samples written within the minute: without this, Prometheus's 5-minute lookback would
-        // repeat the last value into minutes that had none (no replies → no latency sample).
-        const selector = `${metric}{link=${labelValue(link)}}`;
-        return this.range(`${selector} and (time() - timestamp(${selector}) < 60)`, start, end);
-      }),
-    );
-    return {
-      availability: availability ?? [],
-      latencyMeanSeconds: latencyMeanSeconds ?? [],
-      loss: loss ?? [],
-    };
+    const [availability, latencyMeanSeconds, loss] = await Promise.all([
+      this.range(linkSeriesQuery(LINK_SERIES.availability, link, 'max'), start, end),
+      this.range(linkSeriesQuery(LINK_SERIES.latencyMeanSeconds, link, 'avg'), start, end),
+      this.range(linkSeriesQuery(LINK_SERIES.loss, link, 'avg'), start, end),
+    ]);
+    return { availability, latencyMeanSeconds, loss };
   }
 
+  /**
+   * One-series `query` at every minute end in (start, end], in chunks of at most maxPointsPerQuery
+   * points: chunk k asks for [from, from + (n − 1) min], the next starts a minute later.
+   */
   async range(query: string, start: Date, end: Date): Promise<Array<[number, number]>> {
-    const out: Array<[number, number]> = [];
-    const first = Math.ceil(start.getTime() / 60_000) * 60 + 60;
+    const first = Math.ceil(start.getTime() / 60_000) * 60 + STEP_SECONDS;
     const last = Math.floor(end.getTime() / 60_000) * 60;
-    for (let from = first; from <= last; from += this.maxPoints * 60) {
-      const to = Math.min(last, from + (this.maxPoints - 1) * 60);
-      const params = new URLSearchParams({ query, start: String(from), end: String(to), step: '60' });
-      let res: Response;
-      try {
-        res = await this.fetchImpl(`${this.o.url}/api/v1/query_range?${params}`, {
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
-        });
-      } catch (err) {
-        throw new Error(`Prometheus unreachable for ${query}: ${(err as Error).message}`);
-      }
-      const body = (await res.json().catch(() => undefined)) as
-        | { status?: string; error?: string; data?: { result?: Array<{ values: Array<[number, string]> }> } }
-        | undefined;
-      if (!res.ok || body?.status !== 'success')
-        throw new Error(`Prometheus query ${query} failed: HTTP ${res.status} ${body?.error ?? ''}`.trim());
-      const series = body.data?.result ?? [];
-      if (series.length > 1)
-        throw new Error(
-          `Prometheus query ${query} returned ${series.length} series; link ids must be unique`,
-        );
-      for (const [t, v] of series[0]?.values ?? []) out.push([Math.round(t), Number(v)]);
+    const out: Array<[number, number]> = [];
+    for (let from = first; from <= last; from += this.maxPoints * STEP_SECONDS) {
+      const to = Math.min(last, from + (this.maxPoints - 1) * STEP_SECONDS);
+      for (const [t, v] of await this.chunk(query, from, to)) out.push([t, v]);
     }
     return out;
   }
+
+  private async chunk(query: string, from: number, to: number): Promise<Array<[number, number]>> {
+    const context = `query ${query} from ${iso(from)} to ${iso(to)}`;
+    const params = new URLSearchParams({
+      query,
+      start: String(from),
+      end: String(to),
+      step: String(STEP_SECONDS),
+    });
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.fetchImpl(`${this.baseUrl}/api/v1/query_range?${params.toString()}`, {
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      // Duck-typed: fetch's errors may come from another realm (test sandboxes), failing instanceof.
+      const e = describeError(err);
+      if (e.name === 'TimeoutError')
+        throw new Error(
+          `Prometheus at ${this.baseUrl} did not answer within ${this.timeoutMs} ms: ${context}`,
+        );
+      const cause = err && typeof err === 'object' && 'cause' in err ? describeError(err.cause) : undefined;
+      const detail = cause?.message ? `${e.message} (${cause.message})` : e.message;
+      throw new Error(`Prometheus at ${this.baseUrl} unreachable: ${detail}: ${context}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new Error(`Prometheus answered HTTP ${status} with no JSON (${snippet(text)}): ${context}`);
+    }
+    const parsed = queryRangeAnswer.safeParse(json);
+    if (!parsed.success)
+      throw new Error(
+        `Prometheus answered HTTP ${status} with an unexpected body (${snippet(text)}): ${context}`,
+      );
+    const answer = parsed.data;
+    if (answer.status === 'error')
+      throw new Error(
+        `Prometheus refused the ${context}: ${answer.errorType ?? 'error'}: ${answer.error ?? ''} (HTTP ${status})`,
+      );
+    if (status !== 200) throw new Error(`Prometheus answered HTTP ${status}: ${context}`);
+    const series = answer.data.result;
+    if (series.length > 1)
+      throw new Error(`Prometheus returned ${series.length} series where one was expected: ${context}`);
+    return (series[0]?.values ?? []).map(([t, v]) => [Math.round(t), Number(v)]);
+  }
+}
+
+function describeError(err: unknown): { name: string; message: string } {
+  if (err && typeof err === 'object') {
+    const { name, message } = err as { name?: unknown; message?: unknown };
+    return { name: String(name ?? 'Error'), message: String(message ?? err) };
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+function iso(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString();
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || 'empty body';
 }
