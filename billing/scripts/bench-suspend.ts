@@ -3,7 +3,7 @@
 // second one restores them. Run with pipelining (50 commands in flight) and without (1), on loopback and
 // through a proxy that adds a round-trip time like a router across a WAN link. On loopback the simulator
 // and the client share this process and the CPU is the limit, so pipelining changes little there; each
-// round trip it saves is worth the RTT on a real link (2,002 commands: 1,000 × 10 ms = 20 s one at a time).
+// round trip it saves is worth the RTT on a real link (2,002 commands × 10 ms = 20 s one at a time).
 // Usage: npm run bench:suspend -w billing [-- N [rttMs]]   (defaults: 1000 subscribers, 10 ms)
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { startRouterLab } from '../../lab/dist/index.js';
