@@ -335,6 +335,7 @@ export class RouterOsGateway implements RouterGateway {
       secrets.map((s) => s.name),
       'apply',
     );
+    if (secrets.length === 0 && kick.size === 0) return [];
     return this.withConnection(router, async (link, client) => {
       const current = byName(
         await this.readByName(
