@@ -18,7 +18,8 @@ export interface PdfRendererOptions {
   concurrency?: number;
   /** Recycle the browser after this many reports (default 2,000). */
   recycleAfterPages?: number;
-  /** Recycle the browser when the resident memory of its process tree exceeds this (default 1.5 GiB). */
+  /** Recycle the browser when the resident memory (Pss) of its process tree exceeds this (default 1 GiB;
+   * a browser printing two reports at a time holds about 0.5 GiB). */
   recycleAboveRssBytes?: number;
   /** Reports printed by one tab before it is closed (default 25; 1 = a fresh tab per report). */
   rendersPerPage?: number;
@@ -31,7 +32,7 @@ export interface PdfRendererStats {
   pagesRendered: number;
   /** Browsers launched after the first: recycled or crashed. */
   browserRestarts: number;
-  /** Largest resident memory of the browser's process tree seen (sampled at most twice a second). */
+  /** Largest resident memory (Pss) of the browser's process tree seen (sampled at most twice a second). */
   peakRssBytes: number;
   /** Largest number of reports that were being printed at the same time. */
   peakInFlight: number;
@@ -52,7 +53,23 @@ const CHROMIUM_ARGS = [
   '--font-render-hinting=none',
 ];
 
-/** Resident memory of a process and all its descendants (Chromium's zygotes, renderers, utilities). */
+/** Resident memory of one process: its proportional share (Pss) where the kernel tells, else VmRSS. */
+function residentBytes(pid: number): number {
+  try {
+    const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    if (pss) return Number(pss[1]) * 1024;
+  } catch {
+    // no smaps_rollup (old kernel, hidepid): fall back to VmRSS
+  }
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(rss?.[1] ?? 0) * 1024;
+}
+
+/**
+ * Resident memory of a process and all its descendants (Chromium's zygotes, renderers, utilities).
+ * Chromium's processes share most of their pages, so a sum of VmRSS counts them once per process
+ * (1.26 GiB for a browser whose Pss sum is 0.49 GiB); Pss splits each shared page between its sharers.
+ */
 export function processTreeRssBytes(rootPid: number): number {
   let total = 0;
   const stack = [rootPid];
@@ -61,8 +78,7 @@ export function processTreeRssBytes(rootPid: number): number {
     if (seen.has(pid)) continue;
     seen.add(pid);
     try {
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      total += Number(rss?.[1] ?? 0) * 1024;
+      total += residentBytes(pid);
       for (const tid of readdirSync(`/proc/${pid}/task`))
         for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' '))
           if (child.trim()) stack.push(Number(child));
@@ -120,6 +136,22 @@ class BrowserSession {
 
   get alive(): boolean {
     return this.closing === undefined && this.browser.connected;
+  }
+
+  /** Whether the browser is gone or goes within `ms` (a failed print may be reported before the disconnect). */
+  diedWithin(ms: number): Promise<boolean> {
+    if (!this.browser.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const gone = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.browser.off('disconnected', gone);
+        resolve(false);
+      }, ms);
+      this.browser.once('disconnected', gone);
+    });
   }
 
   async print(
@@ -209,7 +241,7 @@ export class PdfRenderer {
       executablePath: o.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       concurrency: positive('concurrency', o.concurrency, 2),
       recycleAfterPages: positive('recycleAfterPages', o.recycleAfterPages, 2_000),
-      recycleAboveRssBytes: positive('recycleAboveRssBytes', o.recycleAboveRssBytes, 1.5 * 2 ** 30),
+      recycleAboveRssBytes: positive('recycleAboveRssBytes', o.recycleAboveRssBytes, 2 ** 30),
       rendersPerPage: positive('rendersPerPage', o.rendersPerPage, 25),
       renderTimeoutMs: positive('renderTimeoutMs', o.renderTimeoutMs, 30_000),
     });
@@ -233,7 +265,7 @@ export class PdfRenderer {
           return pdf;
         } catch (err) {
           // The browser died under this report (crash, OOM kill): print it once more on a new one.
-          if (attempt === 1 && !session.browser.connected && !this.closed) continue;
+          if (attempt === 1 && !this.closed && (await session.diedWithin(250))) continue;
           throw new Error(`PDF rendering failed (Chromium pid ${session.pid}): ${(err as Error).message}`, {
             cause: err,
           });
@@ -305,8 +337,8 @@ export class PdfRenderer {
       rss = processTreeRssBytes(session.pid);
       this.peakRss = Math.max(this.peakRss, rss);
     }
-    if (session.rendered >= this.o.recycleAfterPages || rss > this.o.recycleAboveRssBytes)
-      this.draining = true;
+    const due = session.rendered >= this.o.recycleAfterPages || rss > this.o.recycleAboveRssBytes;
+    if (due && session === this.latest && session.alive) this.draining = true;
   }
 
   private async acquire(): Promise<void> {
