@@ -12,7 +12,7 @@ import { BillingMetrics } from './metrics.js';
 import { MidtransGateway } from './payments/snap.js';
 import { PaymentService } from './payments/service.js';
 import { billingPolicySchema, type BillingPolicy } from './policy.js';
-import { RouterOsGateway } from './provisioning/gateway.js';
+import { RouterOsGateway } from './provisioning/routeros-gateway.js';
 import type { RouterGateway } from './provisioning/types.js';
 import { customerSpec, linkSpec, planSpec, ResourceStore, routerSpec } from './resources.js';
 import { SecretBox } from './secrets.js';

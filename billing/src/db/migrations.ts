@@ -134,6 +134,7 @@ export class Migration20261122BillingInitial extends Migration {
     );
     this.addSql('create index invoices_status_idx on invoices (status, due_at)');
     this.addSql('create index invoices_customer_idx on invoices (customer_id)');
+    this.addSql('create index invoices_subscription_idx on invoices (subscription_id, status)');
     this.addSql(`
       create table payment_orders (
         order_id text primary key,

@@ -85,7 +85,7 @@ maybe('SLA reports', () => {
     writeFileSync(om, `${text.replace(/\n+/g, '\n').trim()}\n# EOF\n`);
     execFileSync(
       findBinary('promtool', 'prometheus'),
-      ['tsdb', 'create-blocks-from', 'openmetrics', om, join(dir, 'data')],
+      ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=768h', om, join(dir, 'data')],
       { stdio: 'pipe' },
     );
     prom = await startPrometheus({

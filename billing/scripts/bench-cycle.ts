@@ -1,0 +1,79 @@
+// The billing cycle over 100,000 subscriptions on a real PostgreSQL (Debian's, fsync on): renewal
+// invoices for all, then overdue + suspension for all, then an idle run. Target: under 60 s.
+// Usage: npm run bench:cycle -w billing [-- N]
+import { pino } from 'pino';
+import { startPostgres } from '../../testkit/dist/index.js';
+import { startRuntime } from '../dist/runtime.js';
+
+const count = Number(process.argv[2] ?? 100_000);
+const pg = await startPostgres();
+const url = await pg.createDatabase();
+const t0 = new Date('2026-03-01T00:00:00Z');
+let now = t0;
+const runtime = await startRuntime({
+  databaseUrl: url,
+  port: 0,
+  logger: pino({ level: 'silent' }),
+  encryptionKey: '0f'.repeat(32),
+  clock: () => now,
+  jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
+});
+const em = runtime.orm.em.fork();
+const seedStart = performance.now();
+await em.execute(
+  "insert into routers (name, host, api_port, username, password_enc) values ('bench-router', '127.0.0.1', 8728, 'admin', 'v1:x:x:x')",
+  [],
+  'run',
+);
+await em.execute(
+  `insert into plans (code, name, kind, rate_limit, price_idr, validity_days, profile)
+   select 'P' || i, 'Plan ' || i, 'pppoe', (i * 10) || 'M/' || (i * 10) || 'M', 100000 + i * 50000, 30, 'home-' || i from generate_series(1, 5) i`,
+  [],
+  'run',
+);
+await em.execute(
+  `insert into customers (code, name, suspension_exempt) select 'C' || lpad(i::text, 7, '0'), 'Customer ' || i, i % 50 = 0 from generate_series(1, ?) i`,
+  [count],
+  'run',
+);
+await em.execute(
+  `insert into subscriptions (customer_id, plan_id, router_id, ppp_username, ppp_password_enc, period_start, period_end, status, sync_state, synced_version, sync_version)
+   select c.id, 1 + (c.id % 5), 1, 'user' || c.id, 'v1:x:x:x', ?::timestamptz - interval '25 days', ?::timestamptz + interval '5 days' + (c.id % 48) * interval '1 hour', 'active', 'synced', 1, 1
+     from customers c`,
+  [t0, t0],
+  'run',
+);
+await em.execute('analyze', [], 'run');
+console.log(
+  `seeded ${count.toLocaleString('en-US')} subscriptions in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+);
+
+const run = async (label: string, at: Date, dryRun = false): Promise<number> => {
+  now = at;
+  const started = performance.now();
+  const r = await runtime.cycle.run(at, { dryRun });
+  const s = (performance.now() - started) / 1000;
+  console.log(
+    `${label.padEnd(34)} ${s.toFixed(2).padStart(6)} s  issued ${r.invoicesIssued.count.toLocaleString('en-US')} (Rp ${BigInt(r.invoicesIssued.amountIdr).toLocaleString('id-ID')}), overdue ${r.invoicesOverdue.count.toLocaleString('en-US')}, suspended ${r.subscriptionsSuspended.count.toLocaleString('en-US')}, expired ${r.subscriptionsExpired.count}`,
+  );
+  return s;
+};
+const dry = await run('dry run (renewals, rolled back)', t0, true);
+const renew = await run('renewal invoices', t0);
+const idle = await run('same again (nothing to do)', t0);
+const overdue = await run('overdue + suspension (10 days later)', new Date(t0.getTime() + 10 * 86_400_000));
+const after = await run('same again (nothing to do)', new Date(t0.getTime() + 10 * 86_400_000));
+const total = renew + overdue;
+const numbers = (await em.execute(
+  'select count(distinct number) as n, max(number) as last from invoices',
+  [],
+  'all',
+)) as Array<{ n: string; last: string }>;
+console.log(
+  `distinct invoice numbers ${Number(numbers[0]?.n).toLocaleString('en-US')}, last ${numbers[0]?.last}`,
+);
+console.log(
+  `billing cycle over ${count.toLocaleString('en-US')} subscriptions: ${total.toFixed(1)} s for issuing + suspending (target < 60 s); dry run ${dry.toFixed(1)} s, idle runs ${idle.toFixed(2)} s and ${after.toFixed(2)} s`,
+);
+await runtime.stop(1_000);
+await pg.stop();
