@@ -51,3 +51,14 @@ USER node
 # snmpsim and network namespaces, so they stay out of this image.
 EXPOSE 8728-8732 9900
 CMD ["node", "lab/dist/cli.js", "--routers", "5", "--base-port", "8728", "--control-port", "9900", "--host", "0.0.0.0", "--no-snmp", "--probes", "0"]
+
+FROM runtime AS billing
+# SLA PDFs are printed by Debian's Chromium through puppeteer-core (no browser download).
+RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+ENV CHROMIUM_PATH=/usr/bin/chromium
+COPY --from=build /app/exporter/ exporter/
+COPY --from=build /app/billing/ billing/
+USER node
+EXPOSE 8090
+HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:8090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "billing/dist/main.js"]

@@ -20,6 +20,10 @@ describe('the demo stack (README main command)', () => {
     expect(stdout).toMatch(/router-0003 +RouterOS 6\.49\.10 +api 127\.0\.0\.1:\d+/);
     expect(stdout).toContain('demo check: Prometheus scraped 3/3 routers through the exporter');
     expect(stdout).toContain('demo check: alert router ready');
+    expect(stdout).toContain(
+      'demo check: billing subscription provisioned on router-0001 with profile home-10M',
+    );
+    expect(stdout).toMatch(/billing +http:\/\/127\.0\.0\.1:\d+\/api\/v1\/subscriptions/);
     expect(stdout).toMatch(/alert router +http:\/\/127\.0\.0\.1:\d+\/api\/v1\/incidents/);
   }, 120_000);
 });

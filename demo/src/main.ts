@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
 import { canCreateProbeTargets, startProbeTargets, startRouterLab, writeInventory } from '@ispmon/lab';
 import { startRuntime as startAlertRouter, createToken } from '@ispmon/alert-router';
+import { issueToken, slaExtensions, startMidtransFake, startRuntime as startBilling } from '@ispmon/billing';
 import { startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -140,7 +141,67 @@ async function main(): Promise<void> {
   });
   stops.push(() => prom.stop());
 
+  // 6. Billing with a loopback Midtrans stand-in; the first lab router, a plan, a customer and a
+  // subscription are registered so staff see a working account (its PPP secret appears on the router).
+  const midtransKey = 'SB-Mid-server-ispmon-demo';
+  const midtrans = await startMidtransFake({ serverKey: midtransKey });
+  stops.push(() => midtrans.close());
+  const billing = await startBilling({
+    databaseUrl: await pg.createDatabase('billing'),
+    port: 0,
+    logger: pino({ level: 'warn', base: { service: 'ispmon-billing' } }),
+    encryptionKey: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+    prometheusUrl: prom.url,
+    midtrans: {
+      serverKey: midtransKey,
+      isProduction: false,
+      snapBaseUrl: midtrans.snapUrl,
+      coreBaseUrl: midtrans.url,
+    },
+    extensions: slaExtensions({ PROMETHEUS_URL: prom.url, SLA_PROVIDER_NAME: 'ispmon demo ISP' }),
+  });
+  stops.push(() => billing.stop(2_000));
+  const billingToken = await issueToken(billing.orm, 'demo-admin', 'admin');
+  const billingApi = async (path: string, body: unknown): Promise<{ id: number }> => {
+    const res = await fetch(`${billing.url}/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${billingToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`billing ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { id: number };
+  };
   const first = lab.routers[0];
+  const demoRouter = await billingApi('/routers', {
+    name: first?.name,
+    host: '127.0.0.1',
+    api_port: first?.port,
+    username: first?.username,
+    password: first?.password,
+    site: 'lab',
+    monitored: false,
+  });
+  const demoPlan = await billingApi('/plans', {
+    code: 'HOME10',
+    name: 'Home 10 Mbps',
+    kind: 'pppoe',
+    rate_limit: '10M/10M',
+    price_idr: 150000,
+    validity_days: 30,
+    profile: 'home-10M',
+  });
+  const demoCustomer = await billingApi('/customers', {
+    code: 'C-0001',
+    name: 'Budi Santoso',
+    email: 'budi@example.co.id',
+  });
+  const demoSub = await billingApi('/subscriptions', {
+    customer_id: demoCustomer.id,
+    plan_id: demoPlan.id,
+    router_id: demoRouter.id,
+    ppp_username: 'demo-budi',
+    ppp_password: 'demo-pass-1',
+  });
   console.log(
     [
       'ispmon demo stack is up (everything on 127.0.0.1):',
@@ -162,7 +223,9 @@ async function main(): Promise<void> {
           )
         : ['  client links   not started: probe targets need root (network namespaces)']),
       `  alert router   ${alertRouter.url}/api/v1/incidents   (Authorization: Bearer ${adminToken})   ${alertRouter.url}/openapi.json`,
-      `  PostgreSQL     ${pg.url('alert_router')}`,
+      `  billing        ${billing.url}/api/v1/subscriptions   (Authorization: Bearer ${billingToken})   ${billing.url}/openapi.json`,
+      `                 subscription ${demoSub.id} = PPP secret demo-budi on ${first?.name}; pay its invoice: POST ${billing.url}/api/v1/invoices/<id>/midtrans (Midtrans stand-in ${midtrans.url})`,
+      `  PostgreSQL     ${pg.url('alert_router')}   ${pg.url('billing')}`,
       `  notifications  printed below ([notify] lines) as the alert router escalates`,
       '',
       'Make something happen:',
@@ -185,6 +248,11 @@ async function main(): Promise<void> {
     console.log(`demo check: Prometheus scraped ${up}/${count} routers through the exporter`);
     const ready = await fetch(`${alertRouter.url}/readyz`);
     console.log(`demo check: alert router ${ready.ok ? 'ready' : 'NOT ready'}`);
+    await billing.syncNow();
+    const onRouter = first?.secrets().find((x) => x.name === 'demo-budi');
+    console.log(
+      `demo check: billing subscription ${onRouter ? `provisioned on ${first?.name} with profile ${onRouter.profile}` : 'NOT provisioned'}`,
+    );
     await shutdown(0);
   }
 }

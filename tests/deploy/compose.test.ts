@@ -29,6 +29,7 @@ describe('docker-compose.yml and the Dockerfile', () => {
         'grafana',
         'exporter',
         'alert-router',
+        'billing',
         'lab',
       ]),
     );
