@@ -22,6 +22,8 @@ export interface CycleReport {
   invoicesOverdue: CycleStep;
   subscriptionsSuspended: CycleStep;
   subscriptionsExpired: CycleStep;
+  /** SLA credits of breached months deducted from the customer's next open invoice. */
+  slaCreditsApplied: CycleStep;
   durationMs: number;
 }
 
@@ -55,6 +57,7 @@ export class BillingCycle {
             ? await this.suspendOverdue(em, now, actor)
             : { count: 0, sample: [] },
           subscriptionsExpired: await this.expire(em, now, actor),
+          slaCreditsApplied: await this.applySlaCredits(em, now, actor),
           durationMs: 0,
         };
         report.durationMs = Math.round(performance.now() - started);
@@ -161,6 +164,36 @@ export class BillingCycle {
        )
        select count(*) as n, (array_agg(id::text order by id))[1:100] as sample from up`,
       [now, now, now, actor],
+    );
+    return { count: Number(rows[0]?.n ?? 0), sample: rows[0]?.sample ?? [] };
+  }
+
+  /** A credit note on the next invoice: each unapplied credit goes to the customer's oldest open invoice
+   * issued after the credit was recorded and large enough to take it (one credit per invoice per run). */
+  private async applySlaCredits(em: Em, now: Date, actor: string): Promise<CycleStep> {
+    const rows = await q<{ n: string; sample: string[] | null }>(
+      em,
+      `with pick as (
+         select sc.id as credit_id, sc.amount_idr, sc.month, sc.link_id,
+                (select i.id from invoices i
+                  where i.customer_id = sc.customer_id and i.status in ('unpaid', 'overdue') and i.issued_at >= sc.created_at
+                    and i.amount_idr - i.credit_idr >= sc.amount_idr
+                  order by i.issued_at, i.id limit 1) as invoice_id
+           from sla_credits sc where sc.applied_invoice_id is null and sc.amount_idr > 0
+       ), one_each as (
+         select distinct on (invoice_id) * from pick where invoice_id is not null order by invoice_id, credit_id
+       ), up as (
+         update invoices i set credit_idr = i.credit_idr + o.amount_idr from one_each o where i.id = o.invoice_id
+         returning i.id, i.number, o.credit_id, o.amount_idr, o.month, o.link_id
+       ), mark as (
+         update sla_credits s set applied_invoice_id = up.id from up where s.id = up.credit_id
+       ), aud as (
+         insert into audit_log (at, actor, entity, entity_id, action, reason, detail)
+         select ?, ?, 'invoices', id::text, 'sla_credit', 'SLA breached ' || month,
+                jsonb_build_object('number', number, 'credit_idr', amount_idr::text, 'link_id', link_id) from up
+       )
+       select count(*) as n, (array_agg(number order by number))[1:100] as sample from up`,
+      [now, actor],
     );
     return { count: Number(rows[0]?.n ?? 0), sample: rows[0]?.sample ?? [] };
   }

@@ -107,7 +107,7 @@ export class SlaService implements ApiExtension {
   private pdf(): Promise<PdfRenderer> {
     this.renderer ??= PdfRenderer.start({
       ...(this.o.chromiumPath ? { executablePath: this.o.chromiumPath } : {}),
-      concurrency: this.o.renderConcurrency ?? 2,
+      concurrency: this.o.renderConcurrency ?? 3,
     }).catch((err: unknown) => {
       this.renderer = undefined;
       throw err;

@@ -250,6 +250,23 @@ maybe('SLA reports', () => {
       expect.objectContaining({ month: '2026-04', amount_idr: 1_250_000, applied_invoice_id: null }),
     ]);
 
+    // The credit is deducted from the customer's next invoice by the billing cycle, once.
+    const next = await t.call('POST', '/api/v1/invoices', {
+      customer_id: customer.body.id,
+      description: 'Dedicated link, May 2026',
+      amount_idr: 12_500_000,
+    });
+    expect((await t.call('POST', '/api/v1/billing-cycle/run', {})).body.slaCreditsApplied).toEqual({
+      count: 1,
+      sample: [next.body.number],
+    });
+    expect((await t.call('POST', '/api/v1/billing-cycle/run', {})).body.slaCreditsApplied.count).toBe(0);
+    expect((await t.call('GET', `/api/v1/invoices/${next.body.id}`)).body).toMatchObject({
+      amount_idr: 12_500_000,
+      credit_idr: 1_250_000,
+    });
+    expect((await t.call('GET', '/api/v1/sla-credits')).body[0].applied_invoice_id).toBe(next.body.id);
+
     // Idempotent per link and month unless forced; a month that is not over is refused.
     const again = await t.call('POST', `/api/v1/links/${link.body.id}/reports`, { month: '2026-04' });
     expect(again.body).toMatchObject({ id: r.body.id, created: false });
