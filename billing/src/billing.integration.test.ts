@@ -1,8 +1,9 @@
 // Billing end to end on real PostgreSQL, the RouterOS simulator and the Midtrans fake.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
-import { startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
+import { findBinary, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import { midtransSignature } from './payments/notification.js';
 import { SERVER_KEY, startHarness, type Harness } from './testing/harness.js';
 
@@ -226,6 +227,7 @@ describe('billing', () => {
     expect(metrics).toMatch(/ispmon_billing_restores_total 1/);
     expect(metrics).toMatch(/ispmon_billing_midtrans_notifications_total\{outcome="paid"\} 1/);
     expect(metrics).not.toContain('rahasia123');
+    expect(execFileSync(findBinary('promtool', 'prometheus'), ['check', 'metrics'], { input: metrics, encoding: 'utf8' })).toBe('');
   }, 60_000);
 
   describe('payments that must not apply', () => {
