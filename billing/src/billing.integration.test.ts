@@ -227,7 +227,12 @@ describe('billing', () => {
     expect(metrics).toMatch(/ispmon_billing_restores_total 1/);
     expect(metrics).toMatch(/ispmon_billing_midtrans_notifications_total\{outcome="paid"\} 1/);
     expect(metrics).not.toContain('rahasia123');
-    expect(execFileSync(findBinary('promtool', 'prometheus'), ['check', 'metrics'], { input: metrics, encoding: 'utf8' })).toBe('');
+    expect(
+      execFileSync(findBinary('promtool', 'prometheus'), ['check', 'metrics'], {
+        input: metrics,
+        encoding: 'utf8',
+      }),
+    ).toBe('');
   }, 60_000);
 
   describe('payments that must not apply', () => {

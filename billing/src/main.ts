@@ -11,7 +11,6 @@ import { pino } from 'pino';
 import { parse } from 'yaml';
 import { startRuntime } from './runtime.js';
 import { slaExtensions } from './sla/wiring.js';
-import { issueToken } from './tokens.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-billing' } });
 const env = (name: string): string | undefined => {
@@ -59,14 +58,13 @@ const runtime = await startRuntime({
         },
       }
     : {}),
+  ...(process.env.BILLING_ADMIN_TOKEN ? { adminToken: process.env.BILLING_ADMIN_TOKEN } : {}),
   jobs: { cycleMs: cycleSeconds * 1000 },
   extensions: slaExtensions(process.env),
 }).catch((err: unknown) => {
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');
   process.exit(1);
 });
-if (process.env.BILLING_ADMIN_TOKEN)
-  await issueToken(runtime.orm, 'admin', 'admin', process.env.BILLING_ADMIN_TOKEN, 'bootstrap');
 if (!serverKey)
   logger.warn(
     { event: 'midtrans_disabled' },

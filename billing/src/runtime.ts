@@ -16,6 +16,7 @@ import { RouterOsGateway } from './provisioning/routeros-gateway.js';
 import type { RouterGateway } from './provisioning/types.js';
 import { customerSpec, linkSpec, planSpec, ResourceStore, routerSpec } from './resources.js';
 import { SecretBox } from './secrets.js';
+import { issueToken } from './tokens.js';
 import { SubscriptionService } from './subscriptions.js';
 import { RouterSync } from './sync.js';
 import { UsageService } from './usage.js';
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   inventoryDir?: string;
   gateway?: RouterGateway;
   clock?: () => Date;
+  /** Bootstraps staff user `admin` with this token before the server accepts requests. */
+  adminToken?: string;
   /** Job periods in ms; 0 turns a job off (tests drive it by hand). */
   jobs?: { syncMs?: number; cycleMs?: number; pollMs?: number; driftMs?: number };
   extensions?: (deps: RuntimeDeps) => ApiExtension[];
@@ -76,6 +79,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const clock = o.clock ?? (() => new Date());
   const box = new SecretBox(o.encryptionKey);
   const orm = await openDatabase(o.databaseUrl);
+  if (o.adminToken) await issueToken(orm, 'admin', 'admin', o.adminToken, 'bootstrap');
   const metrics = new BillingMetrics();
   const gateway = o.gateway ?? new RouterOsGateway();
   const inventory = o.inventoryDir ? new InventoryWriter(orm, box, o.inventoryDir) : undefined;

@@ -1,0 +1,152 @@
+// The SLA report from live measurements: billing registers a client link (its inventory files make the
+// exporter probe it and Prometheus scrape it), the device lab's probe target runs a known scenario (30 ms
+// latency, then 130 s without replies, then back), real Prometheus records it with the shipped rules, and
+// the report shows the outage minutes (± one minute), one incident, the breach and the credit.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { Exporter } from '@ispmon/exporter';
+import { canCreateProbeTargets, startProbeTargets, type ProbeTargets } from '@ispmon/lab';
+import {
+  startPostgres,
+  startPrometheus,
+  waitFor,
+  type PostgresServer,
+  type PrometheusServer,
+} from '@ispmon/testkit';
+import { startHarness, type Harness } from '../testing/harness.js';
+import { monthBounds, zoneOffsetMs } from './calc.js';
+import { PrometheusSlaSource } from './prometheus.js';
+import { SlaService } from './service.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const live = canCreateProbeTargets() && existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
+const maybe = live ? describe : describe.skip;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+maybe('SLA report from live lab measurements', () => {
+  let pg: PostgresServer;
+  let prom: PrometheusServer;
+  let exporter: Exporter;
+  let probes: ProbeTargets;
+  let t: Harness;
+  const promUrl = { value: '' };
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    probes = await startProbeTargets({ count: 1, firstIndex: 191 + (process.pid % 25) });
+    t = await startHarness(pg, {
+      extensions: (deps) => [
+        new SlaService({
+          ...deps,
+          logger: pino({ level: 'silent' }),
+          source: {
+            linkSeries: (link, start, end) =>
+              new PrometheusSlaSource({ url: promUrl.value }).linkSeries(link, start, end),
+          },
+          provider: { name: 'Nusantara Fiber' },
+          monthlyCheckMs: 0,
+        }),
+      ],
+    });
+    const exporterConfig = join(t.inventoryDir, 'exporter.yml');
+    writeFileSync(
+      exporterConfig,
+      `listen: 127.0.0.1:0\ndefault_timeout: 1s\ntarget_files: ['${t.inventoryDir}/exporter/*.yml']\n`,
+    );
+    exporter = new Exporter({
+      configFile: exporterConfig,
+      logger: pino({ level: 'silent' }),
+      targetFilePollMs: 200,
+    });
+    exporter.load();
+    const exporterAddress = await exporter.listen();
+    const files: Record<string, string> = {};
+    for (const f of readdirSync(join(repoRoot, 'prometheus/rules')))
+      files[`rules-${f}`] = readFileSync(join(repoRoot, 'prometheus/rules', f), 'utf8');
+    const config = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8')
+      .replaceAll('/var/lib/ispmon/inventory', t.inventoryDir)
+      .replaceAll('exporter:9436', exporterAddress)
+      .replace("'billing:8090'", `'${t.runtime.url.replace('http://', '')}'`)
+      .replace(/scrape_interval: \d+s/g, 'scrape_interval: 2s')
+      .replace(/scrape_timeout: \d+s/g, 'scrape_timeout: 1500ms')
+      .replace(/evaluation_interval: \d+s/, 'evaluation_interval: 2s')
+      .replace('- rules/*.yml', '- {{dir}}/rules-*.yml');
+    prom = await startPrometheus({ config, files });
+    promUrl.value = prom.url;
+  }, 120_000);
+
+  afterAll(async () => {
+    await prom?.stop();
+    await exporter?.close();
+    await t?.stop();
+    await probes?.stop();
+    await pg?.stop();
+  });
+
+  it('shows the outage the lab produced, its incident, the breach and the credit', async () => {
+    const target = probes.targets[0];
+    if (!target) throw new Error('no probe target');
+    target.setLatency(30);
+    const customer = await t.call('POST', '/api/v1/customers', { code: 'C-077', name: 'PT Lautan Data' });
+    const link = await t.call('POST', '/api/v1/links', {
+      code: 'L-0777',
+      customer_id: customer.body.id,
+      name: 'Office to cloud',
+      probe_host: target.address,
+      availability_target_percent: 99.9,
+      latency_target_ms: 20,
+      loss_target_percent: 1,
+      monthly_fee_idr: 10_000_000,
+      credit_policy: {
+        tiers: [
+          { below_availability_percent: 99.9, credit_percent: 10 },
+          { below_availability_percent: 99, credit_percent: 25 },
+        ],
+        cap_percent: 50,
+      },
+      time_zone: 'Asia/Jakarta',
+    });
+    expect(link.status).toBe(201);
+    // Billing's inventory files bring the link to the exporter and Prometheus without a restart.
+    await waitFor(
+      'the first recorded availability of L-0777',
+      async () =>
+        (await prom.query('link:probe_availability:ratio_1m{link="L-0777"} == 1')).length ? true : undefined,
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+    await sleep(70_000);
+    const downAt = Date.now();
+    target.setDown(true);
+    await sleep(130_000);
+    target.setDown(false);
+    const upAt = Date.now();
+    await sleep(20_000);
+
+    // The month is the current one in Jakarta; billing's clock is set just past its end.
+    const local = new Date(Date.now() + zoneOffsetMs(Date.now(), 'Asia/Jakarta'));
+    const month = `${local.getUTCFullYear()}-${String(local.getUTCMonth() + 1).padStart(2, '0')}`;
+    t.clock.now = new Date(monthBounds(month, 'Asia/Jakarta').end.getTime() + 3_600_000);
+    const r = await t.call('POST', `/api/v1/links/${link.body.id}/reports`, { month, email: false });
+    expect(r.status).toBe(201);
+    const summary = (await t.call('GET', `/api/v1/links/${link.body.id}/reports`)).body.items[0].summary;
+    // 130 s without replies: minute windows entirely without a reply number 1 or 2; ± one minute of scrape/rule phase.
+    expect(summary.minutes.down).toBeGreaterThanOrEqual(1);
+    expect(summary.minutes.down).toBeLessThanOrEqual(3);
+    expect(summary.incidents).toHaveLength(1);
+    const incident = summary.incidents[0];
+    expect(incident.durationMinutes).toBe(summary.minutes.down);
+    expect(Date.parse(incident.start)).toBeGreaterThanOrEqual(downAt - 60_000);
+    expect(Date.parse(incident.end)).toBeLessThanOrEqual(upAt + 120_000);
+    expect(summary.minutes.up).toBeGreaterThanOrEqual(2);
+    expect(r.body.availability_percent).toBeCloseTo(
+      (summary.minutes.up / (summary.minutes.up + summary.minutes.down)) * 100,
+      9,
+    );
+    expect(summary.latency.meanMs).toBeGreaterThan(25);
+    expect(summary.latency.meanMs).toBeLessThan(45);
+    expect(summary.breaches).toMatchObject({ availability: true, latency: true });
+    expect(r.body).toMatchObject({ breached: true, credit_idr: 2_500_000 }); // well below 99 % over a few minutes: 25 %
+  }, 360_000);
+});
