@@ -12,6 +12,7 @@ import { openApiDocument } from './openapi.js';
 import type { PaymentService } from './payments/service.js';
 import {
   customerSpec,
+  exactFilters,
   linkSpec,
   pageSchema,
   parseBody,
@@ -426,15 +427,7 @@ async function listTable(
   columns: string,
 ): Promise<unknown> {
   const page = parseBody(pageSchema, query);
-  const where: string[] = [];
-  const params: unknown[] = [];
-  for (const f of filters) {
-    const v = query[f];
-    if (typeof v === 'string' && v !== '') {
-      where.push(`${f}::text = ?`);
-      params.push(v);
-    }
-  }
+  const { where, params } = exactFilters(query, filters);
   const clause = where.length ? `where ${where.join(' and ')}` : '';
   const em = o.orm.em.fork();
   const rows = await q<Record<string, unknown>>(

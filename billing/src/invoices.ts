@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ApiError, audit, notFound, one, q, tx, type Em } from './db/sql.js';
 import type { BillingMetrics } from './metrics.js';
 import { formatInvoiceNumber, invoiceSeries, type BillingPolicy } from './policy.js';
-import { moneyIdr, pageSchema, parseBody, present, type Page } from './resources.js';
+import { exactFilters, moneyIdr, pageSchema, parseBody, present, type Page } from './resources.js';
 
 export interface InvoiceRow {
   id: string;
@@ -88,15 +88,13 @@ export class InvoiceService {
 
   async list(query: Record<string, unknown>): Promise<Page<Record<string, unknown>>> {
     const page = parseBody(pageSchema, query);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    for (const f of ['status', 'customer_id', 'subscription_id', 'kind', 'number']) {
-      const v = query[f];
-      if (typeof v === 'string' && v !== '') {
-        where.push(`${f}::text = ?`);
-        params.push(v);
-      }
-    }
+    const { where, params } = exactFilters(query, [
+      'status',
+      'customer_id',
+      'subscription_id',
+      'kind',
+      'number',
+    ]);
     for (const [param, cond] of [
       ['due_before', 'due_at < ?'],
       ['due_after', 'due_at >= ?'],

@@ -51,8 +51,6 @@ export interface ResourceSpec {
   fields: Record<string, Field>;
   filters: string[];
   search: string[];
-  /** Called after a committed change (inventory files follow routers and links). */
-  afterChange?: () => Promise<void>;
 }
 
 const text = (max = 200) => z.string().trim().min(1, 'must not be empty').max(max);
@@ -166,6 +164,24 @@ export const pageSchema = z.object({
   q: z.string().max(100).optional(),
 });
 
+/** `where` clauses for exact-match filters given in the query string, with their parameters. */
+export function exactFilters(
+  query: Record<string, unknown>,
+  names: readonly string[],
+  prefix = '',
+): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const f of names) {
+    const v = query[f];
+    if (typeof v === 'string' && v !== '') {
+      where.push(`${prefix}${f}::text = ?`);
+      params.push(v);
+    }
+  }
+  return { where, params };
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -214,6 +230,8 @@ export class ResourceStore {
   constructor(
     private readonly orm: MikroORM,
     private readonly box: SecretBox,
+    /** Called after a committed change of a resource (inventory files follow routers and links). */
+    private readonly afterChange: (spec: ResourceSpec) => Promise<void> = async () => undefined,
   ) {}
 
   private createSchema(spec: ResourceSpec): z.ZodType<Record<string, unknown>> {
@@ -249,15 +267,7 @@ export class ResourceStore {
 
   async list(spec: ResourceSpec, query: Record<string, unknown>): Promise<Page<Record<string, unknown>>> {
     const page = parseBody(pageSchema, query);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    for (const f of spec.filters) {
-      const v = query[f];
-      if (typeof v === 'string' && v !== '') {
-        where.push(`${f}::text = ?`);
-        params.push(v);
-      }
-    }
+    const { where, params } = exactFilters(query, spec.filters);
     if (page.q) {
       where.push(`(${spec.search.map((c) => `${c} ilike ?`).join(' or ')})`);
       for (let i = 0; i < spec.search.length; i++) params.push(`%${page.q.replace(/[%_\\]/g, '\\$&')}%`);
@@ -316,7 +326,7 @@ export class ResourceStore {
       });
       return created;
     });
-    await spec.afterChange?.();
+    await this.afterChange(spec);
     return present(spec, row);
   }
 
@@ -347,7 +357,7 @@ export class ResourceStore {
       });
       return updated;
     });
-    await spec.afterChange?.();
+    await this.afterChange(spec);
     return present(spec, row);
   }
 
@@ -357,7 +367,7 @@ export class ResourceStore {
       await em.execute(`delete from ${spec.table} where id = ?`, [id], 'run');
       await audit(em, now, { actor, entity: spec.table, entityId: id, action: 'delete', toState: 'deleted' });
     });
-    await spec.afterChange?.();
+    await this.afterChange(spec);
   }
 
   private async run<T>(fn: (em: Em) => Promise<T>): Promise<T> {

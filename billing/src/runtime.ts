@@ -14,7 +14,7 @@ import { PaymentService } from './payments/service.js';
 import { billingPolicySchema, type BillingPolicy } from './policy.js';
 import { RouterOsGateway } from './provisioning/routeros-gateway.js';
 import type { RouterGateway } from './provisioning/types.js';
-import { customerSpec, linkSpec, planSpec, ResourceStore, routerSpec } from './resources.js';
+import { customerSpec, linkSpec, ResourceStore, routerSpec } from './resources.js';
 import { SecretBox } from './secrets.js';
 import { issueToken } from './tokens.js';
 import { SubscriptionService } from './subscriptions.js';
@@ -99,10 +99,6 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       );
     }
   };
-  routerSpec.afterChange = writeInventory;
-  linkSpec.afterChange = writeInventory;
-  customerSpec.afterChange = writeInventory; // customer codes label probe targets
-  planSpec.afterChange = undefined;
 
   let syncing: Promise<{ synced: number; failed: number }> | undefined;
   let stopping = false;
@@ -130,7 +126,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       o.logger.error({ event: 'sync_failed', error: (err as Error).message }, 'router sync round failed'),
     );
   };
-  const resources = new ResourceStore(orm, box);
+  // Customer codes label probe targets, so customers count too; plans do not reach monitoring.
+  const resources = new ResourceStore(orm, box, async (spec) => {
+    if (spec === routerSpec || spec === linkSpec || spec === customerSpec) await writeInventory();
+  });
   const invoices = new InvoiceService(orm, policy, metrics, kick);
   const subscriptions = new SubscriptionService(orm, box, policy, metrics, kick);
   const cycle = new BillingCycle(orm, policy, metrics, kick);

@@ -8,7 +8,7 @@ import { ApiError, audit, conflictFrom, notFound, one, q, tx, type Em } from './
 import { allocateInvoiceNumbers } from './invoices.js';
 import type { BillingMetrics } from './metrics.js';
 import { DAY_MS, formatInvoiceNumber, invoiceSeries, type BillingPolicy } from './policy.js';
-import { pageSchema, parseBody, present, type Page } from './resources.js';
+import { exactFilters, pageSchema, parseBody, present, type Page } from './resources.js';
 import type { SecretBox } from './secrets.js';
 
 const pppName = z
@@ -69,15 +69,11 @@ export class SubscriptionService {
 
   async list(query: Record<string, unknown>): Promise<Page<Record<string, unknown>>> {
     const page = parseBody(pageSchema, query);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    for (const f of ['status', 'customer_id', 'plan_id', 'router_id', 'sync_state', 'ppp_username']) {
-      const v = query[f];
-      if (typeof v === 'string' && v !== '') {
-        where.push(`s.${f}::text = ?`);
-        params.push(v);
-      }
-    }
+    const { where, params } = exactFilters(
+      query,
+      ['status', 'customer_id', 'plan_id', 'router_id', 'sync_state', 'ppp_username'],
+      's.',
+    );
     if (page.q) {
       where.push('(s.ppp_username ilike ? or c.name ilike ? or c.code ilike ?)');
       const like = `%${page.q.replace(/[%_\\]/g, '\\$&')}%`;

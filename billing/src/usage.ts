@@ -3,6 +3,7 @@
 // handles the counter resets of every reconnect. For usage statements and fair-use plans.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApiError, notFound, q } from './db/sql.js';
+import { promqlString } from './sla/prometheus.js';
 
 export interface UsageFigures {
   from: string;
@@ -11,10 +12,6 @@ export interface UsageFigures {
   download_bytes: number;
   /** Share of the period's scrape points that had data (0..1): how much to trust the figures. */
   coverage: number;
-}
-
-function promString(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
 export class UsageService {
@@ -102,7 +99,7 @@ export class UsageService {
     return {
       subscription_id: Number(id),
       ...(await this.figures(
-        [`router=${promString(row.router)},user=${promString(row.ppp_username)}`],
+        [`router=${promqlString(row.router)},user=${promqlString(row.ppp_username)}`],
         from,
         to,
       )),
@@ -120,7 +117,9 @@ export class UsageService {
       "select s.ppp_username, r.name as router from subscriptions s join routers r on r.id = s.router_id where s.customer_id = ? and s.status <> 'cancelled'",
       [id],
     );
-    const selectors = rows.map((r) => `router=${promString(r.router)},user=${promString(r.ppp_username)}`);
+    const selectors = rows.map(
+      (r) => `router=${promqlString(r.router)},user=${promqlString(r.ppp_username)}`,
+    );
     return {
       customer_id: Number(id),
       subscriptions: rows.length,
