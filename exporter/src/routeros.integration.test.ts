@@ -159,6 +159,8 @@ describe('exporter against the RouterOS simulator', () => {
     const v7 = (await probe('core-718')).samples;
     expect(sampleValue(v7, 'mikrotik_health_temperature_celsius', { sensor: 'temperature' })).toBe('41');
     expect(sampleValue(v7, 'mikrotik_health_fan_speed_rpm', { sensor: 'fan1-speed' })).toBe('4560');
+    expect(sampleValue(v7, 'mikrotik_health_state', { sensor: 'psu1-state', state: 'ok' })).toBe('1');
+    expect(sampleValue(v7, 'mikrotik_health_state', { sensor: 'psu1-state', state: 'fail' })).toBe('0');
   });
 
   it('counts PPP sessions per service and profile, and secrets per profile and state', async () => {
