@@ -10,6 +10,7 @@ import {
   type RouterOsModuleOptions,
 } from './collectors/routeros/index.js';
 import { scrapeRouter } from './collectors/routeros/engine.js';
+import { CommandFailureLog } from './collectors/routeros/command-failures.js';
 import {
   ConfigError,
   loadConfigFile,
@@ -47,6 +48,7 @@ export class Exporter {
   private readonly connections: RouterConnections;
   private readonly endpoints = new Map<string, RouterEndpoint>();
   private readonly probes = new ProbeScheduler();
+  private readonly commandFailures: CommandFailureLog;
   private readonly scrapeSlots = new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64));
   private server: Server | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -54,6 +56,7 @@ export class Exporter {
 
   constructor(private readonly options: ExporterOptions) {
     this.connections = new RouterConnections((open) => this.metrics.connections.set(open));
+    this.commandFailures = new CommandFailureLog(options.logger, this.metrics.commandErrors);
   }
 
   /** Loads the configuration; throws ConfigError at start. */
@@ -168,6 +171,7 @@ export class Exporter {
     this.endpoints.clear();
     for (const [k, v] of endpoints) this.endpoints.set(k, v);
     this.connections.retain(new Set(endpoints.keys()));
+    this.commandFailures.retain(new Set(endpoints.keys()));
     this.probes.sync(
       merged.probes.map((p) => ({
         name: p.name,
@@ -265,7 +269,7 @@ export class Exporter {
           { event: 'scrape_failed', target: router.name, reason: result.failure },
           'router scrape failed',
         );
-      }
+      } else this.commandFailures.report(router.name, result.commands);
       return { status: 200, body: encodeText(result.families), contentType: TEXT_CONTENT_TYPE };
     }
     const probe = this.targets.probes.find((t) => t.name === targetName);

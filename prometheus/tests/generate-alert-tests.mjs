@@ -203,6 +203,33 @@ const cases = [
     ],
   },
   {
+    name: 'RouterPowerSupplyFailed when a PSU state leaves ok for 2 minutes',
+    series: [
+      [`mikrotik_health_state{${R},sensor="psu1-state",state="ok"}`, '1x10'],
+      [`mikrotik_health_state{${R},sensor="psu1-state",state="fail"}`, '0x10'],
+      [`mikrotik_health_state{${R},sensor="psu2-state",state="ok"}`, '1 1 0x8'],
+      [`mikrotik_health_state{${R},sensor="psu2-state",state="fail"}`, '0 0 1x8'],
+      [`mikrotik_health_state{${R},sensor="fan1-state",state="ok"}`, '1x10'],
+    ],
+    checks: [
+      ['3m', 'RouterPowerSupplyFailed', []],
+      ['5m', 'RouterPowerSupplyFailed', [[{ ...Rl, sensor: 'psu2-state', state: 'ok' }, 0]]],
+      ['5m', 'RouterFanFailed', []],
+    ],
+  },
+  {
+    name: 'RouterFanFailed when a fan state leaves ok for 5 minutes',
+    series: [
+      [`mikrotik_health_state{${R},sensor="fan1-state",state="ok"}`, '0x10'],
+      [`mikrotik_health_state{${R},sensor="fan1-state",state="fail"}`, '1x10'],
+      [`mikrotik_health_state{${R},sensor="fan2-state",state="ok"}`, '1x10'],
+    ],
+    checks: [
+      ['4m', 'RouterFanFailed', []],
+      ['6m', 'RouterFanFailed', [[{ ...Rl, sensor: 'fan1-state', state: 'ok' }, 0]]],
+    ],
+  },
+  {
     name: 'RouterInterfaceSaturated over 90% of link speed for 15 minutes',
     series: [
       [`mikrotik_interface_receive_bytes_total{${R},interface="sfp1"}`, '0+7125000000x30'],

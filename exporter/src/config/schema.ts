@@ -10,6 +10,16 @@ export const secretSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretSchema>;
 
+/** Whether TextDecoder (the WHATWG Encoding Standard's labels) can decode this code page. */
+export function isKnownEncoding(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const durationSchema = z
   .union([
     z.number().positive(),
@@ -49,7 +59,14 @@ export const routerTargetSchema = z
     password: secretSchema,
     module: z.string().default('routeros'),
     timeout: durationSchema.optional(),
-    encoding: z.string().default('windows-1252'),
+    encoding: z
+      .string()
+      .refine(isKnownEncoding, {
+        // A typo here used to pass and then fail most collectors with `protocol` at the first non-UTF-8 byte.
+        message:
+          'unknown encoding: use a WHATWG encoding label such as windows-1252, windows-1251 or iso-8859-2',
+      })
+      .default('windows-1252'),
     labels: labelsSchema,
   })
   .strict();

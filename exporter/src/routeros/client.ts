@@ -77,6 +77,7 @@ export class RouterOsClient {
 
   /** Connects and logs in (6.43+ plain login; answers the MD5 challenge of older routers). */
   static async connect(options: RouterOsConnectOptions): Promise<RouterOsClient> {
+    if (options.encoding !== undefined) assertEncoding(options.encoding);
     const timeoutMs = options.timeoutMs ?? 5_000;
     const socket = await openSocket(options, timeoutMs);
     const client = new RouterOsClient(socket, options);
@@ -245,6 +246,17 @@ export class RouterOsClient {
     if (!this.closedError) this.closedError = new RouterOsError('closed', 'connection closed by the client');
     this.fail(this.closedError);
     this.socket.destroy();
+  }
+}
+
+/** Refuses a code page TextDecoder does not know before any byte is read (else every reply would fail). */
+function assertEncoding(label: string): void {
+  try {
+    new TextDecoder(label);
+  } catch {
+    throw new TypeError(
+      `unknown encoding '${label}': use a WHATWG label such as windows-1252 or windows-1251`,
+    );
   }
 }
 

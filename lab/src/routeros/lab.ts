@@ -99,6 +99,13 @@ export class SimRouter {
     }
   }
 
+  /** Every command on `menu` (e.g. `/interface/ethernet`) gets `!trap =message=<message>`; false lifts it. */
+  refuseMenu(menu: string, message: string | false = 'not enough permissions (9)'): void {
+    this.behaviour.refusedMenus ??= new Map();
+    if (message === false) this.behaviour.refusedMenus.delete(menu);
+    else this.behaviour.refusedMenus.set(menu, message);
+  }
+
   /** The next reply on any connection is cut in half and the connection closed. */
   closeMidReply(on = true): void {
     this.behaviour.closeMidReply = on;
