@@ -12,7 +12,8 @@ import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
 import { canCreateProbeTargets, startProbeTargets, startRouterLab, writeInventory } from '@ispmon/lab';
 import { startRuntime as startAlertRouter, createToken } from '@ispmon/alert-router';
-import { issueToken, slaExtensions, startMidtransFake, startRuntime as startBilling } from '@ispmon/billing';
+import { issueToken, slaExtensions, startRuntime as startBilling } from '@ispmon/billing';
+import { startMidtransFake } from '@ispmon/lab';
 import { startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
 
 const root = resolve(import.meta.dirname, '..', '..');
