@@ -193,7 +193,7 @@ async function main(): Promise<void> {
   let billingUrl = '';
   const snap = await startSnapPayFront({
     fake: midtrans,
-    notificationUrl: () => `${billingUrl}/api/v1/midtrans/notifications`,
+    notificationUrl: () => `${billingUrl}/payments/midtrans/notification`,
   });
   started('Snap page', () => snap.close());
   const billingToken = `demo-${randomBytes(16).toString('hex')}`;
