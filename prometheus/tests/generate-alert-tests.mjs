@@ -213,7 +213,7 @@ const cases = [
     ],
     checks: [
       ['3m', 'RouterPowerSupplyFailed', []],
-      ['5m', 'RouterPowerSupplyFailed', [[{ ...Rl, sensor: 'psu2-state', state: 'ok' }, 0]]],
+      ['5m', 'RouterPowerSupplyFailed', [[{ ...Rl, sensor: 'psu2-state', state: 'ok', ...NOC_CRITICAL }, 0]]],
       ['5m', 'RouterFanFailed', []],
     ],
   },
@@ -226,7 +226,7 @@ const cases = [
     ],
     checks: [
       ['4m', 'RouterFanFailed', []],
-      ['6m', 'RouterFanFailed', [[{ ...Rl, sensor: 'fan1-state', state: 'ok' }, 0]]],
+      ['6m', 'RouterFanFailed', [[{ ...Rl, sensor: 'fan1-state', state: 'ok', ...NOC_WARNING }, 0]]],
     ],
   },
   {
