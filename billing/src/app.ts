@@ -151,7 +151,7 @@ export function createApp(o: AppOptions): express.Express {
   });
   app.get('/metrics', async (_req, res) => {
     try {
-      await refreshGauges(o);
+      await o.metrics.refresh(o.orm.em.fork());
     } catch {
       // database down: serve counters and process metrics anyway
     }
@@ -443,44 +443,4 @@ async function listTable(
     limit: page.limit,
     offset: page.offset,
   };
-}
-
-async function refreshGauges(o: AppOptions): Promise<void> {
-  const em = o.orm.em.fork();
-  const subs = await q<{ status: string; n: string }>(
-    em,
-    'select status, count(*) as n from subscriptions group by status',
-  );
-  o.metrics.subscriptions.reset();
-  for (const s of ['active', 'suspended', 'expired', 'cancelled'])
-    o.metrics.subscriptions.set({ status: s }, 0);
-  for (const r of subs) o.metrics.subscriptions.set({ status: r.status }, Number(r.n));
-  const pending = await q<{ n: string }>(
-    em,
-    "select count(*) as n from subscriptions where sync_state <> 'synced'",
-  );
-  o.metrics.subscriptionsPendingSync.set(Number(pending[0]?.n ?? 0));
-  const inv = await q<{ status: string; n: string; due: string }>(
-    em,
-    'select status, count(*) as n, coalesce(sum(amount_idr - credit_idr), 0)::text as due from invoices group by status',
-  );
-  o.metrics.invoices.reset();
-  for (const s of ['unpaid', 'paid', 'overdue', 'cancelled']) o.metrics.invoices.set({ status: s }, 0);
-  o.metrics.overdueAmount.set(0);
-  for (const r of inv) {
-    o.metrics.invoices.set({ status: r.status }, Number(r.n));
-    if (r.status === 'overdue') o.metrics.overdueAmount.set(Number(r.due));
-  }
-  const links = await q<{ code: string; customer: string; a: string; l: string | null; p: string | null }>(
-    em,
-    'select l.code, c.code as customer, l.availability_target_percent::text as a, l.latency_target_ms::text as l, l.loss_target_percent::text as p from client_links l join customers c on c.id = l.customer_id where l.active',
-  );
-  for (const g of [o.metrics.slaAvailabilityTarget, o.metrics.slaLatencyTarget, o.metrics.slaLossTarget])
-    g.reset();
-  for (const l of links) {
-    const labels = { link: l.code, customer: l.customer };
-    o.metrics.slaAvailabilityTarget.set(labels, Number(l.a) / 100);
-    if (l.l !== null) o.metrics.slaLatencyTarget.set(labels, Number(l.l) / 1000);
-    if (l.p !== null) o.metrics.slaLossTarget.set(labels, Number(l.p) / 100);
-  }
 }
