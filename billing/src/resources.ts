@@ -233,6 +233,8 @@ export function present(
       out[k] = Number(v);
     else if (v !== null && spec && typeof v === 'string' && /_percent$|_ms$/.test(k)) out[k] = Number(v);
     else if (v instanceof Date) out[k] = v.toISOString();
+    else if (Buffer.isBuffer(v))
+      out[k] = v.toString('base64'); // bytea, e.g. a notification's exact bytes
     else out[k] = (typeof v === 'string' && dateTime(v)) || v;
   }
   return out;
