@@ -520,6 +520,12 @@ describe('billing', () => {
       });
       expect(stored[1]).toMatchObject({ raw: escaped, raw_bytes: null }); // text holds the six characters \u0000
       expect(stored[2]?.raw_bytes).toEqual(notUtf8);
+      // The API answers the exact bytes as base64.
+      const listed = await t.call('GET', '/api/v1/midtrans/notifications?outcome=malformed&limit=500');
+      const bytes = (listed.body.items as Array<{ raw_bytes: string | null }>)
+        .filter((i) => i.raw_bytes !== null)
+        .map((i) => Buffer.from(i.raw_bytes ?? '', 'base64'));
+      expect(bytes).toEqual(expect.arrayContaining([Buffer.from(rawNul), notUtf8]));
       expect((await t.call('GET', `/api/v1/invoices/${invoice}`)).body.status).toBe('unpaid');
     });
 

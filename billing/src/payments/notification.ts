@@ -178,6 +178,30 @@ export interface Decision {
   reason?: string;
 }
 
+/** Every outcome a notification or poll can have: the metric's label values, zero from the start. */
+export const MIDTRANS_OUTCOMES = [
+  'paid',
+  'duplicate',
+  'amount_mismatch',
+  'pending',
+  'challenge',
+  'failed',
+  'expired',
+  'cancelled',
+  'refunded',
+  'late_payment_on_paid_invoice',
+  'paid_cancelled_invoice',
+  'malformed',
+  'invalid_signature',
+  'status_code_mismatch',
+  'unknown_order',
+  'duplicate_transaction',
+  'not_confirmed',
+  'status_unavailable',
+  'status_invalid',
+] as const;
+export type MidtransOutcome = (typeof MIDTRANS_OUTCOMES)[number];
+
 function attemptStatusOf(f: NotificationFacts): Exclude<PaymentAttemptStatus, 'created'> {
   switch (f.transactionStatus) {
     case 'settlement':

@@ -17,6 +17,7 @@ import {
   statusCodeDisagreement,
   verifyNotificationSignature,
   type MidtransNotification,
+  type MidtransOutcome,
   type PaymentAttemptStatus,
 } from './notification.js';
 import { MidtransApiError, type MidtransGateway } from './snap.js';
@@ -186,7 +187,8 @@ export class PaymentService {
   private async confirm(
     n: MidtransNotification,
   ): Promise<
-    { status: MidtransNotification } | { answer: NotificationAnswer; outcome: string; reason: string }
+    | { status: MidtransNotification }
+    | { answer: NotificationAnswer; outcome: MidtransOutcome; reason: string }
   > {
     if (!this.gateway || this.serverKey === undefined)
       return {
@@ -317,7 +319,7 @@ export class PaymentService {
     }
     const answer = await tx(
       this.orm,
-      async (em): Promise<NotificationAnswer & { outcome: string; reason?: string }> => {
+      async (em): Promise<NotificationAnswer & { outcome: MidtransOutcome; reason?: string }> => {
         const order = await one<OrderRow>(em, 'select * from payment_orders where order_id = ? for update', [
           s.order_id,
         ]);
@@ -365,7 +367,7 @@ export class PaymentService {
             grossAmountIdr: gross,
           },
         );
-        let outcome: string = decision.outcome;
+        let outcome: MidtransOutcome = decision.outcome;
         if (decision.action === 'pay_invoice') {
           const paid = await this.invoices.applyPayment(
             order.invoice_id,
@@ -449,7 +451,7 @@ export class PaymentService {
     bytes: Buffer,
     n: { order_id?: string; transaction_status?: string } | undefined,
     signatureValid: boolean,
-    outcome: string,
+    outcome: MidtransOutcome,
     reason?: string,
   ): Promise<void> {
     this.metrics.midtransNotifications.inc({ outcome });
