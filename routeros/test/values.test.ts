@@ -7,7 +7,7 @@ import {
   parseNumber,
   parsePair,
   parseRate,
-} from './values.js';
+} from '../src/values.js';
 
 describe('RouterOS value parsers', () => {
   it.each([
