@@ -162,9 +162,10 @@ export function createApp(o: AppOptions): express.Express {
   // Midtrans HTTP notification: authenticated by its signature, not by a token. Raw body kept as sent.
   app.post(
     '/payments/midtrans/notification',
-    express.text({ type: '*/*', limit }),
+    express.raw({ type: () => true, limit }),
     h(async (req, res) => {
-      const r = await o.payments.handleNotification(typeof req.body === 'string' ? req.body : '', now());
+      const body: unknown = req.body;
+      const r = await o.payments.handleNotification(Buffer.isBuffer(body) ? body : Buffer.alloc(0), now());
       res.status(r.status).json(r.body);
     }),
   );

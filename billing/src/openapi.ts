@@ -289,12 +289,22 @@ export const openApiDocument = {
         security: [],
         requestBody: body({ type: 'object' }),
         responses: {
-          '200': ok('Applied, or a duplicate/ignored status; `outcome` says which'),
-          '400': { description: 'Malformed notification (logged)' },
-          '401': { description: 'signature_key does not verify (logged, nothing applied)' },
-          '404': { description: 'Unknown order_id (logged)' },
-          '422': { description: 'gross_amount is not the amount due (logged, nothing applied)' },
-          '503': { description: 'Database unavailable; Midtrans retries' },
+          '200': ok(
+            "The status API's answer applied, or a duplicate/ignored status; `outcome` says which, `note` when the notification disagreed with the status API",
+          ),
+          '400': {
+            description:
+              'Malformed notification: not JSON, not UTF-8, a NUL character, or a status_code that does not go with transaction_status (stored, nothing applied)',
+          },
+          '401': { description: 'signature_key does not verify (stored, nothing applied)' },
+          '404': { description: 'Unknown order_id (stored)' },
+          '409': { description: 'transaction_id already booked for another order (stored, nothing applied)' },
+          '422': {
+            description:
+              'gross_amount is not the amount due, or the status API does not know the order (stored, nothing applied)',
+          },
+          '502': { description: "The status API's answer was refused (stored, nothing applied)" },
+          '503': { description: 'Database or status API unavailable; Midtrans retries' },
         },
       },
     },

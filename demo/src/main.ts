@@ -1,187 +1,248 @@
-// The demo stack (the README's main command): the device lab, the exporter, Prometheus and Alertmanager
-// with the project's own configuration, all on loopback, wired through inventory files the way billing
-// wires production. Prints every address and credential. Ctrl-C (SIGINT) or SIGTERM stops everything.
-//   node demo/dist/main.js [--routers N] [--once]
-// --once starts everything, waits until Prometheus has scraped every router, prints, and stops: the
-// README's command is tested that way (tests/demo.test.ts).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+// The demo stack (the README's main command): the device lab (RouterOS simulator, SNMP agents, probe
+// targets), the exporter, Prometheus and Alertmanager, PostgreSQL, the alert router with a console
+// channel, and billing with a Midtrans stand-in, all on loopback. They run from the files Compose mounts
+// (wiring.ts renders addresses and secrets into them); billing owns the inventory, as in production.
+//   node demo/dist/main.js [--routers N] [--work DIR] [--probe-index N] [--interval S] [--once]
+// --once starts everything, checks that every Prometheus target is up, prints, and stops.
+// One SIGINT/SIGTERM stops everything and removes what the run made; more signals wait for that.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
-import { canCreateProbeTargets, startProbeTargets, startRouterLab, writeInventory } from '@ispmon/lab';
+import { canCreateProbeTargets, startProbeTargets, startRouterLab, startSnmpLab, V3_USER } from '@ispmon/lab';
 import { startRuntime as startAlertRouter, createToken } from '@ispmon/alert-router';
-import { issueToken, slaExtensions, startMidtransFake, startRuntime as startBilling } from '@ispmon/billing';
-import { startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
+import { slaExtensions, startRuntime as startBilling } from '@ispmon/billing';
+import { startMidtransFake } from '@ispmon/lab';
+import { freePort, startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
+import { cleanEarlierRun, writeRunRecord } from './cleanup.js';
+import { startConsoleChannel } from './console-channel.js';
+import { startSnapPayFront } from './snap-pay.js';
+import {
+  componentFiles,
+  renderAlertmanagerConfig,
+  renderAlertRouterConfig,
+  renderExporterConfig,
+  renderPrometheusConfig,
+} from './wiring.js';
+import type { DemoState } from './state.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
+const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+const STOP_STEP_MS = 8_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { routers: { type: 'string', default: '5' }, once: { type: 'boolean', default: false } },
+    options: {
+      routers: { type: 'string', default: '5' },
+      work: { type: 'string', default: join(root, 'var', 'demo') },
+      'probe-index': { type: 'string', default: '101' },
+      interval: { type: 'string', default: '10' },
+      once: { type: 'boolean', default: false },
+    },
   });
   const count = Number(values.routers);
+  const interval = Number(values.interval);
+  const probeIndex = Number(values['probe-index']);
+  if (!Number.isInteger(count) || count < 1) throw new Error('--routers must be a whole number ≥ 1');
+  if (!Number.isInteger(probeIndex) || probeIndex < 1 || probeIndex > 250)
+    throw new Error('--probe-index must be 1…250 (probe links use 10.213.<index>.0/30)');
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'ispmon-demo' } });
-  const work = join(root, 'var', 'demo');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
+  const work = resolve(values.work);
+  for (const line of await cleanEarlierRun(work)) console.log(`demo: earlier run: ${line}`);
+  mkdirSync(join(work, 'tmp'), { recursive: true, mode: 0o755 });
+  // Every temporary directory of this run (PostgreSQL, Prometheus, Alertmanager, snmpsim, probe
+  // control files, Chromium) lands under the work directory, so one removal cleans them all.
+  process.env.TMPDIR = join(work, 'tmp');
   const inventory = join(work, 'inventory');
+  const probeCount = 2;
+  writeRunRecord(work, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    probeIndices: Array.from({ length: probeCount }, (_, k) => probeIndex + k),
+  });
 
-  const stops: Array<() => Promise<void>> = [];
-  let stopping = false;
-  const shutdown = async (code = 0): Promise<never> => {
-    if (!stopping) {
-      stopping = true;
-      for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    }
-    process.exit(code);
+  // Shutdown: every started part registers its stop; they run in reverse, each bounded in time.
+  const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+  let stopping: Promise<void> | undefined;
+  const shutdown = (code: number): Promise<void> => {
+    stopping ??= (async () => {
+      const started = Date.now();
+      for (const { name, stop } of stops.reverse()) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), STOP_STEP_MS)));
+        const outcome = await Promise.race([stop().then(() => 'ok', (e: unknown) => `failed: ${String(e)}`), timeout]);
+        clearTimeout(timer);
+        if (outcome !== 'ok') console.error(`demo: stopping ${name} ${outcome}`);
+      }
+      rmSync(work, { recursive: true, force: true });
+      console.log(`demo: stopped and cleaned up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      process.exit(code);
+    })();
+    return stopping;
   };
-  process.once('SIGINT', () => void shutdown());
-  process.once('SIGTERM', () => void shutdown());
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) console.log(`demo: ${signal} again: still cleaning up, exiting when done`);
+    else console.log(`demo: ${signal}: stopping everything`);
+    void shutdown(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = (name: string, stop: () => Promise<unknown>): void => void stops.push({ name, stop });
 
-  // 1. The device lab: simulated MikroTik routers with living counters and PPP sessions.
+  // 1. The device lab: simulated MikroTik routers, SNMP agents (snmpsim recordings, snmpd), probe targets.
   const lab = await startRouterLab({ count, controlPort: 0, pppChurn: 0.02, tls: true });
-  stops.push(() => lab.stop());
-  writeInventory(inventory, lab, 'demo');
-  // Two enterprise client links, probed continuously (network namespaces: only when run as root).
-  const probes = canCreateProbeTargets() ? await startProbeTargets({ count: 2, firstIndex: 101 }) : undefined;
-  if (probes) stops.push(() => probes.stop());
-  const links = (probes?.targets ?? []).map((t, i) => ({
-    id: `L-${String(i + 1).padStart(4, '0')}`,
-    customer: `C-${100 + i}`,
-    target: t,
-  }));
+  started('device lab', () => lab.stop());
+  const snmp = await startSnmpLab();
+  started('SNMP lab', () => snmp.stop());
+  if (!canCreateProbeTargets())
+    throw new Error('the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo');
+  const probes = await startProbeTargets({ count: probeCount, firstIndex: probeIndex });
+  started('probe targets', () => probes.stop());
+
+  // SNMP devices are the operator's (billing does not manage them): a target file beside billing's.
+  mkdirSync(join(inventory, 'exporter'), { recursive: true });
+  mkdirSync(join(inventory, 'file_sd'), { recursive: true });
+  const snmpDevices = [
+    { name: 'cisco-c3750', device: 'cisco-c3750', v3: false },
+    { name: 'lab-switch', device: 'lab-switch', v3: false },
+    { name: 'snmpd-host', device: 'snmpd', v3: true },
+  ].map((d) => ({ ...d, endpoint: snmp.endpoint(d.device) }));
   writeFileSync(
-    join(inventory, 'file_sd', 'probes.json'),
-    JSON.stringify(
-      links.map((l) => ({
-        targets: [l.id],
-        labels: { link: l.id, customer: l.customer, router: lab.routers[0]?.name ?? '', module: 'icmp' },
-      })),
-    ),
+    join(inventory, 'exporter', 'snmp.yml'),
+    `# the demo's SNMP devices (the operator's file; billing writes targets.yml)\nsnmp:\n${snmpDevices
+      .map(({ name, endpoint: e, v3 }) =>
+        v3
+          ? `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: '3', user: ${V3_USER.user}, auth_protocol: sha, auth_key: ${V3_USER.authKey}, priv_protocol: aes, priv_key: ${V3_USER.privKey}, module: if_mib, labels: { site: lab } }`
+          : `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: 2c, community: ${e.community}, module: if_mib, labels: { site: lab } }`,
+      )
+      .join('\n')}\n`,
+  );
+  writeFileSync(
+    join(inventory, 'file_sd', 'snmp.json'),
+    `${JSON.stringify(snmpDevices.map((d) => ({ targets: [d.name], labels: { device: d.name, site: 'lab', module: 'if_mib' } })), null, 2)}\n`,
   );
 
-  // 2. PostgreSQL and the alert router (history, escalation, notifications). Notifications go to a
-  //    webhook channel that prints each message here, standing in for Telegram/e-mail in the demo.
+  // 2. PostgreSQL, the console channel and the alert router (deploy/alert-router/alert-router.yml).
   const pg = await startPostgres();
-  stops.push(() => pg.stop());
-  const printer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          kind: string;
-          incident: { alertname: string; severity: string; summary: string; url: string };
-        };
-        console.log(
-          `[notify] ${body.kind.padEnd(8)} ${body.incident.severity} ${body.incident.alertname}: ${body.incident.summary} (${body.incident.url})`,
-        );
-      } catch {
-        console.log('[notify] unreadable notification');
-      }
-      res.end('ok');
-    });
+  started('PostgreSQL', () => pg.stop());
+  process.env.NOTIFY_CONSOLE_SECRET = randomBytes(24).toString('hex');
+  const consoleChannel = await startConsoleChannel({ secret: process.env.NOTIFY_CONSOLE_SECRET });
+  started('console channel', () => consoleChannel.close());
+  // The alert router's public URL is its own address, known after it listens: reserve the port first.
+  const alertRouterPort = await freePort();
+  const alertRouterUrl = `http://127.0.0.1:${alertRouterPort}`;
+  const alertRouterConfig = renderAlertRouterConfig(read('deploy/alert-router/alert-router.yml'), {
+    publicUrl: alertRouterUrl,
+    consoleUrl: consoleChannel.url,
   });
-  await new Promise<void>((r) => printer.listen(0, '127.0.0.1', r));
-  stops.push(() => new Promise((r) => printer.close(() => r())));
-  const pa = printer.address();
-  const printerUrl = `http://127.0.0.1:${typeof pa === 'object' && pa ? pa.port : 0}/notify`;
+  const am = await startAlertmanager({
+    config: renderAlertmanagerConfig(read('alertmanager/alertmanager.yml'), alertRouterUrl),
+  });
+  started('Alertmanager', () => am.stop());
   const alertRouter = await startAlertRouter({
     databaseUrl: await pg.createDatabase('alert_router'),
-    port: 0,
+    host: '127.0.0.1',
+    port: alertRouterPort,
     logger,
-    configText: [
-      'channels:',
-      `  demo-console: { type: webhook, url: "${printerUrl}", secret: demo-secret }`,
-      'policies:',
-      '  - name: everything',
-      '    steps: [{ notify: [demo-console], wait: 15m }]',
-      '    repeat: 1h',
-    ].join('\n'),
+    configText: alertRouterConfig,
+    alertmanagerUrl: am.url,
   });
-  stops.push(() => alertRouter.stop());
-  const adminToken = await createToken(alertRouter.orm, 'demo-admin', 'admin');
-  const webhookUrl = `${alertRouter.url}/webhook/alertmanager`;
+  started('alert router', () => alertRouter.stop());
+  const alertRouterToken = await createToken(alertRouter.orm, 'demo-admin', 'admin');
 
-  // 3. Alertmanager with alertmanager/alertmanager.yml.
-  const am = await startAlertmanager({
-    config: readFileSync(join(root, 'alertmanager/alertmanager.yml'), 'utf8').replace(
-      'http://alert-router:8080/webhook/alertmanager',
-      webhookUrl,
-    ),
-  });
-  stops.push(() => am.stop());
-
-  // 4. The exporter, reading the lab's inventory file like it reads billing's.
-  writeFileSync(
-    join(work, 'exporter.yml'),
-    `listen: 127.0.0.1:0\ndefault_timeout: 3s\ntarget_files: ['${inventory}/exporter/*.yml']\n`,
-  );
+  // 3. The exporter with exporter/examples/exporter.yml, reading the inventory billing writes.
+  process.env.ISPMON_INVENTORY_DIR = inventory;
+  writeFileSync(join(work, 'exporter.yml'), renderExporterConfig(read('exporter/examples/exporter.yml')));
   const exporter = new Exporter({ configFile: join(work, 'exporter.yml'), logger });
   exporter.load();
-  const exporterAddress = await exporter.listen(process.env.ISPMON_EXPORTER_LISTEN);
-  stops.push(() => exporter.close());
+  const exporterAddress = await exporter.listen();
+  started('exporter', () => exporter.close());
 
-  // 5. Prometheus with prometheus/prometheus.yml and the project's rules (10 s scrapes for the demo).
-  const files: Record<string, string> = {};
-  for (const f of readdirSync(join(root, 'prometheus/rules')))
-    files[`rules-${f}`] = readFileSync(join(root, 'prometheus/rules', f), 'utf8');
+  // 4. Prometheus with prometheus/prometheus.yml, its rules, and components/ for these addresses (file_sd:
+  //    billing's entry is written once billing listens, and Prometheus picks it up without a reload).
+  const promDir = join(work, 'prometheus');
+  mkdirSync(join(promDir, 'components'), { recursive: true });
+  const writeComponents = (addresses: Parameters<typeof componentFiles>[0]): void => {
+    for (const [name, content] of Object.entries(componentFiles(addresses)))
+      if (content) writeFileSync(join(promDir, 'components', name), content);
+  };
   const prom = await startPrometheus({
-    config: readFileSync(join(root, 'prometheus/prometheus.yml'), 'utf8')
-      .replaceAll('/var/lib/ispmon/inventory', inventory)
-      .replaceAll('exporter:9436', exporterAddress)
-      .replace("'alertmanager:9093'", `'127.0.0.1:${am.port}'`)
-      .replace(/scrape_interval: \d+s/g, 'scrape_interval: 10s')
-      .replace(/scrape_timeout: \d+s/g, 'scrape_timeout: 8s')
-      .replace(/evaluation_interval: \d+s/, 'evaluation_interval: 10s')
-      .replace('- rules/*.yml', '- {{dir}}/rules-*.yml'),
-    files,
+    config: renderPrometheusConfig(read('prometheus/prometheus.yml'), {
+      exporter: exporterAddress,
+      inventoryDir: inventory,
+      configDir: promDir,
+      rulesDir: join(root, 'prometheus', 'rules'),
+      intervalSeconds: interval,
+    }),
   });
-  stops.push(() => prom.stop());
+  started('Prometheus', () => prom.stop());
+  const components = {
+    exporter: exporterAddress,
+    alertRouter: alertRouterUrl.replace('http://', ''),
+    billing: '',
+    prometheus: prom.url.replace('http://', ''),
+    alertmanager: `127.0.0.1:${am.port}`,
+  };
+  writeComponents(components);
 
-  // 6. Billing with a loopback Midtrans stand-in; the first lab router, a plan, a customer and a
-  // subscription are registered so staff see a working account (its PPP secret appears on the router).
-  const midtransKey = 'SB-Mid-server-ispmon-demo';
+  // 5. Billing with the Midtrans stand-in; it writes the inventory (routers, client links).
+  const midtransKey = `SB-Mid-server-${randomBytes(12).toString('hex')}`;
   const midtrans = await startMidtransFake({ serverKey: midtransKey });
-  stops.push(() => midtrans.close());
+  started('Midtrans stand-in', () => midtrans.close());
+  let billingUrl = '';
+  const snap = await startSnapPayFront({
+    fake: midtrans,
+    notificationUrl: () => `${billingUrl}/payments/midtrans/notification`,
+  });
+  started('Snap page', () => snap.close());
+  const billingToken = `demo-${randomBytes(16).toString('hex')}`;
   const billing = await startBilling({
     databaseUrl: await pg.createDatabase('billing'),
+    host: '127.0.0.1',
     port: 0,
-    logger: pino({ level: 'warn', base: { service: 'ispmon-billing' } }),
-    encryptionKey: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+    logger: pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'ispmon-billing' } }),
+    encryptionKey: randomBytes(32).toString('hex'),
     prometheusUrl: prom.url,
-    midtrans: {
-      serverKey: midtransKey,
-      isProduction: false,
-      snapBaseUrl: midtrans.snapUrl,
-      coreBaseUrl: midtrans.url,
-    },
-    extensions: slaExtensions({ PROMETHEUS_URL: prom.url, SLA_PROVIDER_NAME: 'ispmon demo ISP' }),
+    inventoryDir: inventory,
+    adminToken: billingToken,
+    midtrans: { serverKey: midtransKey, isProduction: false, snapBaseUrl: `${snap.url}/snap/v1`, coreBaseUrl: snap.url },
+    jobs: { syncMs: 2_000 },
+    extensions: slaExtensions({
+      PROMETHEUS_URL: prom.url,
+      SLA_PROVIDER_NAME: 'ispmon demo ISP',
+      SLA_REPORT_DIR: join(work, 'reports'),
+    }),
   });
-  stops.push(() => billing.stop(2_000));
-  const billingToken = await issueToken(billing.orm, 'demo-admin', 'admin');
-  const billingApi = async (path: string, body: unknown): Promise<{ id: number }> => {
+  billingUrl = billing.url;
+  writeComponents({ ...components, billing: billing.url.replace('http://', '') });
+  started('billing', () => billing.stop(2_000));
+  const billingApi = async <T = { id: number }>(path: string, body: unknown): Promise<T> => {
     const res = await fetch(`${billing.url}/api/v1${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${billingToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`billing ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as { id: number };
+    return (await res.json()) as T;
   };
+  const routerIds: number[] = [];
+  for (const r of lab.routers) {
+    const row = await billingApi('/routers', {
+      name: r.name,
+      host: r.host,
+      api_port: r.port,
+      username: r.username,
+      password: r.password,
+      site: 'lab',
+      monitored: true,
+    });
+    routerIds.push(row.id);
+  }
   const first = lab.routers[0];
-  const demoRouter = await billingApi('/routers', {
-    name: first?.name,
-    host: '127.0.0.1',
-    api_port: first?.port,
-    username: first?.username,
-    password: first?.password,
-    site: 'lab',
-    monitored: false,
-  });
-  const demoPlan = await billingApi('/plans', {
+  if (!first) throw new Error('no lab router');
+  const plan = await billingApi('/plans', {
     code: 'HOME10',
     name: 'Home 10 Mbps',
     kind: 'pppoe',
@@ -190,24 +251,65 @@ async function main(): Promise<void> {
     validity_days: 30,
     profile: 'home-10M',
   });
-  const demoCustomer = await billingApi('/customers', {
-    code: 'C-0001',
-    name: 'Budi Santoso',
-    email: 'budi@example.co.id',
-  });
-  const demoSub = await billingApi('/subscriptions', {
-    customer_id: demoCustomer.id,
-    plan_id: demoPlan.id,
-    router_id: demoRouter.id,
+  const budi = await billingApi('/customers', { code: 'C-0001', name: 'Budi Santoso', email: 'budi@example.co.id' });
+  const subscription = await billingApi('/subscriptions', {
+    customer_id: budi.id,
+    plan_id: plan.id,
+    router_id: routerIds[0],
     ppp_username: 'demo-budi',
-    ppp_password: 'demo-pass-1',
+    ppp_password: randomBytes(9).toString('base64url'),
   });
+  const enterprise = await billingApi('/customers', {
+    code: 'C-0100',
+    name: 'PT Maju Jaya',
+    email: 'noc@majujaya.example.co.id',
+  });
+  const links: DemoState['links'] = [];
+  for (const [k, t] of probes.targets.entries()) {
+    const code = `L-${String(k + 1).padStart(4, '0')}`;
+    const row = await billingApi('/links', {
+      code,
+      customer_id: enterprise.id,
+      name: `PT Maju Jaya ${k === 0 ? 'head office' : 'warehouse'}`,
+      router_id: routerIds[k % routerIds.length],
+      probe_host: t.address,
+      probe_protocol: 'icmp',
+      bandwidth: '100M',
+      availability_target_percent: 99.5,
+      latency_target_ms: 50,
+      loss_target_percent: 1,
+      monthly_fee_idr: 5000000,
+      credit_policy: { tiers: [{ below_availability_percent: 99.5, credit_percent: 10 }], cap_percent: 30 },
+      contacts: ['noc@majujaya.example.co.id'],
+    });
+    links.push({ id: row.id, code, address: t.address });
+  }
+  await billing.inventory?.write();
+  await billing.syncNow();
+
+  const state: DemoState = {
+    pid: process.pid,
+    work,
+    intervalSeconds: interval,
+    prometheus: prom.url,
+    alertmanager: am.url,
+    exporter: `http://${exporterAddress}`,
+    labControl: lab.controlUrl ?? '',
+    routers: lab.routers.map((r) => ({ name: r.name, host: r.host, port: r.port, username: r.username, password: r.password })),
+    alertRouter: { url: alertRouterUrl, token: alertRouterToken },
+    console: consoleChannel.url.replace(/\/notify$/, ''),
+    billing: { url: billing.url, token: billingToken },
+    subscription: { id: subscription.id, pppUsername: 'demo-budi', router: first.name },
+    links,
+  };
+  writeFileSync(join(work, 'demo.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+
   console.log(
     [
       'ispmon demo stack is up (everything on 127.0.0.1):',
-      `  Prometheus     ${prom.url}   (try: mikrotik_up, sum by (router) (mikrotik_ppp_active_sessions), ALERTS)`,
+      `  Prometheus     ${state.prometheus}   (try: mikrotik_up, up, link:probe_rtt_seconds:mean_1m, ALERTS)`,
       `  Alertmanager   ${am.url}`,
-      `  exporter       http://${exporterAddress}/metrics   http://${exporterAddress}/probe?target=${first?.name}&module=routeros`,
+      `  exporter       ${state.exporter}/metrics   ${state.exporter}/probe?target=${first.name}&module=routeros`,
       `  device lab     ${count} RouterOS routers, control API ${lab.controlUrl}/routers`,
       ...lab.routers
         .slice(0, 10)
@@ -215,49 +317,70 @@ async function main(): Promise<void> {
           (r) =>
             `                 ${r.name}  RouterOS ${r.version}  api 127.0.0.1:${r.port}  api-ssl 127.0.0.1:${r.tlsPort}  user ${r.username} / ${r.password}`,
         ),
-      `  inventory      ${inventory}  (exporter/targets.yml, file_sd/routeros.json, file_sd/probes.json)`,
-      ...(links.length
-        ? links.map(
-            (l) =>
-              `  client link    ${l.id} (${l.customer})  probed at ${l.target.address}  (try: link:probe_rtt_seconds:mean_1m)`,
-          )
-        : ['  client links   not started: probe targets need root (network namespaces)']),
-      `  alert router   ${alertRouter.url}/api/v1/incidents   (Authorization: Bearer ${adminToken})   ${alertRouter.url}/openapi.json`,
+      ...snmpDevices.map(
+        ({ name, endpoint: e, v3 }) =>
+          `  SNMP device    ${name.padEnd(12)} ${e.agent} udp ${e.host}:${e.port}  ${v3 ? `v3 ${V3_USER.user} SHA/${V3_USER.authKey} AES/${V3_USER.privKey}` : `v2c community ${e.community}`}`,
+      ),
+      ...links.map(
+        (l) =>
+          `  client link    ${l.code} (PT Maju Jaya, SLA 99.5 %)  probed at ${l.address}  (try: link:probe_rtt_seconds:mean_1m, ispmon_link_sla_availability_target_ratio)`,
+      ),
+      `  inventory      ${inventory}  (written by billing: exporter/targets.yml, file_sd/routeros.json, file_sd/probes.json; the demo's SNMP: exporter/snmp.yml, file_sd/snmp.json)`,
+      `  alert router   ${alertRouterUrl}/api/v1/incidents   (Authorization: Bearer ${alertRouterToken})   ${alertRouterUrl}/openapi.json`,
       `  billing        ${billing.url}/api/v1/subscriptions   (Authorization: Bearer ${billingToken})   ${billing.url}/openapi.json`,
-      `                 subscription ${demoSub.id} = PPP secret demo-budi on ${first?.name}; pay its invoice: POST ${billing.url}/api/v1/invoices/<id>/midtrans (Midtrans stand-in ${midtrans.url})`,
+      `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in (Snap pages) ${snap.url}`,
       `  PostgreSQL     ${pg.url('alert_router')}   ${pg.url('billing')}`,
-      `  notifications  printed below ([notify] lines) as the alert router escalates`,
+      `  notifications  printed below ([notify] lines) by the console channel ${consoleChannel.url}`,
       '',
-      'Make something happen:',
-      `  curl -X POST ${lab.controlUrl}/routers/${first?.name}/unresponsive -d '{"mode":"refuse"}'    # RouterDown after 2 min`,
-      `  curl -X POST ${lab.controlUrl}/routers/${first?.name}/interfaces/sfp-sfpplus2 -d '{"running":false}'`,
-      `  curl -X POST ${lab.controlUrl}/routers/${first?.name}/ppp/disconnect-all -d '{"reconnectAfterMs":600000}'`,
-      'Press Ctrl-C to stop.',
+      'The story (in another terminal):  npm run demo:story',
+      'Or make something happen yourself (undo on the line after each):',
+      `  curl -X POST ${lab.controlUrl}/routers/${first.name}/unresponsive -d '{"mode":"refuse"}'    # RouterDown after 2 min`,
+      `  curl -X POST ${lab.controlUrl}/routers/${first.name}/unresponsive -d '{"mode":false}'`,
+      `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":false}'`,
+      `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":true}'`,
+      `  curl -X POST ${lab.controlUrl}/routers/${first.name}/ppp/disconnect-all -d '{"reconnectAfterMs":300000}'   # sessions return after 5 min`,
+      'Press Ctrl-C to stop (everything stops and is removed).',
     ].join('\n'),
   );
 
   if (values.once) {
-    const up = await waitFor(
-      'Prometheus to scrape every lab router',
-      async () => {
-        const r = await prom.query('mikrotik_up == 1');
-        return r.length === count ? r.length : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 500 },
-    );
-    console.log(`demo check: Prometheus scraped ${up}/${count} routers through the exporter`);
-    const ready = await fetch(`${alertRouter.url}/readyz`);
-    console.log(`demo check: alert router ${ready.ok ? 'ready' : 'NOT ready'}`);
-    await billing.syncNow();
-    const onRouter = first?.secrets().find((x) => x.name === 'demo-budi');
+    const targets = await waitUntilAllTargetsUp(prom, interval);
+    console.log(`demo check: ${targets} Prometheus targets up`);
+    const onRouter = first.secrets().find((x) => x.name === 'demo-budi');
     console.log(
-      `demo check: billing subscription ${onRouter ? `provisioned on ${first?.name} with profile ${onRouter.profile}` : 'NOT provisioned'}`,
+      `demo check: billing subscription ${onRouter ? `provisioned on ${first.name} with profile ${onRouter.profile}` : 'NOT provisioned'}`,
     );
     await shutdown(0);
   }
 }
 
+/** Waits until every active target is up; throws naming the ones that are not. */
+export async function waitUntilAllTargetsUp(
+  prom: { api<T>(path: string): Promise<T> },
+  intervalSeconds: number,
+): Promise<number> {
+  interface Target {
+    labels: Record<string, string>;
+    health: string;
+    lastError: string;
+  }
+  let last: Target[] = [];
+  try {
+    return await waitFor(
+      'every Prometheus target up',
+      async () => {
+        last = (await prom.api<{ activeTargets: Target[] }>('/api/v1/targets?state=active')).activeTargets;
+        return last.length > 0 && last.every((t) => t.health === 'up') ? last.length : undefined;
+      },
+      { timeoutMs: 3 * intervalSeconds * 1000 + 15_000, intervalMs: 500 },
+    );
+  } catch {
+    const down = last.filter((t) => t.health !== 'up').map((t) => `${t.labels.job}/${t.labels.instance}: ${t.health} ${t.lastError}`);
+    throw new Error(`Prometheus targets not up:\n  ${down.join('\n  ')}`);
+  }
+}
+
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 // The SLA of one client link for one calendar month in the link's time zone: a pure function over
-// minute-level series (Prometheus range queries of the link recording rules, step 60 s).
+// minute-level series (the probe counters' increase over each clock minute, range queries at step 60 s
+// aligned to minute ends: sla/prometheus.ts).
 //
 // Rules, in words:
 // - The month runs from the first instant of the 1st to the first instant of the 1st of the next month,
@@ -9,7 +10,8 @@
 // - A minute whose start lies inside a maintenance window [start, end) is maintenance: excluded from
 //   everything (availability, latency, loss, incidents, hourly points). So a window 10:00:30–10:05
 //   covers the minutes starting 10:01 … 10:04, and a window is never rounded outwards.
-// - Otherwise it is up (availability ≥ 0.5), down (< 0.5) or no-data (no sample). With no-data policy
+// - Otherwise it is up (success fraction ≥ 0.5), down (< 0.5: more than half of its probes failed, the
+//   rule LinkDown and link:probe_availability:ratio_1m use too) or no-data (no sample). With no-data policy
 //   'down' a no-data minute counts as down (it is still reported as no-data); with 'exclude' it counts
 //   as neither, and coverage says how much of the month was measured.
 // - availability = up / (up + counted down); incidents = maximal runs of counted-down minutes. Any other
