@@ -3,6 +3,7 @@
 import { globSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { RouterPool, type RouterEndpoint } from '@ispmon/routeros';
 import type { Logger } from 'pino';
 import {
   ROUTEROS_COLLECTORS,
@@ -25,7 +26,6 @@ import { encodeText, TEXT_CONTENT_TYPE } from './exposition.js';
 import { resolveSnmpModules, snmpTargetFromConfig } from './collectors/snmp/config.js';
 import { scrapeSnmpTarget } from './collectors/snmp/engine.js';
 import { ProbeScheduler } from './probes/measure.js';
-import { RouterConnections, type RouterEndpoint } from './routeros/connections.js';
 import { SelfMetrics } from './self-metrics.js';
 
 export interface ExporterOptions {
@@ -45,7 +45,7 @@ export class Exporter {
   private config!: LoadedConfig;
   private targets: TargetsConfig = { routers: [], snmp: [], probes: [] };
   private readonly files = new Map<string, TargetFileState>();
-  private readonly connections: RouterConnections;
+  private readonly connections: RouterPool;
   private readonly endpoints = new Map<string, RouterEndpoint>();
   private readonly probes = new ProbeScheduler();
   private readonly commandFailures: CommandFailureLog;
@@ -55,7 +55,7 @@ export class Exporter {
   private ready = false;
 
   constructor(private readonly options: ExporterOptions) {
-    this.connections = new RouterConnections((open) => this.metrics.connections.set(open));
+    this.connections = new RouterPool({ onOpenChange: (open) => this.metrics.connections.set(open) });
     this.commandFailures = new CommandFailureLog(options.logger, this.metrics.commandErrors);
   }
 
@@ -415,7 +415,7 @@ export class Exporter {
       await Promise.race([closed, new Promise((r) => setTimeout(r, graceMs).unref())]);
       server.closeAllConnections();
     }
-    this.connections.closeAll();
+    await this.connections.closeAll();
     this.probes.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { Counter, Registry } from 'prom-client';
-import { RouterOsError } from '../../routeros/client.js';
+import { RouterOsError } from '@ispmon/routeros';
 import { CommandFailureLog } from './command-failures.js';
 
 describe('failed RouterOS commands', () => {

@@ -3,8 +3,13 @@
 // duration, and an unreachable router yields `mikrotik_up 0` instead of missing series. A command the
 // router refuses costs only that command's data: the collector gets `undefined` for it and exports the rest.
 import type { MetricFamily } from '../../exposition.js';
-import { RouterOsError, type RouterOsFailure, type RouterOsRow } from '../../routeros/client.js';
-import type { RouterConnections, RouterEndpoint } from '../../routeros/connections.js';
+import {
+  RouterOsError,
+  type RouterEndpoint,
+  type RouterOsFailure,
+  type RouterOsRow,
+  type RouterPool,
+} from '@ispmon/routeros';
 import type { RouterOsCollector, RouterOsModuleOptions } from './types.js';
 
 /** One command of one collector in this scrape, and how it ended. */
@@ -38,7 +43,7 @@ const asRouterOsError = (err: unknown): RouterOsError =>
   err instanceof RouterOsError ? err : new RouterOsError('protocol', (err as Error).message);
 
 export async function scrapeRouter(
-  connections: RouterConnections,
+  pool: RouterPool,
   endpoint: RouterEndpoint,
   collectors: readonly RouterOsCollector[],
   options: RouterOsModuleOptions,
@@ -50,7 +55,7 @@ export async function scrapeRouter(
   const commands: CommandRun[] = [];
   const families: MetricFamily[] = [];
   try {
-    const client = await connections.get(endpoint);
+    const session = await pool.session(endpoint);
     runs = await Promise.all(
       collectors.map(async (collector): Promise<CollectorRun> => {
         const t0 = performance.now();
@@ -59,10 +64,8 @@ export async function scrapeRouter(
           collector.commands(options).map(async (c) => {
             const run: CommandRun = { collector: collector.name, command: c.path };
             own.push(run);
-            // A closed client rejects without writing anything: only commands put on the wire count.
-            if (!client.closed) requests += 1;
             try {
-              return await client.print(c.path, {
+              return await session.print(c.path, {
                 ...(c.proplist ? { proplist: c.proplist } : {}),
                 ...(c.queries ? { queries: c.queries } : {}),
                 timeoutMs: endpoint.timeoutMs,
@@ -91,6 +94,7 @@ export async function scrapeRouter(
         };
       }),
     );
+    requests = session.sent;
     // Every command failing on a broken connection (not a refusal) means the router is down for this scrape.
     const broken = commands.find((r) => r.error && r.error.reason !== 'trap');
     if (broken && commands.every((r) => r.error)) failure = broken.error?.reason;

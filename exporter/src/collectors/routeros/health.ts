@@ -1,6 +1,5 @@
 import type { MetricFamily, Sample } from '../../exposition.js';
-import type { RouterOsRow } from '../../routeros/client.js';
-import { parseNumber } from '../../routeros/values.js';
+import { parseNumber, type RouterOsRow } from '@ispmon/routeros';
 import type { RouterOsCollector } from './types.js';
 
 /**

@@ -1,6 +1,5 @@
 import type { MetricFamily } from '../../exposition.js';
-import type { RouterOsRow } from '../../routeros/client.js';
-import { parseCounter, parseDuration, parsePair } from '../../routeros/values.js';
+import { parseCounter, parseDuration, parsePair, type RouterOsRow } from '@ispmon/routeros';
 import type { RouterOsCollector } from './types.js';
 import { countBy } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { MetricFamily, SampleValue } from '../../exposition.js';
-import type { RouterOsRow } from '../../routeros/client.js';
+import type { RouterOsRow } from '@ispmon/routeros';
 
 /** One RouterOS print a collector needs; the engine pipelines every command of a scrape. */
 export interface RouterOsCommand {

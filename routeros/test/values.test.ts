@@ -7,7 +7,7 @@ import {
   parseNumber,
   parsePair,
   parseRate,
-} from './values.js';
+} from '../src/values.js';
 
 describe('RouterOS value parsers', () => {
   it.each([
@@ -61,5 +61,17 @@ describe('RouterOS value parsers', () => {
     expect(parseLinkSpeed('10Gbps')).toBe(10e9);
     expect(parseLinkSpeed('2.5Gbps')).toBe(2.5e9);
     expect(parseLinkSpeed('auto')).toBeUndefined();
+    // RouterOS 7.12+ prints link modes instead.
+    expect(
+      [
+        '10G-baseSR-LR',
+        '1G-baseT-full',
+        '2.5G-baseX',
+        '100M-baseT-half',
+        '25G-baseCR',
+        '40G-baseSR4-LR4',
+      ].map(parseLinkSpeed),
+    ).toEqual([10e9, 1e9, 2.5e9, 100e6, 25e9, 40e9]);
+    expect(parseLinkSpeed('10G-')).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 // A thin RouterOS API client: one connection, commands multiplexed by `.tag` (so one scrape's commands
 // are pipelined), typed errors, per-command timeouts, `!empty` (RouterOS 7.18+) understood, text decoded
-// as UTF-8 with a single-byte fallback. Replaces node-routeros (see exporter/README.md, "Design notes").
+// as UTF-8 with a single-byte fallback. Replaces node-routeros (see routeros/README.md).
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
@@ -58,8 +58,6 @@ export class RouterOsClient {
   private closedError: RouterOsError | undefined;
   private readonly encoding: string;
   private readonly timeoutMs: number;
-  /** Commands sent over this connection (for self-metrics). */
-  requests = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -128,7 +126,6 @@ export class RouterOsClient {
   ): Promise<RouterOsRow[] & { ret?: string }> {
     if (this.closedError) return Promise.reject(this.closedError);
     const tag = String(this.nextTag++);
-    this.requests += 1;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // A router that stops answering poisons the connection: later replies could belong to anything.

@@ -77,9 +77,15 @@ export function parseNumber(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-/** `10Gbps`, `1Gbps`, `100Mbps`, `2.5Gbps` → bits per second. */
+/**
+ * Ethernet `speed` → bits per second: `10Gbps`, `1Gbps`, `100Mbps`, `2.5Gbps` (RouterOS 6 and 7 before
+ * 7.12) and the 7.12+ link modes `10G-baseSR-LR`, `1G-baseT-full`, `2.5G-baseX`, `100M-baseT-half`.
+ */
 export function parseLinkSpeed(text: string | undefined): number | undefined {
-  const m = text === undefined ? null : /^(\d+(?:\.\d+)?)([KMG])bps$/.exec(text);
+  const m =
+    text === undefined
+      ? null
+      : /^(\d+(?:\.\d+)?)([KMG])(?:bps|-base[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)$/.exec(text);
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (RATE_UNITS[m[2] as string] as number));
 }

@@ -5,7 +5,7 @@ import {
   encodeWordLength,
   ReplyReader,
   RouterOsProtocolError,
-} from './wire.js';
+} from '../src/wire.js';
 
 describe('RouterOS reply reader', () => {
   it('never throws anything but RouterOsProtocolError on random bytes', () => {
