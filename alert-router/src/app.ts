@@ -4,36 +4,27 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isDatabaseError } from './db/errors.js';
+import { ConflictError, NotFoundError, q } from './db/sql.js';
+import type { IncidentActions } from './lifecycle.js';
 import type { RouterMetrics } from './metrics.js';
+import type { NotificationOutbox } from './notifications/outbox.js';
 import { openApiDocument } from './openapi.js';
-import { describeIssue, webhookSchema } from './payload.js';
-import { NotFoundError, type AlertRouterService } from './service.js';
+import { describeIssue } from './payload.js';
+import { apiRow, type IncidentQueries } from './queries.js';
 import { allows, lookupToken, type Role } from './tokens.js';
+import { webhookHandler, type WebhookOptions } from './webhook.js';
 
 export interface AppOptions {
-  service: AlertRouterService;
   orm: MikroORM;
+  queries: IncidentQueries;
+  actions: IncidentActions;
+  outbox: NotificationOutbox;
   metrics: RouterMetrics;
   logger: Logger;
-  clock?: () => Date;
-  /** Optional webhook auth, as Alertmanager's http_config sends it. */
-  webhookBearerToken?: string;
-  webhookBasicAuth?: { username: string; password: string };
+  clock: () => Date;
+  webhook: WebhookOptions;
   alertmanagerUrl?: string;
-  maxBodyBytes?: number;
-  /** Called after a webhook commits, so workers can act without waiting for their next poll. */
-  onIngested?: () => void;
-}
-
-function isDatabaseError(err: unknown): boolean {
-  const e = err as { code?: string; message?: string; name?: string };
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003', 'ETIMEDOUT'].includes(
-      e.code ?? '',
-    ) ||
-    /connect|terminat|timeout|Connection/i.test(e.message ?? '') ||
-    e.name === 'ConnectionException'
-  );
 }
 
 const ackSchema = z.strictObject({
@@ -43,14 +34,14 @@ const ackSchema = z.strictObject({
 const resolveSchema = z.strictObject({ note: z.string().min(1, 'a resolution note is required').max(2000) });
 
 export function createApp(o: AppOptions): express.Express {
-  const clock = o.clock ?? (() => new Date());
+  const clock = o.clock;
   const app = express();
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
-      await o.service.ping();
+      await q(o.orm.em.fork(), 'select 1');
       res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'database unavailable' });
@@ -58,9 +49,9 @@ export function createApp(o: AppOptions): express.Express {
   });
   app.get('/metrics', async (_req, res) => {
     try {
-      o.metrics.openIncidents.reset();
-      for (const r of await o.service.openBySeverity())
-        o.metrics.openIncidents.set({ severity: r.severity }, r.n);
+      const open = await o.queries.openBySeverity();
+      o.metrics.resetOpenIncidents();
+      for (const r of open) o.metrics.openIncidents.set({ severity: r.severity }, r.n);
     } catch {
       // database down: serve the process metrics anyway
     }
@@ -68,82 +59,7 @@ export function createApp(o: AppOptions): express.Express {
   });
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument));
 
-  // --- Alertmanager webhook -------------------------------------------------------------------
-  app.post(
-    '/webhook/alertmanager',
-    express.text({ type: '*/*', limit: o.maxBodyBytes ?? 2 * 1024 * 1024 }),
-    async (req: Request, res: Response) => {
-      const started = performance.now();
-      if (o.webhookBearerToken || o.webhookBasicAuth) {
-        const header = req.get('authorization') ?? '';
-        const okBearer = o.webhookBearerToken !== undefined && header === `Bearer ${o.webhookBearerToken}`;
-        const okBasic =
-          o.webhookBasicAuth !== undefined &&
-          header ===
-            `Basic ${Buffer.from(`${o.webhookBasicAuth.username}:${o.webhookBasicAuth.password}`).toString('base64')}`;
-        if (!okBearer && !okBasic) {
-          o.metrics.webhooks.inc({ outcome: 'unauthorized' });
-          res.status(401).json({ error: 'missing or wrong credentials' });
-          return;
-        }
-      }
-      const raw = typeof req.body === 'string' ? req.body : '';
-      const now = clock();
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch {
-        parsed = undefined;
-      }
-      const result = parsed === undefined ? undefined : webhookSchema.safeParse(parsed);
-      if (!result?.success) {
-        const reason = result ? describeIssue(result.error) : 'body is not JSON';
-        try {
-          await o.service.recordRejected(raw, reason, now);
-        } catch (err) {
-          // Cannot even record the rejection: answer 503 so Alertmanager retries instead of dropping it.
-          o.logger.error(
-            { event: 'webhook_reject_store_failed', error: (err as Error).message },
-            'could not store a rejected webhook',
-          );
-          o.metrics.webhooks.inc({ outcome: 'failed' });
-          res.status(503).json({ error: 'database unavailable' });
-          return;
-        }
-        o.metrics.webhooks.inc({ outcome: 'rejected' });
-        o.logger.warn({ event: 'webhook_rejected', reason }, 'invalid webhook stored and rejected');
-        res.status(400).json({ error: `invalid Alertmanager webhook: ${reason}` });
-        return;
-      }
-      try {
-        const r = await o.service.ingest(result.data, raw, now);
-        o.metrics.webhooks.inc({ outcome: 'accepted' });
-        o.metrics.alerts.inc(result.data.alerts.length);
-        o.metrics.ingestDuration.observe((performance.now() - started) / 1000);
-        o.logger.info(
-          {
-            event: 'webhook_accepted',
-            groupKey: result.data.groupKey,
-            alerts: result.data.alerts.length,
-            created: r.created,
-            resolved: r.resolved,
-          },
-          'webhook stored',
-        );
-        res.json({ status: 'stored', ...r });
-        o.onIngested?.();
-      } catch (err) {
-        o.metrics.webhooks.inc({ outcome: 'failed' });
-        o.logger.error(
-          { event: 'webhook_store_failed', error: (err as Error).message },
-          'webhook not stored',
-        );
-        res
-          .status(isDatabaseError(err) ? 503 : 500)
-          .json({ error: isDatabaseError(err) ? 'database unavailable, retry' : 'internal error, retry' });
-      }
-    },
-  );
+  app.post('/webhook/alertmanager', webhookHandler(o.webhook));
 
   // --- REST API -------------------------------------------------------------------------------
   const api = express.Router();
@@ -197,7 +113,7 @@ export function createApp(o: AppOptions): express.Express {
     }
     const q = parsed.data;
     res.json(
-      await o.service.list({
+      await o.queries.list({
         ...(q.status ? { status: q.status } : {}),
         ...(q.severity ? { severity: q.severity } : {}),
         labels,
@@ -210,7 +126,7 @@ export function createApp(o: AppOptions): express.Express {
   });
 
   api.get('/incidents/:id', need('viewer'), async (req, res) => {
-    res.json(await o.service.get(String(req.params.id)));
+    res.json(await o.queries.get(String(req.params.id)));
   });
 
   api.post('/incidents/:id/ack', need('operator'), async (req, res) => {
@@ -220,7 +136,7 @@ export function createApp(o: AppOptions): express.Express {
       return;
     }
     const who = (res.locals.who as { name: string }).name;
-    const { incident } = await o.service.get(String(req.params.id));
+    const { incident } = await o.queries.get(String(req.params.id));
     let silenceId: string | undefined;
     if (body.data.silenceMinutes && o.alertmanagerUrl) {
       const now = clock();
@@ -247,7 +163,7 @@ export function createApp(o: AppOptions): express.Express {
       }
       silenceId = ((await r.json()) as { silenceID?: string }).silenceID;
     }
-    res.json(await o.service.acknowledge(incident.id, who, body.data.note, clock(), silenceId));
+    res.json(apiRow(await o.actions.acknowledge(incident.id, who, body.data.note, clock(), silenceId)));
   });
 
   api.post('/incidents/:id/resolve', need('operator'), async (req, res) => {
@@ -257,11 +173,13 @@ export function createApp(o: AppOptions): express.Express {
       return;
     }
     res.json(
-      await o.service.resolveManually(
-        String(req.params.id),
-        (res.locals.who as { name: string }).name,
-        body.data.note,
-        clock(),
+      apiRow(
+        await o.actions.resolveManually(
+          String(req.params.id),
+          (res.locals.who as { name: string }).name,
+          body.data.note,
+          clock(),
+        ),
       ),
     );
   });
@@ -277,11 +195,11 @@ export function createApp(o: AppOptions): express.Express {
       res.status(400).json({ error: 'since/until: must be ISO 8601 dates' });
       return;
     }
-    res.json(await o.service.stats(since, until));
+    res.json(await o.queries.stats(since, until));
   });
 
   api.post('/notifications/:id/retry', need('operator'), async (req, res) => {
-    if (!(await o.service.retryDead(String(req.params.id), clock()))) {
+    if (!(await o.outbox.retryDead(String(req.params.id), clock()))) {
       res.status(404).json({ error: `notification ${req.params.id} is not dead-lettered` });
       return;
     }
@@ -295,12 +213,11 @@ export function createApp(o: AppOptions): express.Express {
       res.status(404).json({ error: err.message });
       return;
     }
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.too.large') {
-      o.metrics.webhooks.inc({ outcome: 'too_large' });
-      res.status(413).json({ error: 'request body too large' });
+    if (err instanceof ConflictError) {
+      res.status(409).json({ error: err.message });
       return;
     }
+    const e = err as { type?: string; status?: number; message?: string };
     if (e.status && e.status >= 400 && e.status < 500) {
       res.status(e.status).json({ error: e.message ?? 'bad request' });
       return;
