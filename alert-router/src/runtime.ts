@@ -3,6 +3,7 @@
 // and by tests (in-process or as a child process).
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   url: string;
+  /** The HTTP application (its route table is what the OpenAPI test compares with the document). */
+  app: Express;
   orm: MikroORM;
   metrics: RouterMetrics;
   queries: IncidentQueries;
@@ -132,6 +135,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   purger?.unref();
   return {
     url,
+    app,
     orm,
     metrics,
     queries,
