@@ -273,6 +273,19 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
   let lossSum = 0;
   let lossMinutes = 0;
   let downSince: number | undefined;
+  const noDataPeriods: SlaIncident[] = [];
+  let noDataSince: number | undefined;
+  const endNoData = (at: number): void => {
+    if (noDataSince !== undefined)
+      noDataPeriods.push({
+        start: new Date(noDataSince),
+        end: new Date(at),
+        durationMinutes: (at - noDataSince) / MINUTE_MS,
+      });
+    noDataSince = undefined;
+  };
+  // Hourly loss over up minutes only, for the chart: an outage minute's 100 % belongs to availability.
+  const upLoss = hours.map(() => ({ sum: 0, minutes: 0 }));
   const endIncident = (at: number): void => {
     if (downSince !== undefined)
       incidents.push({
@@ -295,6 +308,7 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       minutes.maintenance += 1;
       day.maintenanceMinutes += 1;
       endIncident(s);
+      endNoData(s);
       continue;
     }
     const minuteEnd = s / 1000 + 60;
@@ -304,6 +318,7 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       minutes.noData += 1;
       day.noDataMinutes += 1;
       countedDown = noDataIsDown;
+      noDataSince ??= s;
     } else if (a >= 0.5) {
       minutes.up += 1;
       day.upMinutes += 1;
@@ -315,6 +330,7 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
     }
     if (countedDown) downSince ??= s;
     else endIncident(s);
+    if (a !== undefined) endNoData(s);
 
     const seconds = latency.get(minuteEnd);
     if (seconds !== undefined) {
@@ -328,9 +344,15 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       lossMinutes += 1;
       hour.lossPercentSum += ratio * 100;
       hour.lossMinutes += 1;
+      const up = upLoss[Math.floor((s - periodStart) / HOUR_MS)];
+      if (up && a !== undefined && a >= 0.5) {
+        up.sum += ratio * 100;
+        up.minutes += 1;
+      }
     }
   }
   endIncident(periodEnd);
+  endNoData(periodEnd);
 
   const countedDown = minutes.down + (noDataIsDown ? minutes.noData : 0);
   const counted = minutes.up + countedDown;
@@ -373,6 +395,8 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       latencyMs: h.latencyMinutes ? h.latencyMsSum / h.latencyMinutes : null,
       lossPercent: h.lossMinutes ? h.lossPercentSum / h.lossMinutes : null,
     })),
+    hourlyUpLossPercent: upLoss.map((h) => (h.minutes ? h.sum / h.minutes : null)),
+    noDataPeriods,
     noDataPolicy: input.noDataPolicy,
     commitments: input.commitments,
     monthlyFeeIdr: input.monthlyFeeIdr,
