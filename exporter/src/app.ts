@@ -54,13 +54,14 @@ export class Exporter {
   private readonly files = new Map<string, TargetFileState>();
   private readonly connections: RouterConnections;
   private readonly endpoints = new Map<string, RouterEndpoint>();
-  private readonly probes = new ProbeScheduler();
+  private readonly probes: ProbeScheduler;
   private readonly scrapeSlots = new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64));
   private server: Server | undefined;
   private poller: NodeJS.Timeout | undefined;
   private ready = false;
 
   constructor(private readonly options: ExporterOptions) {
+    this.probes = new ProbeScheduler(options.logger);
     this.connections = new RouterConnections((open) => this.metrics.connections.set(open));
   }
 
