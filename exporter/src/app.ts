@@ -333,13 +333,8 @@ export class Exporter {
       if (result.failure) {
         this.metrics.errors.inc({ target: snmp.name, protocol: 'snmp', reason: result.failure });
         this.options.logger.warn(
-          {
-            event: 'scrape_failed',
-            target: snmp.name,
-            reason: result.failure,
-            requests: result.requests,
-            message: result.runs.find((r) => r.error)?.error?.message,
-          },
+          // net-snmp's messages may quote a community: the reason and counts only
+          { event: 'scrape_failed', target: snmp.name, reason: result.failure, requests: result.requests },
           'SNMP scrape failed',
         );
       }
