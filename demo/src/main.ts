@@ -6,8 +6,8 @@
 // --once starts everything, checks that every Prometheus target is up, prints, and stops.
 // One SIGINT/SIGTERM stops everything and removes what the run made; more signals wait for that.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const work = resolve(values.work);
   for (const line of await cleanEarlierRun(work)) console.log(`demo: earlier run: ${line}`);
   mkdirSync(join(work, 'tmp'), { recursive: true, mode: 0o755 });
+  assertReachableByOthers(join(work, 'tmp'));
   // Every temporary directory of this run (PostgreSQL, Prometheus, Alertmanager, snmpsim, probe
   // control files, Chromium) lands under the work directory, so one removal cleans them all.
   process.env.TMPDIR = join(work, 'tmp');
@@ -71,7 +72,13 @@ async function main(): Promise<void> {
       for (const { name, stop } of stops.reverse()) {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), STOP_STEP_MS)));
-        const outcome = await Promise.race([stop().then(() => 'ok', (e: unknown) => `failed: ${String(e)}`), timeout]);
+        const outcome = await Promise.race([
+          stop().then(
+            () => 'ok',
+            (e: unknown) => `failed: ${String(e)}`,
+          ),
+          timeout,
+        ]);
         clearTimeout(timer);
         if (outcome !== 'ok') console.error(`demo: stopping ${name} ${outcome}`);
       }
@@ -96,7 +103,9 @@ async function main(): Promise<void> {
   const snmp = await startSnmpLab();
   started('SNMP lab', () => snmp.stop());
   if (!canCreateProbeTargets())
-    throw new Error('the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo');
+    throw new Error(
+      'the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo',
+    );
   const probes = await startProbeTargets({ count: probeCount, firstIndex: probeIndex });
   started('probe targets', () => probes.stop());
 
@@ -120,7 +129,14 @@ async function main(): Promise<void> {
   );
   writeFileSync(
     join(inventory, 'file_sd', 'snmp.json'),
-    `${JSON.stringify(snmpDevices.map((d) => ({ targets: [d.name], labels: { device: d.name, site: 'lab', module: 'if_mib' } })), null, 2)}\n`,
+    `${JSON.stringify(
+      snmpDevices.map((d) => ({
+        targets: [d.name],
+        labels: { device: d.name, site: 'lab', module: 'if_mib' },
+      })),
+      null,
+      2,
+    )}\n`,
   );
 
   // 2. PostgreSQL, the console channel and the alert router (deploy/alert-router/alert-router.yml).
@@ -206,7 +222,12 @@ async function main(): Promise<void> {
     prometheusUrl: prom.url,
     inventoryDir: inventory,
     adminToken: billingToken,
-    midtrans: { serverKey: midtransKey, isProduction: false, snapBaseUrl: `${snap.url}/snap/v1`, coreBaseUrl: snap.url },
+    midtrans: {
+      serverKey: midtransKey,
+      isProduction: false,
+      snapBaseUrl: `${snap.url}/snap/v1`,
+      coreBaseUrl: snap.url,
+    },
     jobs: { syncMs: 2_000 },
     extensions: slaExtensions({
       PROMETHEUS_URL: prom.url,
@@ -250,7 +271,11 @@ async function main(): Promise<void> {
     validity_days: 30,
     profile: 'home-10M',
   });
-  const budi = await billingApi('/customers', { code: 'C-0001', name: 'Budi Santoso', email: 'budi@example.co.id' });
+  const budi = await billingApi('/customers', {
+    code: 'C-0001',
+    name: 'Budi Santoso',
+    email: 'budi@example.co.id',
+  });
   const subscription = await billingApi('/subscriptions', {
     customer_id: budi.id,
     plan_id: plan.id,
@@ -294,7 +319,13 @@ async function main(): Promise<void> {
     alertmanager: am.url,
     exporter: `http://${exporterAddress}`,
     labControl: lab.controlUrl ?? '',
-    routers: lab.routers.map((r) => ({ name: r.name, host: r.host, port: r.port, username: r.username, password: r.password })),
+    routers: lab.routers.map((r) => ({
+      name: r.name,
+      host: r.host,
+      port: r.port,
+      username: r.username,
+      password: r.password,
+    })),
     alertRouter: { url: alertRouterUrl, token: alertRouterToken },
     console: consoleChannel.url.replace(/\/notify$/, ''),
     billing: { url: billing.url, token: billingToken },
@@ -353,6 +384,17 @@ async function main(): Promise<void> {
   }
 }
 
+/** PostgreSQL and snmpsim run as unprivileged users (as root): they must reach the work directory. */
+function assertReachableByOthers(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0)
+      throw new Error(
+        `${d} is not reachable by other users (mode o+x missing); PostgreSQL and snmpsim run unprivileged: chmod o+x ${d} or choose another --work`,
+      );
+  }
+}
+
 /** Waits until every active target is up; throws naming the ones that are not. */
 export async function waitUntilAllTargetsUp(
   prom: { api<T>(path: string): Promise<T> },
@@ -374,7 +416,9 @@ export async function waitUntilAllTargetsUp(
       { timeoutMs: 3 * intervalSeconds * 1000 + 15_000, intervalMs: 500 },
     );
   } catch {
-    const down = last.filter((t) => t.health !== 'up').map((t) => `${t.labels.job}/${t.labels.instance}: ${t.health} ${t.lastError}`);
+    const down = last
+      .filter((t) => t.health !== 'up')
+      .map((t) => `${t.labels.job}/${t.labels.instance}: ${t.health} ${t.lastError}`);
     throw new Error(`Prometheus targets not up:\n  ${down.join('\n  ')}`);
   }
 }

@@ -6,7 +6,14 @@
 import { isAbsolute, join } from 'node:path';
 
 /** Host names that exist only inside the Compose network. */
-export const COMPOSE_HOSTS = ['exporter', 'alert-router', 'billing', 'alertmanager', 'prometheus', 'postgres'];
+export const COMPOSE_HOSTS = [
+  'exporter',
+  'alert-router',
+  'billing',
+  'alertmanager',
+  'prometheus',
+  'postgres',
+];
 
 /** Throws when `text` still names a Compose service as `host:port` or in a URL. */
 export function assertNoComposeHost(text: string, what: string): void {
@@ -103,4 +110,3 @@ export function renderExporterConfig(template: string): string {
   assertNoComposeHost(text.replace(/^\s*#.*$/gm, ''), 'exporter.yml');
   return text;
 }
-
