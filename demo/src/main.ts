@@ -31,6 +31,64 @@ const root = resolve(import.meta.dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const STOP_STEP_MS = 8_000;
 
+// Shutdown: every started part registers its stop; they run in reverse, each bounded in time, then the
+// work directory goes. The same path serves a signal, a failed start and a closed output.
+const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+let stopping: Promise<void> | undefined;
+let workDir: string | undefined;
+const onStop = (name: string, stop: () => Promise<unknown>): void => void stops.push({ name, stop });
+// Libraries may exit on a signal themselves (puppeteer, which billing's SLA renderer launches with its
+// default handleSIGINT/SIGTERM, calls process.exit(130) after killing Chromium): once a shutdown runs,
+// only its own exit counts, so the cleanup always finishes.
+const exit = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  if (!stopping) return exit(code);
+  return undefined as never;
+}) as typeof process.exit;
+
+function shutdown(code: number): Promise<void> {
+  stopping ??= (async () => {
+    const started = Date.now();
+    for (const { name, stop } of stops.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), STOP_STEP_MS)));
+      const outcome = await Promise.race([
+        stop().then(
+          () => 'ok',
+          (e: unknown) => `failed: ${String(e)}`,
+        ),
+        timeout,
+      ]);
+      clearTimeout(timer);
+      if (outcome !== 'ok') log(`demo: stopping ${name} ${outcome}`);
+    }
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    log(`demo: stopped and cleaned up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    exit(code);
+  })();
+  return stopping;
+}
+
+/** Prints unless the output is gone (a closed terminal or pipe must not stop the cleanup). */
+function log(line: string): void {
+  try {
+    console.log(line);
+  } catch {
+    // nobody reads any more
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => {
+    log(
+      stopping
+        ? `demo: ${signal} again: still cleaning up, exiting when done`
+        : `demo: ${signal}: stopping everything`,
+    );
+    void shutdown(0);
+  });
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => void shutdown(1));
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -63,51 +121,19 @@ async function main(): Promise<void> {
     probeIndices: Array.from({ length: probeCount }, (_, k) => probeIndex + k),
   });
 
-  // Shutdown: every started part registers its stop; they run in reverse, each bounded in time.
-  const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
-  let stopping: Promise<void> | undefined;
-  const shutdown = (code: number): Promise<void> => {
-    stopping ??= (async () => {
-      const started = Date.now();
-      for (const { name, stop } of stops.reverse()) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), STOP_STEP_MS)));
-        const outcome = await Promise.race([
-          stop().then(
-            () => 'ok',
-            (e: unknown) => `failed: ${String(e)}`,
-          ),
-          timeout,
-        ]);
-        clearTimeout(timer);
-        if (outcome !== 'ok') console.error(`demo: stopping ${name} ${outcome}`);
-      }
-      rmSync(work, { recursive: true, force: true });
-      console.log(`demo: stopped and cleaned up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      process.exit(code);
-    })();
-    return stopping;
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) console.log(`demo: ${signal} again: still cleaning up, exiting when done`);
-    else console.log(`demo: ${signal}: stopping everything`);
-    void shutdown(0);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const started = (name: string, stop: () => Promise<unknown>): void => void stops.push({ name, stop });
+  workDir = work;
 
   // 1. The device lab: simulated MikroTik routers, SNMP agents (snmpsim recordings, snmpd), probe targets.
   const lab = await startRouterLab({ count, controlPort: 0, pppChurn: 0.02, tls: true });
-  started('device lab', () => lab.stop());
+  onStop('device lab', () => lab.stop());
   const snmp = await startSnmpLab();
-  started('SNMP lab', () => snmp.stop());
+  onStop('SNMP lab', () => snmp.stop());
   if (!canCreateProbeTargets())
     throw new Error(
       'the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo',
     );
   const probes = await startProbeTargets({ count: probeCount, firstIndex: probeIndex });
-  started('probe targets', () => probes.stop());
+  onStop('probe targets', () => probes.stop());
 
   // SNMP devices are the operator's (billing does not manage them): a target file beside billing's.
   mkdirSync(join(inventory, 'exporter'), { recursive: true });
@@ -141,10 +167,10 @@ async function main(): Promise<void> {
 
   // 2. PostgreSQL, the console channel and the alert router (deploy/alert-router/alert-router.yml).
   const pg = await startPostgres();
-  started('PostgreSQL', () => pg.stop());
+  onStop('PostgreSQL', () => pg.stop());
   process.env.NOTIFY_CONSOLE_SECRET = randomBytes(24).toString('hex');
   const consoleChannel = await startConsoleChannel({ secret: process.env.NOTIFY_CONSOLE_SECRET });
-  started('console channel', () => consoleChannel.close());
+  onStop('console channel', () => consoleChannel.close());
   // The alert router's public URL is its own address, known after it listens: reserve the port first.
   const alertRouterPort = await freePort();
   const alertRouterUrl = `http://127.0.0.1:${alertRouterPort}`;
@@ -155,7 +181,7 @@ async function main(): Promise<void> {
   const am = await startAlertmanager({
     config: renderAlertmanagerConfig(read('alertmanager/alertmanager.yml'), alertRouterUrl),
   });
-  started('Alertmanager', () => am.stop());
+  onStop('Alertmanager', () => am.stop());
   const alertRouter = await startAlertRouter({
     databaseUrl: await pg.createDatabase('alert_router'),
     host: '127.0.0.1',
@@ -164,7 +190,7 @@ async function main(): Promise<void> {
     configText: alertRouterConfig,
     alertmanagerUrl: am.url,
   });
-  started('alert router', () => alertRouter.stop());
+  onStop('alert router', () => alertRouter.stop());
   const alertRouterToken = await createToken(alertRouter.orm, 'demo-admin', 'admin');
 
   // 3. The exporter with exporter/examples/exporter.yml, reading the inventory billing writes.
@@ -173,7 +199,7 @@ async function main(): Promise<void> {
   const exporter = new Exporter({ configFile: join(work, 'exporter.yml'), logger });
   exporter.load();
   const exporterAddress = await exporter.listen();
-  started('exporter', () => exporter.close());
+  onStop('exporter', () => exporter.close());
 
   // 4. Prometheus with prometheus/prometheus.yml, its rules, and components/ for these addresses (file_sd:
   //    billing's entry is written once billing listens, and Prometheus picks it up without a reload).
@@ -192,7 +218,7 @@ async function main(): Promise<void> {
       intervalSeconds: interval,
     }),
   });
-  started('Prometheus', () => prom.stop());
+  onStop('Prometheus', () => prom.stop());
   const components = {
     exporter: exporterAddress,
     alertRouter: alertRouterUrl.replace('http://', ''),
@@ -205,13 +231,13 @@ async function main(): Promise<void> {
   // 5. Billing with the Midtrans stand-in; it writes the inventory (routers, client links).
   const midtransKey = `SB-Mid-server-${randomBytes(12).toString('hex')}`;
   const midtrans = await startMidtransFake({ serverKey: midtransKey });
-  started('Midtrans stand-in', () => midtrans.close());
+  onStop('Midtrans stand-in', () => midtrans.close());
   let billingUrl = '';
   const snap = await startSnapPayFront({
     fake: midtrans,
     notificationUrl: () => `${billingUrl}/payments/midtrans/notification`,
   });
-  started('Snap page', () => snap.close());
+  onStop('Snap page', () => snap.close());
   const billingToken = `demo-${randomBytes(16).toString('hex')}`;
   const billing = await startBilling({
     databaseUrl: await pg.createDatabase('billing'),
@@ -237,7 +263,7 @@ async function main(): Promise<void> {
   });
   billingUrl = billing.url;
   writeComponents({ ...components, billing: billing.url.replace('http://', '') });
-  started('billing', () => billing.stop(2_000));
+  onStop('billing', () => billing.stop(2_000));
   const billingApi = async <T = { id: number }>(path: string, body: unknown): Promise<T> => {
     const res = await fetch(`${billing.url}/api/v1${path}`, {
       method: 'POST',
@@ -425,5 +451,5 @@ export async function waitUntilAllTargetsUp(
 
 main().catch((err: unknown) => {
   console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  void shutdown(1);
 });

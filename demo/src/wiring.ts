@@ -18,9 +18,9 @@ export const COMPOSE_HOSTS = [
 /** Throws when `text` still names a Compose service as `host:port` or in a URL. */
 export function assertNoComposeHost(text: string, what: string): void {
   for (const host of COMPOSE_HOSTS) {
-    const re = new RegExp(`(^|[\\s'"/\\[,])${host}:\\d+`, 'm');
+    const re = new RegExp(`(?:^|[\\s'"/\\[,])(${host}:\\d+)`, 'm');
     const m = re.exec(text);
-    if (m) throw new Error(`${what} still points at the Compose host '${m[0].trim()}'`);
+    if (m) throw new Error(`${what} still points at the Compose host '${m[1] ?? host}'`);
   }
 }
 
