@@ -144,6 +144,7 @@ maybe('the demo (README main command) and its story', () => {
       'snmp',
       'snmp',
       'snmp',
+      'snmp',
     ]);
     // Client links come from billing's inventory: the probe job has the link and customer labels.
     expect(

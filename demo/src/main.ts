@@ -50,6 +50,7 @@ function shutdown(code: number): Promise<void> {
   stopping ??= (async () => {
     const started = Date.now();
     for (const { name, stop } of stops.reverse()) {
+      const began = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), STOP_STEP_MS)));
       const outcome = await Promise.race([
@@ -61,6 +62,8 @@ function shutdown(code: number): Promise<void> {
       ]);
       clearTimeout(timer);
       if (outcome !== 'ok') log(`demo: stopping ${name} ${outcome}`);
+      else if (Date.now() - began > 1_000)
+        log(`demo: stopping ${name} took ${((Date.now() - began) / 1000).toFixed(1)} s`);
     }
     if (workDir) rmSync(workDir, { recursive: true, force: true });
     log(`demo: stopped and cleaned up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -138,18 +141,22 @@ async function main(): Promise<void> {
   // SNMP devices are the operator's (billing does not manage them): a target file beside billing's.
   mkdirSync(join(inventory, 'exporter'), { recursive: true });
   mkdirSync(join(inventory, 'file_sd'), { recursive: true });
+  // A recorded Linux host and the generated switch (port 3 is down by design: one SnmpInterfaceDown
+  // warning at rest) over IF-MIB, snmpd over SNMPv3, and the recorded Cisco Catalyst 3750 by its system
+  // group only (the recording has 46 ports administratively up and down: 46 warnings at rest otherwise).
   const snmpDevices = [
-    { name: 'cisco-c3750', device: 'cisco-c3750', v3: false },
-    { name: 'lab-switch', device: 'lab-switch', v3: false },
-    { name: 'snmpd-host', device: 'snmpd', v3: true },
+    { name: 'linux-host', device: 'linux-host', v3: false, module: 'if_mib' },
+    { name: 'lab-switch', device: 'lab-switch', v3: false, module: 'if_mib' },
+    { name: 'snmpd-host', device: 'snmpd', v3: true, module: 'if_mib' },
+    { name: 'cisco-c3750', device: 'cisco-c3750', v3: false, module: 'system' },
   ].map((d) => ({ ...d, endpoint: snmp.endpoint(d.device) }));
   writeFileSync(
     join(inventory, 'exporter', 'snmp.yml'),
     `# the demo's SNMP devices (the operator's file; billing writes targets.yml)\nsnmp:\n${snmpDevices
-      .map(({ name, endpoint: e, v3 }) =>
+      .map(({ name, endpoint: e, v3, module }) =>
         v3
-          ? `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: '3', user: ${V3_USER.user}, auth_protocol: sha, auth_key: ${V3_USER.authKey}, priv_protocol: aes, priv_key: ${V3_USER.privKey}, module: if_mib, labels: { site: lab } }`
-          : `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: 2c, community: ${e.community}, module: if_mib, labels: { site: lab } }`,
+          ? `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: '3', user: ${V3_USER.user}, auth_protocol: sha, auth_key: ${V3_USER.authKey}, priv_protocol: aes, priv_key: ${V3_USER.privKey}, module: ${module}, labels: { site: lab } }`
+          : `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: 2c, community: ${e.community}, module: ${module}, labels: { site: lab } }`,
       )
       .join('\n')}\n`,
   );
@@ -158,7 +165,7 @@ async function main(): Promise<void> {
     `${JSON.stringify(
       snmpDevices.map((d) => ({
         targets: [d.name],
-        labels: { device: d.name, site: 'lab', module: 'if_mib' },
+        labels: { device: d.name, site: 'lab', module: d.module },
       })),
       null,
       2,
