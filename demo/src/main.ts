@@ -111,6 +111,11 @@ async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'ispmon-demo' } });
   const work = resolve(values.work);
   for (const line of await cleanEarlierRun(work)) console.log(`demo: earlier run: ${line}`);
+  workDir = work;
+  if (!canCreateProbeTargets())
+    throw new Error(
+      'the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo',
+    );
   mkdirSync(join(work, 'tmp'), { recursive: true, mode: 0o755 });
   assertReachableByOthers(join(work, 'tmp'));
   // Every temporary directory of this run (PostgreSQL, Prometheus, Alertmanager, snmpsim, probe
@@ -124,17 +129,11 @@ async function main(): Promise<void> {
     probeIndices: Array.from({ length: probeCount }, (_, k) => probeIndex + k),
   });
 
-  workDir = work;
-
   // 1. The device lab: simulated MikroTik routers, SNMP agents (snmpsim recordings, snmpd), probe targets.
   const lab = await startRouterLab({ count, controlPort: 0, pppChurn: 0.02, tls: true });
   onStop('device lab', () => lab.stop());
   const snmp = await startSnmpLab();
   onStop('SNMP lab', () => snmp.stop());
-  if (!canCreateProbeTargets())
-    throw new Error(
-      'the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo',
-    );
   const probes = await startProbeTargets({ count: probeCount, firstIndex: probeIndex });
   onStop('probe targets', () => probes.stop());
 
