@@ -71,8 +71,14 @@ export async function cleanEarlierRun(work: string): Promise<string[]> {
   const recordFile = join(work, RECORD);
   if (existsSync(recordFile)) {
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as RunRecord;
-    if (record.pid !== process.pid && alive(record.pid) && readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').includes('demo'))
-      throw new Error(`another demo (pid ${record.pid}) is running with ${work}; stop it first (Ctrl-C or kill ${record.pid})`);
+    if (
+      record.pid !== process.pid &&
+      alive(record.pid) &&
+      readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').includes('demo')
+    )
+      throw new Error(
+        `another demo (pid ${record.pid}) is running with ${work}; stop it first (Ctrl-C or kill ${record.pid})`,
+      );
     for (const ns of removeNamespaces(record.probeIndices)) done.push(`removed ${ns}`);
   }
   if (existsSync(work)) {

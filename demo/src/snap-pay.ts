@@ -14,8 +14,7 @@ export interface SnapPayFront {
   close(): Promise<void>;
 }
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -41,7 +40,9 @@ export async function startSnapPayFront(o: {
         }
         if (req.method === 'POST' && page[2]) {
           if (tx.transaction_status !== 'pending') {
-            res.writeHead(409, { 'content-type': 'text/plain' }).end(`transaction is ${tx.transaction_status}`);
+            res
+              .writeHead(409, { 'content-type': 'text/plain' })
+              .end(`transaction is ${tx.transaction_status}`);
             return;
           }
           const notification = o.fake.settle(tx.order_id, { paymentType: 'qris' });
@@ -50,7 +51,9 @@ export async function startSnapPayFront(o: {
             .writeHead(delivered.status < 300 ? 200 : 502, { 'content-type': 'text/html; charset=utf-8' })
             .end(
               `<!doctype html><title>Payment ${escapeHtml(tx.order_id)}</title><p id="result">${
-                delivered.status < 300 ? 'Payment successful' : `Merchant refused the notification (${delivered.status})`
+                delivered.status < 300
+                  ? 'Payment successful'
+                  : `Merchant refused the notification (${delivered.status})`
               }: order ${escapeHtml(tx.order_id)}, Rp ${escapeHtml(tx.gross_amount)}</p>`,
             );
           return;
@@ -75,7 +78,9 @@ export async function startSnapPayFront(o: {
       });
       let text = await upstream.text();
       if (path === '/snap/v1/transactions') text = text.replaceAll(o.fake.url, base);
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      res.writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'application/json',
+      });
       res.end(text);
     })().catch((err: unknown) => {
       res.writeHead(502, { 'content-type': 'text/plain' }).end((err as Error).message);

@@ -26,7 +26,9 @@ export function readDemoState(work: string): DemoState {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`no running demo: ${file} is missing (start it with bash scripts/demo.sh and wait for its banner)`);
+    throw new Error(
+      `no running demo: ${file} is missing (start it with bash scripts/demo.sh and wait for its banner)`,
+    );
   }
   const state = JSON.parse(text) as DemoState;
   try {
