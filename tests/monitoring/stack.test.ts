@@ -455,6 +455,36 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager, wi
     expect(incident).toEqual([{ status: 'resolved', severity: 'critical', router: 'edge-2' }]);
   });
 
+  it('fires PppMassDisconnect when every session of a router drops (20 → 0), and clears when they redial', async () => {
+    await waitFor('core-1 at 20 sessions', async () => {
+      const r = await prom.query('router:mikrotik_ppp_active_sessions:sum{router="core-1"} == 20');
+      return r.length ? true : undefined;
+    });
+    expect(lab.router('core-1').disconnectAllPpp(15_000)).toBe(20);
+    const alert = await waitFor(
+      'PppMassDisconnect firing',
+      async () =>
+        (await firing('PppMassDisconnect')).length ? await firing('PppMassDisconnect') : undefined,
+      { timeoutMs: 30_000 },
+    );
+    expect(alert).toEqual([
+      expect.objectContaining({ alertname: 'PppMassDisconnect', router: 'core-1', severity: 'critical' }),
+    ]);
+    // The router's total is a 0, not a missing series, while nobody is connected.
+    expect((await prom.query('router:mikrotik_ppp_active_sessions:sum{router="core-1"}'))[0]?.value[1]).toBe(
+      '0',
+    );
+    await waitFor(
+      'sessions back and PppMassDisconnect cleared',
+      async () =>
+        (await prom.query('router:mikrotik_ppp_active_sessions:sum{router="core-1"} == 20')).length &&
+        (await firing('PppMassDisconnect')).length === 0
+          ? true
+          : undefined,
+      { timeoutMs: 60_000 },
+    );
+  }, 120_000);
+
   it('fires RouterInterfaceDown for the interface that lost its link, and clears when it returns', async () => {
     lab.router('core-1').setInterfaceRunning('sfp-sfpplus2', false);
     const alert = await waitFor(
