@@ -7,7 +7,9 @@ FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY testkit/package.json testkit/
+COPY service-kit/package.json service-kit/
 COPY lab/package.json lab/
+COPY routeros/package.json routeros/
 COPY exporter/package.json exporter/
 COPY alert-router/package.json alert-router/
 COPY billing/package.json billing/
@@ -17,11 +19,13 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY testkit/ testkit/
 COPY lab/ lab/
+COPY routeros/ routeros/
 COPY exporter/ exporter/
 COPY alert-router/ alert-router/
 COPY billing/ billing/
+COPY service-kit/ service-kit/
 COPY demo/ demo/
-RUN npx tsc -b testkit lab exporter alert-router billing demo && npm prune --omit=dev
+RUN npx tsc -b testkit service-kit lab routeros exporter alert-router billing demo && npm prune --omit=dev
 
 FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -32,6 +36,7 @@ COPY --from=build /app/node_modules/ node_modules/
 FROM runtime AS exporter
 # ICMP probes use iputils ping (CAP_NET_RAW is granted to the binary by the package).
 RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping && rm -rf /var/lib/apt/lists/*
+COPY --from=build /app/routeros/ routeros/
 COPY --from=build /app/exporter/ exporter/
 USER node
 EXPOSE 9436
@@ -61,7 +66,7 @@ FROM runtime AS billing
 # SLA PDFs are printed by Debian's Chromium through puppeteer-core (no browser download).
 RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 ENV CHROMIUM_PATH=/usr/bin/chromium
-COPY --from=build /app/exporter/ exporter/
+COPY --from=build /app/routeros/ routeros/
 COPY --from=build /app/billing/ billing/
 # The inventory volume mounts here; created owned by `node` so a new volume starts writable for billing.
 RUN mkdir -p /var/lib/ispmon/inventory && chown node:node /var/lib/ispmon/inventory

@@ -12,7 +12,12 @@ export default {
     '^@ispmon/([a-z-]+)$': '<rootDir>/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/*/src/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
+  // Workspaces keep tests in `test/` (outside what `dist/` is built from) or, older ones, beside the source.
+  testMatch: [
+    '<rootDir>/*/src/**/*.test.ts',
+    '<rootDir>/*/test/**/*.test.ts',
+    '<rootDir>/tests/**/*.test.ts',
+  ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 60_000,
   // Real servers start per test file; two cores, so keep parallelism modest.

@@ -20,5 +20,11 @@ node -e '
   const r = JSON.parse(require("fs").readFileSync(".tmp/jest-results.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  const slowest = r.testResults
+    .map((t) => [(t.endTime - t.startTime) / 1000, t.name.slice(process.cwd().length + 1)])
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 10);
+  console.log("ten slowest test files (s):");
+  for (const [seconds, file] of slowest) console.log(`  ${seconds.toFixed(1).padStart(6)}  ${file}`);
 ' || true
 exit "$status"

@@ -47,8 +47,9 @@ describe('billing process', () => {
 
   it('serves health and readiness with structured logs without secrets, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
+    const databaseUrl = await pg.createDatabase();
     const p = run({
-      DATABASE_URL: await pg.createDatabase(),
+      DATABASE_URL: databaseUrl,
       BILLING_ENCRYPTION_KEY: 'ab'.repeat(32),
       BILLING_ADMIN_TOKEN: 'isb_secret-admin-token',
       MIDTRANS_SERVER_KEY: 'SB-Mid-server-secret-key',
@@ -61,6 +62,29 @@ describe('billing process', () => {
       headers: { authorization: 'Bearer isb_secret-admin-token' },
     });
     expect(me.status).toBe(200);
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
+    // Without its database billing is alive but not ready: the load balancer stops sending it requests.
+    const db = new URL(databaseUrl).pathname.slice(1);
+    await pg.query(`alter database "${db}" with allow_connections false`);
+    await pg.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [db]);
+    await waitFor(
+      'readiness to fail without the database',
+      async () => ((await get('/readyz')).status === 503 ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
+    expect(await get('/readyz')).toEqual({ status: 503, body: { status: 'database unavailable' } });
+    expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    await pg.query(`alter database "${db}" with allow_connections true`);
+    await waitFor(
+      'readiness back with the database',
+      async () => ((await get('/readyz')).status === 200 ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
     p.kill('SIGTERM');
     expect(await p.exit).toBe(0);
     const lines = p.output().trim().split('\n');

@@ -1,6 +1,9 @@
 // The billing cycle over 100,000 subscriptions on a real PostgreSQL (Debian's, fsync on): renewal
 // invoices for all, then overdue + suspension for all, then an idle run. Target: under 60 s.
 // Usage: npm run bench:cycle -w billing [-- N]
+// CPU beside wall time: this process (process.cpuUsage) plus every PostgreSQL process of the test server
+// (backends and background workers from pg_stat_activity, utime+stime from /proc/<pid>/stat).
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { startPostgres } from '../../testkit/dist/index.js';
 import { startRuntime } from '../dist/runtime.js';
@@ -48,13 +51,40 @@ console.log(
   `seeded ${count.toLocaleString('en-US')} subscriptions in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
 );
 
+const ticksPerSecond = 100; // USER_HZ on Linux
+const postgresCpuTicks = async (): Promise<Map<number, number>> => {
+  const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
+  const ticks = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime, stime
+    } catch {
+      // the process ended in between
+    }
+  }
+  return ticks;
+};
+const cpu = { node: 0, postgres: 0 };
 const run = async (label: string, at: Date, dryRun = false): Promise<number> => {
   now = at;
+  const pgBefore = await postgresCpuTicks();
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const r = await runtime.cycle.run(at, { dryRun });
   const s = (performance.now() - started) / 1000;
+  const nodeUsage = process.cpuUsage(nodeBefore);
+  const pgAfter = await postgresCpuTicks();
+  let pgTicks = 0;
+  for (const [pid, t] of pgAfter) pgTicks += t - (pgBefore.get(pid) ?? 0);
+  const nodeCpu = (nodeUsage.user + nodeUsage.system) / 1e6;
+  const pgCpu = pgTicks / ticksPerSecond;
+  if (!dryRun) {
+    cpu.node += nodeCpu;
+    cpu.postgres += pgCpu;
+  }
   console.log(
-    `${label.padEnd(34)} ${s.toFixed(2).padStart(6)} s  issued ${r.invoicesIssued.count.toLocaleString('en-US')} (Rp ${BigInt(r.invoicesIssued.amountIdr).toLocaleString('id-ID')}), overdue ${r.invoicesOverdue.count.toLocaleString('en-US')}, suspended ${r.subscriptionsSuspended.count.toLocaleString('en-US')}, expired ${r.subscriptionsExpired.count}`,
+    `${label.padEnd(34)} ${s.toFixed(2).padStart(6)} s wall, CPU ${(nodeCpu + pgCpu).toFixed(2).padStart(6)} s (node ${nodeCpu.toFixed(2)}, PostgreSQL ${pgCpu.toFixed(2)})  issued ${r.invoicesIssued.count.toLocaleString('en-US')} (Rp ${BigInt(r.invoicesIssued.amountIdr).toLocaleString('id-ID')}), overdue ${r.invoicesOverdue.count.toLocaleString('en-US')}, suspended ${r.subscriptionsSuspended.count.toLocaleString('en-US')}, expired ${r.subscriptionsExpired.count}`,
   );
   return s;
 };
@@ -74,6 +104,10 @@ console.log(
 );
 console.log(
   `billing cycle over ${count.toLocaleString('en-US')} subscriptions: ${total.toFixed(1)} s for issuing + suspending (target < 60 s); dry run ${dry.toFixed(1)} s, idle runs ${idle.toFixed(2)} s and ${after.toFixed(2)} s`,
+);
+const perThousand = 1000 / count;
+console.log(
+  `per 1,000 subscriptions (all runs but the dry one): wall ${((total + idle + after) * perThousand * 1000).toFixed(0)} ms, CPU ${((cpu.node + cpu.postgres) * perThousand * 1000).toFixed(0)} ms (node ${(cpu.node * perThousand * 1000).toFixed(0)}, PostgreSQL ${(cpu.postgres * perThousand * 1000).toFixed(0)})`,
 );
 await runtime.stop(1_000);
 await pg.stop();

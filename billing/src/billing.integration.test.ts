@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
 import { findBinary, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import { midtransSignature } from './payments/notification.js';
-import { SERVER_KEY, startHarness, type Harness } from './testing/harness.js';
+import { SERVER_KEY, startHarness, type Harness } from '../test/harness.js';
 
 const DAY = 86_400_000;
 
@@ -17,6 +17,29 @@ describe('billing', () => {
   let routerId: number;
   let planId: number;
   let customerId: number;
+  const url = () => `${t.runtime.url}/payments/midtrans/notification`;
+  const db = (sql: string, params: unknown[] = []) =>
+    pg.query<Record<string, unknown>>(sql, params, String(t.runtime.orm.config.get('dbName')));
+  /** A fresh invoice with an open Snap order, so each case starts from its own state. */
+  const newOrder = async (
+    amount: number,
+  ): Promise<{ invoice: number; order: string; redirectUrl: string }> => {
+    const inv = await t.call('POST', '/api/v1/invoices', {
+      customer_id: customerId,
+      description: 'Static IP',
+      amount_idr: amount,
+    });
+    expect(inv.status).toBe(201);
+    const snap = await t.call('POST', `/api/v1/invoices/${inv.body.id}/midtrans`, {});
+    expect(snap.status).toBe(201);
+    return {
+      invoice: inv.body.id as number,
+      order: snap.body.order_id as string,
+      redirectUrl: snap.body.redirect_url as string,
+    };
+  };
+  const orderRow = async (order: string) =>
+    (await db('select status, provider_status from payment_orders where order_id = $1', [order]))[0];
 
   beforeAll(async () => {
     pg = await startPostgres();
@@ -235,10 +258,54 @@ describe('billing', () => {
     ).toBe('');
   }, 60_000);
 
+  it("pays through the stand-in's Snap page: its Pay button sends a signed notification", async () => {
+    const { invoice, order, redirectUrl } = await newOrder(175000);
+    const page = await fetch(redirectUrl);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(order);
+    expect(html).toContain('Rp 175.000');
+    const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+    expect(action).toMatch(/^\/snap\/v4\/redirection\/[0-9a-f-]+\/pay$/);
+    const pay = () =>
+      fetch(new URL(action ?? '', redirectUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'payment_type=qris',
+      });
+    const paid = await pay();
+    expect(paid.status).toBe(200);
+    const result = await paid.text();
+    expect(result).toContain('Payment successful');
+    expect(result).toContain('The merchant answered the notification with HTTP 200');
+    expect((await t.call('GET', `/api/v1/invoices/${invoice}`)).body).toMatchObject({
+      status: 'paid',
+      payments: [{ method: 'midtrans', payment_type: 'qris', provider_order_id: order }],
+    });
+    const log = await t.call('GET', `/api/v1/midtrans/notifications?order_id=${order}`);
+    expect(log.body.items).toHaveLength(1);
+    const sent = JSON.parse(log.body.items[0].raw as string) as Record<string, string>;
+    expect(sent).toMatchObject({
+      order_id: order,
+      transaction_status: 'settlement',
+      status_code: '200',
+      gross_amount: '175000.00',
+      payment_type: 'qris',
+      currency: 'IDR',
+      signature_key: midtransSignature(order, '200', '175000.00', SERVER_KEY),
+    });
+    expect(typeof sent.transaction_id).toBe('string');
+    expect(typeof sent.settlement_time).toBe('string');
+    // Paying twice is refused by the page itself.
+    const again = await pay();
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('this transaction is settlement');
+    expect((await fetch(`${t.midtrans.url}/snap/v4/redirection/no-such-token`)).status).toBe(404);
+  });
+
   describe('payments that must not apply', () => {
     let invoiceId: number;
     let orderId: string;
-    const url = () => `${t.runtime.url}/payments/midtrans/notification`;
 
     beforeAll(async () => {
       const inv = await t.call('POST', '/api/v1/invoices', {
@@ -252,7 +319,11 @@ describe('billing', () => {
     });
 
     it('rejects a forged notification, says why, and changes nothing', async () => {
-      const forged = { ...t.midtrans.settle(orderId) };
+      const forged: Record<string, unknown> = {
+        ...t.midtrans.notificationFor(orderId),
+        transaction_status: 'settlement',
+        status_code: '200',
+      };
       forged.signature_key = midtransSignature(orderId, '200', '250000.00', 'SB-Mid-server-WRONG');
       const r = await t.midtrans.notify(url(), forged);
       expect(r.status).toBe(401);
@@ -263,15 +334,20 @@ describe('billing', () => {
       expect(log.body.items[0].raw).toContain(orderId);
     });
 
-    it('rejects and logs a correctly signed notification whose amount is not the amount due', async () => {
-      const body: Record<string, unknown> = { ...t.midtrans.settle(orderId), gross_amount: '25000.00' };
-      body.signature_key = midtransSignature(orderId, '200', '25000.00', SERVER_KEY);
-      const r = await t.midtrans.notify(url(), body);
-      expect(r.status).toBe(422);
-      expect((await t.call('GET', `/api/v1/invoices/${invoiceId}`)).body.status).toBe('unpaid');
+    it('rejects and logs a settlement whose amount is not the amount due', async () => {
+      const { invoice, order } = await newOrder(80000);
+      // A credit lands on the invoice after the customer opened the payment page.
+      await db('update invoices set credit_idr = 5000 where id = $1', [invoice]);
+      const r = await t.midtrans.notify(url(), t.midtrans.settle(order));
+      expect(r).toMatchObject({ status: 422, body: { outcome: 'amount_mismatch' } });
+      expect((r.body as { error: string }).error).toMatch(/gross_amount 80000.00 does not match/);
+      expect((await t.call('GET', `/api/v1/invoices/${invoice}`)).body).toMatchObject({
+        status: 'unpaid',
+        payments: [],
+      });
       expect(
-        (await t.call('GET', `/api/v1/midtrans/notifications?order_id=${orderId}&outcome=amount_mismatch`))
-          .body.total,
+        (await t.call('GET', `/api/v1/midtrans/notifications?order_id=${order}&outcome=amount_mismatch`)).body
+          .total,
       ).toBe(1);
     });
 
@@ -336,6 +412,144 @@ describe('billing', () => {
         status: 'paid',
         payments: [{ payment_type: 'qris' }],
       });
+    });
+    it('refuses a signed pending notification whose transaction_status was changed to settlement', async () => {
+      const { invoice, order } = await newOrder(120000);
+      const tampered = { ...t.midtrans.notificationFor(order), transaction_status: 'settlement' }; // still signed with 201
+      const r = await t.midtrans.notify(url(), tampered);
+      expect(r.status).toBe(400);
+      expect((r.body as { error: string }).error).toBe(
+        "status_code 201 does not go with transaction_status 'settlement': Midtrans sends 200; nothing applied",
+      );
+      expect((await t.call('GET', `/api/v1/invoices/${invoice}`)).body).toMatchObject({
+        status: 'unpaid',
+        payments: [],
+      });
+      expect(await orderRow(order)).toMatchObject({ status: 'pending' });
+      const log = await t.call('GET', `/api/v1/midtrans/notifications?order_id=${order}`);
+      expect(log.body.items).toHaveLength(1);
+      expect(log.body.items[0]).toMatchObject({ outcome: 'status_code_mismatch', signature_valid: true });
+      expect(JSON.parse(log.body.items[0].raw as string)).toEqual(tampered);
+    });
+
+    it('books what the status API says when a signed notification disagrees with it, and keeps its answer', async () => {
+      const { invoice, order } = await newOrder(130000);
+      // Correctly signed for 200 settlement, but Midtrans itself still says pending.
+      const early: Record<string, unknown> = {
+        ...t.midtrans.notificationFor(order),
+        transaction_status: 'settlement',
+        status_code: '200',
+      };
+      early.signature_key = midtransSignature(order, '200', '130000.00', SERVER_KEY);
+      const r = await t.midtrans.notify(url(), early);
+      // The order already was pending, so applying the status API's answer changes nothing.
+      expect(r).toMatchObject({ status: 200, body: { status: 'ok', outcome: 'duplicate' } });
+      expect((r.body as { note: string }).note).toBe(
+        'notification said settlement 130000.00, the status API says pending 130000.00; the status API is applied',
+      );
+      expect((await t.call('GET', `/api/v1/invoices/${invoice}`)).body.status).toBe('unpaid');
+      expect(await orderRow(order)).toMatchObject({
+        status: 'pending',
+        provider_status: { transaction_status: 'pending', status_code: '201' },
+      });
+
+      const settled = t.midtrans.settle(order, { paymentType: 'gopay' });
+      const paid = await t.midtrans.notify(url(), settled);
+      expect(paid).toEqual({ status: 200, body: { status: 'ok', outcome: 'paid' } });
+      const tx = t.midtrans.transactions().find((x) => x.order_id === order);
+      const [payment] = await db(
+        'select provider_transaction_id, provider_status, raw from payments where invoice_id = $1',
+        [invoice],
+      );
+      expect(payment).toMatchObject({
+        provider_transaction_id: tx?.transaction_id,
+        provider_status: {
+          order_id: order,
+          transaction_status: 'settlement',
+          status_code: '200',
+          status_message: 'Success, transaction is found',
+          payment_type: 'gopay',
+        },
+        raw: { transaction_status: 'settlement', status_message: 'midtrans payment notification' },
+      });
+    });
+
+    it('answers a NUL byte in the body or in a field with 400 and stores the body exactly', async () => {
+      const { invoice, order } = await newOrder(140000);
+      const body = JSON.stringify(t.midtrans.notificationFor(order));
+      const rawNul = `${body.slice(0, 20)}\0${body.slice(20)}`;
+      const a = await fetch(url(), {
+        method: 'POST',
+        body: rawNul,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(a.status).toBe(400);
+      expect(await a.json()).toEqual({ error: 'invalid Midtrans notification: body contains a NUL byte' });
+
+      const escaped = JSON.stringify({ ...JSON.parse(body), transaction_id: 'abc\u0000def' });
+      const b = await fetch(url(), {
+        method: 'POST',
+        body: escaped,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(b.status).toBe(400);
+      expect(await b.json()).toEqual({
+        error: 'invalid Midtrans notification: transaction_id: contains a NUL character (\\u0000)',
+      });
+
+      const notUtf8 = Buffer.concat([
+        Buffer.from(body.slice(0, 30)),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(body.slice(30)),
+      ]);
+      const c = await fetch(url(), {
+        method: 'POST',
+        body: notUtf8,
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(c.status).toBe(400);
+
+      const stored = await db(
+        "select raw, raw_bytes, outcome from midtrans_notifications where outcome = 'malformed' and raw like $1 order by id",
+        [`%${order}%`],
+      );
+      expect(stored).toHaveLength(3);
+      expect(stored[0]).toMatchObject({
+        raw: rawNul.replace('\0', '\\u0000'),
+        raw_bytes: Buffer.from(rawNul),
+      });
+      expect(stored[1]).toMatchObject({ raw: escaped, raw_bytes: null }); // text holds the six characters \u0000
+      expect(stored[2]?.raw_bytes).toEqual(notUtf8);
+      // The API answers the exact bytes as base64.
+      const listed = await t.call('GET', '/api/v1/midtrans/notifications?outcome=malformed&limit=500');
+      const bytes = (listed.body.items as Array<{ raw_bytes: string | null }>)
+        .filter((i) => i.raw_bytes !== null)
+        .map((i) => Buffer.from(i.raw_bytes ?? '', 'base64'));
+      expect(bytes).toEqual(expect.arrayContaining([Buffer.from(rawNul), notUtf8]));
+      expect((await t.call('GET', `/api/v1/invoices/${invoice}`)).body.status).toBe('unpaid');
+    });
+
+    it('refuses a transaction id already booked for another order before changing anything', async () => {
+      const first = await newOrder(150000);
+      const second = await newOrder(150000);
+      expect((await t.midtrans.notify(url(), t.midtrans.settle(first.order))).body).toMatchObject({
+        outcome: 'paid',
+      });
+      const firstTx = t.midtrans.transactions().find((x) => x.order_id === first.order);
+      const secondTx = t.midtrans.transactions().find((x) => x.order_id === second.order);
+      if (!firstTx || !secondTx) throw new Error('stand-in lost a transaction');
+      secondTx.transaction_id = firstTx.transaction_id; // Midtrans reports a transaction id already booked
+      const r = await t.midtrans.notify(url(), t.midtrans.settle(second.order));
+      expect(r).toMatchObject({ status: 409, body: { outcome: 'duplicate_transaction' } });
+      expect((r.body as { error: string }).error).toMatch(
+        /already booked for another order; nothing applied/,
+      );
+      expect((await t.call('GET', `/api/v1/invoices/${second.invoice}`)).body).toMatchObject({
+        status: 'unpaid',
+        payments: [],
+      });
+      expect(await orderRow(second.order)).toMatchObject({ status: 'pending', provider_status: null });
+      expect((await t.call('GET', `/api/v1/invoices/${first.invoice}`)).body.payments).toHaveLength(1);
     });
   });
 

@@ -7,7 +7,8 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { one, q, tx, type Em } from './db/sql.js';
 import type { BillingMetrics } from './metrics.js';
 import { invoiceSeries, type BillingPolicy } from './policy.js';
-import { PENDING_SYNC } from './subscriptions.js';
+import { suspendSubscriptions, type Suspended } from './suspension.js';
+import { PENDING_SYNC } from './sync.js';
 
 export interface CycleStep {
   count: number;
@@ -144,28 +145,8 @@ export class BillingCycle {
     return { count: Number(rows[0]?.n ?? 0), sample: rows[0]?.sample ?? [] };
   }
 
-  private async suspendOverdue(em: Em, now: Date, actor: string): Promise<CycleStep> {
-    const rows = await q<{ n: string; sample: string[] | null }>(
-      em,
-      `with target as (
-         select s.id, (select min(i.number) from invoices i where i.subscription_id = s.id and i.status = 'overdue') as invoice
-           from subscriptions s join customers c on c.id = s.customer_id
-          where s.status = 'active' and not c.suspension_exempt
-            and exists (select 1 from invoices i where i.subscription_id = s.id and i.status = 'overdue')
-          for update of s
-       ), up as (
-         update subscriptions s set status = 'suspended', suspended_reason = 'overdue invoice ' || t.invoice, ${PENDING_SYNC},
-                kick_pending = true, next_sync_at = ?, updated_at = ?
-           from target t where s.id = t.id
-         returning s.id, t.invoice
-       ), aud as (
-         insert into audit_log (at, actor, entity, entity_id, action, from_state, to_state, reason, detail)
-         select ?, ?, 'subscriptions', id::text, 'suspend', 'active', 'suspended', 'overdue invoice ' || invoice, '{}'::jsonb from up
-       )
-       select count(*) as n, (array_agg(id::text order by id))[1:100] as sample from up`,
-      [now, now, now, actor],
-    );
-    return { count: Number(rows[0]?.n ?? 0), sample: rows[0]?.sample ?? [] };
+  private suspendOverdue(em: Em, now: Date, actor: string): Promise<Suspended> {
+    return suspendSubscriptions(em, { kind: 'overdue' }, actor, now);
   }
 
   /** A credit note on the next invoice: each unapplied credit goes to the customer's oldest open invoice

@@ -66,6 +66,8 @@ export interface PaymentInput {
   providerTransactionId?: string | null;
   paymentType?: string | null;
   raw?: unknown;
+  /** What Midtrans's status API said when the payment was booked. */
+  providerStatus?: unknown;
   receivedAt: Date;
   actor: string;
 }
@@ -129,7 +131,7 @@ export class InvoiceService {
     if (!row) throw notFound('invoice', id);
     const payments = await q<Record<string, unknown>>(
       em,
-      'select id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, received_at, recorded_by from payments where invoice_id = ? order by id',
+      'select id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, provider_status, received_at, recorded_by from payments where invoice_id = ? order by id',
       [id],
     );
     const orders = await q<Record<string, unknown>>(
@@ -265,8 +267,8 @@ export class InvoiceService {
       const due = BigInt(inv.amount_idr) - BigInt(inv.credit_idr);
       if (p.amountIdr !== due) return { applied: false, reason: 'amount_mismatch', invoiceId };
       await em.execute(
-        `insert into payments (invoice_id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, raw, received_at, recorded_by)
-         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`,
+        `insert into payments (invoice_id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, raw, provider_status, received_at, recorded_by)
+         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)`,
         [
           invoiceId,
           p.method,
@@ -276,6 +278,7 @@ export class InvoiceService {
           p.providerTransactionId ?? null,
           p.paymentType ?? null,
           p.raw === undefined ? null : JSON.stringify(p.raw),
+          p.providerStatus === undefined ? null : JSON.stringify(p.providerStatus),
           p.receivedAt,
           p.actor,
         ],

@@ -1,8 +1,13 @@
 // The staff REST API described for clients (OpenAPI 3.1), served at /openapi.json. Request bodies are
-// generated from the same zod schemas that validate them, so the document cannot drift from the code.
+// generated from the same zod schemas that validate them (the SLA routes' too), so the document cannot
+// drift from the code; openapi.test.ts holds its paths to exactly the routes createApp mounts.
 import { z } from 'zod';
 import { cancelSchema, manualInvoiceSchema, manualPaymentSchema } from './invoices.js';
 import { customerSpec, linkSpec, planSpec, routerSpec, type ResourceSpec } from './resources.js';
+import { cycleRunSchema } from './routes/cycle.js';
+import { reconcileSchema } from './routes/routers.js';
+import { staffTokenSchema } from './routes/staff.js';
+import { maintenanceSchema, reportSchema } from './sla/service.js';
 import { createSubscriptionSchema, reasonSchema, updateSubscriptionSchema } from './subscriptions.js';
 
 const json = (schema: z.ZodType): Record<string, unknown> =>
@@ -289,19 +294,29 @@ export const openApiDocument = {
         security: [],
         requestBody: body({ type: 'object' }),
         responses: {
-          '200': ok('Applied, or a duplicate/ignored status; `outcome` says which'),
-          '400': { description: 'Malformed notification (logged)' },
-          '401': { description: 'signature_key does not verify (logged, nothing applied)' },
-          '404': { description: 'Unknown order_id (logged)' },
-          '422': { description: 'gross_amount is not the amount due (logged, nothing applied)' },
-          '503': { description: 'Database unavailable; Midtrans retries' },
+          '200': ok(
+            "The status API's answer applied, or a duplicate/ignored status; `outcome` says which, `note` when the notification disagreed with the status API",
+          ),
+          '400': {
+            description:
+              'Malformed notification: not JSON, not UTF-8, a NUL character, or a status_code that does not go with transaction_status (stored, nothing applied)',
+          },
+          '401': { description: 'signature_key does not verify (stored, nothing applied)' },
+          '404': { description: 'Unknown order_id (stored)' },
+          '409': { description: 'transaction_id already booked for another order (stored, nothing applied)' },
+          '422': {
+            description:
+              'gross_amount is not the amount due, or the status API does not know the order (stored, nothing applied)',
+          },
+          '502': { description: "The status API's answer was refused (stored, nothing applied)" },
+          '503': { description: 'Database or status API unavailable; Midtrans retries' },
         },
       },
     },
     '/api/v1/billing-cycle/run': action(
       'billing cycle',
       'Run the billing cycle now: renewal invoices, overdue, suspensions, expiry; dry_run shows what would happen (billing)',
-      z.strictObject({ dry_run: z.boolean().default(false) }),
+      cycleRunSchema,
     ),
     '/api/v1/routers/{id}/drift': {
       parameters: [idParam],
@@ -314,11 +329,7 @@ export const openApiDocument = {
     },
     '/api/v1/routers/{id}/reconcile': {
       parameters: [idParam],
-      ...action(
-        'router',
-        'Report drift, and repair it with repair=true (admin)',
-        z.strictObject({ repair: z.boolean().default(false) }),
-      ),
+      ...action('router', 'Report drift, and repair it with repair=true (admin)', reconcileSchema),
     },
     '/api/v1/sync/run': action('router', 'Run one router sync round now (billing)'),
     '/api/v1/audit': {
@@ -333,24 +344,84 @@ export const openApiDocument = {
       post: {
         tags: ['staff'],
         summary: 'Create a staff user (or change its role) and issue a token, shown once (admin)',
-        requestBody: body({
-          type: 'object',
-          properties: {
-            username: { type: 'string' },
-            role: { enum: ['admin', 'billing', 'viewer'] },
-            label: { type: 'string' },
-          },
-          required: ['username', 'role'],
-        }),
+        requestBody: body(json(staffTokenSchema)),
         responses: { '201': ok('Token'), ...errors },
       },
     },
+    '/api/v1/links/{id}/maintenance': {
+      parameters: [idParam],
+      get: {
+        tags: ['sla'],
+        summary: "The link's maintenance windows (and its router's), excluded from its SLA (viewer)",
+        responses: { '200': ok('Maintenance windows'), ...errors },
+      },
+      post: {
+        tags: ['sla'],
+        summary: 'Plan a maintenance window for the link or its whole router (billing)',
+        requestBody: body(json(maintenanceSchema)),
+        responses: { '201': ok('Created'), ...errors },
+      },
+    },
+    '/api/v1/maintenance/{id}': {
+      parameters: [idParam],
+      delete: {
+        tags: ['sla'],
+        summary: 'Delete a maintenance window (billing)',
+        responses: { '204': { description: 'Deleted' }, ...errors },
+      },
+    },
+    '/api/v1/links/{id}/reports': {
+      parameters: [idParam],
+      get: {
+        tags: ['sla'],
+        summary: "The link's monthly SLA reports (viewer)",
+        parameters: pageParams,
+        responses: { '200': ok('A page', page), ...errors },
+      },
+      post: {
+        tags: ['sla'],
+        summary:
+          'Produce (or with force, redo) the SLA report of a month: figures, PDF, e-mail, credit (billing)',
+        requestBody: body(json(reportSchema)),
+        responses: { '201': ok('The report summary'), ...errors },
+      },
+    },
+    '/api/v1/reports/{id}/pdf': {
+      parameters: [idParam],
+      get: {
+        tags: ['sla'],
+        summary: 'The SLA report as PDF (viewer)',
+        responses: { '200': { description: 'PDF', content: { 'application/pdf': {} } }, ...errors },
+      },
+    },
+    '/api/v1/sla-credits': {
+      get: {
+        tags: ['sla'],
+        summary: 'Credits owed for breached months, and the invoice each was applied to (viewer)',
+        responses: {
+          '200': ok('Up to 500 credits, newest first', { type: 'array', items: { type: 'object' } }),
+          ...errors,
+        },
+      },
+    },
+    '/api/v1/sla/run-monthly': action(
+      'sla',
+      "Produce the previous month's reports of every link that has none yet (billing)",
+    ),
     '/metrics': {
       get: {
         tags: ['operations'],
         security: [],
         summary: 'Prometheus metrics',
         responses: { '200': { description: 'Text exposition' } },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        tags: ['operations'],
+        security: [],
+        summary: 'This document',
+        responses: { '200': ok('OpenAPI 3.1') },
       },
     },
     '/healthz': {

@@ -206,6 +206,17 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
 }
 
 /** Row from PostgreSQL → API JSON: bigint ids and money as JSON integers (exact below 2^53), no secrets. */
+/** PostgreSQL's text form of timestamptz ("2026-06-06 23:01:00.5+07"), which raw queries return. */
+const PG_TIMESTAMPTZ = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d\d)(?::?(\d\d))?$/;
+
+/** Answers carry RFC 3339 date-times (as the OpenAPI document says), whatever the driver returned. */
+function dateTime(v: string): string | undefined {
+  const m = PG_TIMESTAMPTZ.exec(v);
+  if (!m) return undefined;
+  const d = new Date(`${m[1]}T${m[2]}${m[3]}:${m[4] ?? '00'}`);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
 export function present(
   spec: ResourceSpec | undefined,
   row: Record<string, unknown>,
@@ -221,7 +232,10 @@ export function present(
     )
       out[k] = Number(v);
     else if (v !== null && spec && typeof v === 'string' && /_percent$|_ms$/.test(k)) out[k] = Number(v);
-    else out[k] = v;
+    else if (v instanceof Date) out[k] = v.toISOString();
+    else if (Buffer.isBuffer(v))
+      out[k] = v.toString('base64'); // bytea, e.g. a notification's exact bytes
+    else out[k] = (typeof v === 'string' && dateTime(v)) || v;
   }
   return out;
 }

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { createApp, type ApiExtension } from './app.js';
+import { createApp, mountedRoutes, type ApiExtension, type MountedRoute } from './app.js';
 import { BillingCycle } from './cycle.js';
 import { openDatabase } from './db/orm.js';
 import { InventoryWriter } from './inventory.js';
@@ -58,6 +58,8 @@ export interface RuntimeDeps {
 
 export interface Runtime {
   url: string;
+  /** Every route the HTTP server mounted (the OpenAPI document must name exactly these). */
+  routes: MountedRoute[];
   orm: MikroORM;
   metrics: BillingMetrics;
   policy: BillingPolicy;
@@ -242,6 +244,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     payments,
     inventory,
     extensions,
+    routes: mountedRoutes(app),
     syncNow,
     async stop(graceMs = 10_000): Promise<void> {
       stopping = true;

@@ -10,6 +10,8 @@ import type { BillingMetrics } from './metrics.js';
 import { DAY_MS, formatInvoiceNumber, invoiceSeries, type BillingPolicy } from './policy.js';
 import { exactFilters, pageSchema, parseBody, present, type Page } from './resources.js';
 import type { SecretBox } from './secrets.js';
+import { suspendSubscriptions } from './suspension.js';
+import { PENDING_SYNC } from './sync.js';
 
 const pppName = z
   .string()
@@ -54,9 +56,6 @@ const PUBLIC_COLUMNS = `s.id, s.customer_id, s.plan_id, s.router_id, s.ppp_usern
   p.profile as plan_profile, r.name as router_name`;
 const FROM =
   'from subscriptions s join customers c on c.id = s.customer_id join plans p on p.id = s.plan_id join routers r on r.id = s.router_id';
-
-/** Marks a subscription for the router to follow (in the caller's transaction). */
-export const PENDING_SYNC = `sync_state = 'pending', sync_version = sync_version + 1, sync_attempts = 0, sync_error = null`;
 
 export class SubscriptionService {
   constructor(
@@ -252,11 +251,18 @@ export class SubscriptionService {
     return this.get(id);
   }
 
-  /** Staff suspension (with a reason) or the cycle's; `fromStates` guards what may be suspended. */
+  /** Staff suspension with a reason: the same transition the billing cycle applies (suspension.ts). */
   async suspend(id: string, body: unknown, actor: string, now: Date): Promise<Record<string, unknown>> {
     const { reason } = parseBody(reasonSchema, body);
-    const changed = await this.transition(id, ['active'], 'suspended', 'suspend', reason, actor, now);
-    if (changed) this.metrics.suspensions.inc();
+    const changed = await this.run(async (em) => {
+      if (!(await this.mayMove(em, id, ['active'], 'suspended', 'suspend'))) return false;
+      const done = await suspendSubscriptions(em, { kind: 'one', subscriptionId: id, reason }, actor, now);
+      return done.count === 1;
+    });
+    if (changed) {
+      this.metrics.suspensions.inc();
+      this.onChange();
+    }
     return this.get(id);
   }
 
@@ -284,26 +290,19 @@ export class SubscriptionService {
   private async transition(
     id: string,
     from: string[],
-    to: 'active' | 'suspended' | 'cancelled',
+    to: 'active' | 'cancelled',
     action: string,
     reason: string,
     actor: string,
     now: Date,
   ): Promise<boolean> {
     const changed = await this.run(async (em) => {
-      const sub = await one<{ status: string }>(
-        em,
-        'select status from subscriptions where id = ? for update',
-        [id],
-      );
-      if (!sub) throw notFound('subscription', id);
-      if (sub.status === to) return false; // idempotent: asking twice is not an error
-      if (!from.includes(sub.status))
-        throw new ApiError(409, `subscription ${id} is ${sub.status}; cannot ${action} it`);
+      const status = await this.mayMove(em, id, from, to, action);
+      if (!status) return false;
       await em.execute(
         `update subscriptions set status = ?, suspended_reason = ?, ${PENDING_SYNC}, kick_pending = true, next_sync_at = ?, updated_at = ?,
            cancelled_at = case when ? = 'cancelled' then ? else cancelled_at end where id = ?`,
-        [to, to === 'suspended' ? reason : null, now, now, to, now, id],
+        [to, null, now, now, to, now, id],
         'run',
       );
       await audit(em, now, {
@@ -311,7 +310,7 @@ export class SubscriptionService {
         entity: 'subscriptions',
         entityId: id,
         action,
-        fromState: sub.status,
+        fromState: status,
         toState: to,
         reason,
       });
@@ -319,6 +318,27 @@ export class SubscriptionService {
     });
     if (changed) this.onChange();
     return changed;
+  }
+
+  /** Locks the subscription; its current status when it may move to `to`, undefined when it already is
+   * there (asking twice is not an error); 404 and 409 otherwise. */
+  private async mayMove(
+    em: Em,
+    id: string,
+    from: string[],
+    to: string,
+    action: string,
+  ): Promise<string | undefined> {
+    const sub = await one<{ status: string }>(
+      em,
+      'select status from subscriptions where id = ? for update',
+      [id],
+    );
+    if (!sub) throw notFound('subscription', id);
+    if (sub.status === to) return undefined;
+    if (!from.includes(sub.status))
+      throw new ApiError(409, `subscription ${id} is ${sub.status}; cannot ${action} it`);
+    return sub.status;
   }
 
   private async run<T>(fn: (em: Em) => Promise<T>): Promise<T> {

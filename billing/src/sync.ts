@@ -16,6 +16,9 @@ import type {
 } from './provisioning/types.js';
 import type { SecretBox } from './secrets.js';
 
+/** Marks a subscription for the router to follow (in the caller's transaction). */
+export const PENDING_SYNC = `sync_state = 'pending', sync_version = sync_version + 1, sync_attempts = 0, sync_error = null`;
+
 interface ClaimedRow {
   id: string;
   sync_version: number;

@@ -6,7 +6,7 @@
 // lab/src/midtrans/) serves its own Pay page; then the demo points billing at the stand-in directly and
 // this file goes. The story (story.ts) only uses the page, never these internals.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { MidtransFake } from '@ispmon/billing';
+import type { MidtransFake } from '@ispmon/lab';
 
 export interface SnapPayFront {
   /** Base URL to give billing as Snap's base URL. */

@@ -3,7 +3,7 @@
 // (a) one after another and (b) all at once (pipelined by .tag). Usage: npm run bench:client -w exporter
 import { RouterOSAPI } from 'node-routeros';
 import { startRouterLab } from '../../lab/dist/index.js';
-import { RouterOsClient } from '../dist/routeros/client.js';
+import { RouterOsClient } from '@ispmon/routeros';
 
 const ROUNDS = Number(process.argv[2] ?? 200);
 const lab = await startRouterLab({

@@ -46,25 +46,41 @@ const exporter = spawn(node, [join(root, 'exporter/dist/main.js')], {
     ISPMON_EXPORTER_LISTEN: '127.0.0.1:0',
   },
 });
-// pino's first info line carries the address; with LOG_LEVEL=warn it is suppressed, so read the port from /proc.
-await new Promise((r) => setTimeout(r, 1500));
-const sockets = readFileSync(`/proc/net/tcp`, 'utf8');
-const inodes = new Set<string>();
+// Children must not outlive the bench, whatever ends it (an error below, Ctrl-C).
+const stopChildren = (): void => {
+  for (const child of [lab, exporter]) if (child.exitCode === null) child.kill();
+  rmSync(dir, { recursive: true, force: true });
+};
+process.once('exit', stopChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    stopChildren();
+    process.exit(130);
+  });
+// pino's first info line carries the address; with LOG_LEVEL=warn it is suppressed, so read the port from
+// /proc, waiting until the exporter listens (a loaded machine may take seconds).
 const { readdirSync, readlinkSync } = await import('node:fs');
-for (const fd of readdirSync(`/proc/${exporter.pid}/fd`)) {
-  try {
-    const m = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${exporter.pid}/fd/${fd}`));
-    if (m) inodes.add(m[1] as string);
-  } catch {
-    // fd closed meanwhile
+function listeningPort(pid: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1] as string);
+    } catch {
+      // fd closed meanwhile
+    }
   }
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] === '0A' && inodes.has(f[9] ?? ''))
+      return Number.parseInt((f[1] ?? '').split(':')[1] ?? '0', 16);
+  }
+  return 0;
 }
 let port = 0;
-for (const line of sockets.split('\n').slice(1)) {
-  const f = line.trim().split(/\s+/);
-  if (f[3] === '0A' && inodes.has(f[9] ?? '')) port = Number.parseInt((f[1] ?? '').split(':')[1] ?? '0', 16);
-}
-if (!port) throw new Error('could not find the exporter port');
+for (const deadline = Date.now() + 60_000; !port && Date.now() < deadline;)
+  if (!(port = listeningPort(exporter.pid!))) await new Promise((r) => setTimeout(r, 100));
+if (!port) throw new Error('the exporter did not listen within 60 s');
 const base = `http://127.0.0.1:${port}`;
 const names = Array.from({ length: count }, (_, i) => `router-${String(i + 1).padStart(4, '0')}`);
 

@@ -3,6 +3,7 @@
 import { globSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { RouterPool, type RouterEndpoint } from '@ispmon/routeros';
 import type { Logger } from 'pino';
 import {
   ROUTEROS_COLLECTORS,
@@ -10,6 +11,7 @@ import {
   type RouterOsModuleOptions,
 } from './collectors/routeros/index.js';
 import { scrapeRouter } from './collectors/routeros/engine.js';
+import { CommandFailureLog } from './collectors/routeros/command-failures.js';
 import {
   ConfigError,
   loadConfigFile,
@@ -22,9 +24,8 @@ import {
 import type { RouterOsModuleConfig, RouterTargetConfig, TargetsConfig } from './config/schema.js';
 import { encodeText, TEXT_CONTENT_TYPE } from './exposition.js';
 import { resolveSnmpModules, snmpTargetFromConfig } from './collectors/snmp/config.js';
-import { scrapeSnmpTarget } from './collectors/snmp/engine.js';
+import { scrapeDeadlineMs, scrapeSnmpTarget } from './collectors/snmp/engine.js';
 import { ProbeScheduler } from './probes/measure.js';
-import { RouterConnections, type RouterEndpoint } from './routeros/connections.js';
 import { SelfMetrics } from './self-metrics.js';
 
 export interface ExporterOptions {
@@ -32,6 +33,14 @@ export interface ExporterOptions {
   logger: Logger;
   /** How often target files are checked for changes (ms). */
   targetFilePollMs?: number;
+}
+
+/** What a /probe request brings besides target and module. */
+export interface ScrapeContext {
+  /** Aborted when the HTTP client hangs up. */
+  signal?: AbortSignal;
+  /** Prometheus's `X-Prometheus-Scrape-Timeout-Seconds`. */
+  timeoutHeader?: string;
 }
 
 interface TargetFileState {
@@ -44,16 +53,19 @@ export class Exporter {
   private config!: LoadedConfig;
   private targets: TargetsConfig = { routers: [], snmp: [], probes: [] };
   private readonly files = new Map<string, TargetFileState>();
-  private readonly connections: RouterConnections;
+  private readonly connections: RouterPool;
   private readonly endpoints = new Map<string, RouterEndpoint>();
-  private readonly probes = new ProbeScheduler();
+  private readonly probes: ProbeScheduler;
+  private readonly commandFailures: CommandFailureLog;
   private readonly scrapeSlots = new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64));
   private server: Server | undefined;
   private poller: NodeJS.Timeout | undefined;
   private ready = false;
 
   constructor(private readonly options: ExporterOptions) {
-    this.connections = new RouterConnections((open) => this.metrics.connections.set(open));
+    this.probes = new ProbeScheduler(options.logger);
+    this.connections = new RouterPool({ onOpenChange: (open) => this.metrics.connections.set(open) });
+    this.commandFailures = new CommandFailureLog(options.logger, this.metrics.commandErrors);
   }
 
   /** Loads the configuration; throws ConfigError at start. */
@@ -168,6 +180,7 @@ export class Exporter {
     this.endpoints.clear();
     for (const [k, v] of endpoints) this.endpoints.set(k, v);
     this.connections.retain(new Set(endpoints.keys()));
+    this.commandFailures.retain(new Set(endpoints.keys()));
     this.probes.sync(
       merged.probes.map((p) => ({
         name: p.name,
@@ -229,6 +242,7 @@ export class Exporter {
   async probe(
     targetName: string,
     moduleName: string | undefined,
+    scrape: ScrapeContext = {},
   ): Promise<{ status: number; body: string; contentType: string }> {
     const router = this.targets.routers.find((t) => t.name === targetName);
     if (router) {
@@ -265,7 +279,7 @@ export class Exporter {
           { event: 'scrape_failed', target: router.name, reason: result.failure },
           'router scrape failed',
         );
-      }
+      } else this.commandFailures.report(router.name, result.commands);
       return { status: 200, body: encodeText(result.families), contentType: TEXT_CONTENT_TYPE };
     }
     const probe = this.targets.probes.find((t) => t.name === targetName);
@@ -312,7 +326,10 @@ export class Exporter {
         this.config.default_timeout,
       );
       this.metrics.probes.inc({ module: moduleKey });
-      const result = await scrapeSnmpTarget(target, modules);
+      const result = await scrapeSnmpTarget(target, modules, {
+        signal: scrape.signal,
+        deadlineMs: scrapeDeadlineMs(scrape.timeoutHeader),
+      });
       for (const run of result.runs) {
         this.metrics.scrapeDuration.set({ target: snmp.name, collector: run.module }, run.durationSeconds);
         this.metrics.scrapeSuccess.set({ target: snmp.name, collector: run.module }, run.success ? 1 : 0);
@@ -320,7 +337,8 @@ export class Exporter {
       if (result.failure) {
         this.metrics.errors.inc({ target: snmp.name, protocol: 'snmp', reason: result.failure });
         this.options.logger.warn(
-          { event: 'scrape_failed', target: snmp.name, reason: result.failure },
+          // net-snmp's messages may quote a community: the reason and counts only
+          { event: 'scrape_failed', target: snmp.name, reason: result.failure, requests: result.requests },
           'SNMP scrape failed',
         );
       }
@@ -344,7 +362,17 @@ export class Exporter {
         const target = url.searchParams.get('target');
         if (!target) return send(400, "missing 'target' parameter\n");
         this.refreshTargetFiles();
-        const result = await this.probe(target, url.searchParams.get('module') ?? undefined);
+        // A client that hangs up stops the scrape; its own timeout sets the scrape's deadline.
+        const hangUp = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) hangUp.abort();
+        });
+        const timeoutHeader = req.headers['x-prometheus-scrape-timeout-seconds'];
+        const result = await this.probe(target, url.searchParams.get('module') ?? undefined, {
+          signal: hangUp.signal,
+          ...(typeof timeoutHeader === 'string' ? { timeoutHeader } : {}),
+        });
+        if (hangUp.signal.aborted) return;
         return send(result.status, result.body, result.contentType);
       }
       if (url.pathname === '/metrics' && req.method === 'GET') {
@@ -411,7 +439,7 @@ export class Exporter {
       await Promise.race([closed, new Promise((r) => setTimeout(r, graceMs).unref())]);
       server.closeAllConnections();
     }
-    this.connections.closeAll();
+    await this.connections.closeAll();
     this.probes.stop();
   }
 }

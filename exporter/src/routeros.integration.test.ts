@@ -27,6 +27,7 @@ describe('exporter against the RouterOS simulator', () => {
   let garbage: Server;
   let garbagePort = 0;
   const clock = NOW;
+  const logs: string[] = [];
 
   const probe = async (
     target: string,
@@ -51,6 +52,8 @@ describe('exporter against the RouterOS simulator', () => {
         { name: 'silent', version: '7.12.1', interfaces: 2, pppSessions: 1 },
         { name: 'refusing', version: '7.12.1', interfaces: 2, pppSessions: 1 },
         { name: 'empty-718', version: '7.18.2', interfaces: 2, pppSessions: 0 },
+        { name: 'partial', version: '7.12.1', interfaces: 4, pppSessions: 3 },
+        { name: 'outage', version: '7.18.2', interfaces: 2, pppSessions: 8 },
       ],
     });
     await lab.router('silent').setUnresponsive('silent');
@@ -82,13 +85,15 @@ describe('exporter against the RouterOS simulator', () => {
         r('silent') +
         r('refusing') +
         r('empty-718') +
+        r('partial') +
+        r('outage') +
         `    - { name: core-718-ssl, host: 127.0.0.1, port: ${lab.router('core-718').tlsPort}, tls: { ca_file: lab-ca.pem, server_name: localhost }, username: admin, password: { file: router-password } }\n` +
         `    - { name: wrong-password, host: 127.0.0.1, port: ${lab.router('edge-712').port}, username: admin, password: nope, timeout: 700ms }\n` +
         `    - { name: garbage, host: 127.0.0.1, port: ${garbagePort}, username: admin, password: x, timeout: 700ms }\n`,
     );
     exporter = new Exporter({
       configFile: join(dir, 'exporter.yml'),
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) }),
       targetFilePollMs: 100,
     });
     exporter.load();
@@ -154,6 +159,8 @@ describe('exporter against the RouterOS simulator', () => {
     const v7 = (await probe('core-718')).samples;
     expect(sampleValue(v7, 'mikrotik_health_temperature_celsius', { sensor: 'temperature' })).toBe('41');
     expect(sampleValue(v7, 'mikrotik_health_fan_speed_rpm', { sensor: 'fan1-speed' })).toBe('4560');
+    expect(sampleValue(v7, 'mikrotik_health_state', { sensor: 'psu1-state', state: 'ok' })).toBe('1');
+    expect(sampleValue(v7, 'mikrotik_health_state', { sensor: 'psu1-state', state: 'fail' })).toBe('0');
   });
 
   it('counts PPP sessions per service and profile, and secrets per profile and state', async () => {
@@ -205,7 +212,112 @@ describe('exporter against the RouterOS simulator', () => {
     const { samples } = await probe('empty-718');
     expect(sampleValue(samples, 'mikrotik_up')).toBe('1');
     expect(sampleValue(samples, 'mikrotik_scrape_collector_success', { collector: 'ppp_active' })).toBe('1');
-    expect(samples.filter((s) => s.name === 'mikrotik_ppp_active_sessions')).toEqual([]);
+    // Nobody connected: the router's total is present and 0 (profiles from its secrets), not absent.
+    const sessions = samples.filter((s) => s.name === 'mikrotik_ppp_active_sessions');
+    expect(sessions.length).toBeGreaterThan(0);
+    expect(sessions.every((s) => s.value === '0')).toBe(true);
+  });
+
+  it('keeps the data of every other command when the router refuses one, and names the refused one', async () => {
+    const router = lab.router('partial');
+    router.refuseMenu('/interface/ethernet', 'not enough permissions (9)');
+    try {
+      const before = logs.length;
+      const first = await probe('partial');
+      const second = await probe('partial');
+      for (const { samples } of [first, second]) {
+        expect(sampleValue(samples, 'mikrotik_up')).toBe('1');
+        for (const iface of router.interfaces()) {
+          const row = router.model.interfaceRow(iface);
+          expect(
+            sampleValue(samples, 'mikrotik_interface_receive_bytes_total', { interface: iface.name }),
+          ).toBe(row['rx-byte']);
+        }
+        expect(samples.filter((s) => s.name === 'mikrotik_interface_speed_bytes')).toEqual([]);
+        expect(sampleValue(samples, 'mikrotik_scrape_collector_success', { collector: 'interfaces' })).toBe(
+          '0',
+        );
+        expect(sampleValue(samples, 'mikrotik_scrape_collector_success', { collector: 'resource' })).toBe(
+          '1',
+        );
+        expect(
+          sampleValue(samples, 'mikrotik_scrape_command_success', {
+            collector: 'interfaces',
+            command: '/interface/ethernet',
+          }),
+        ).toBe('0');
+        expect(
+          sampleValue(samples, 'mikrotik_scrape_command_success', {
+            collector: 'interfaces',
+            command: '/interface',
+          }),
+        ).toBe('1');
+      }
+      const warnings = logs
+        .slice(before)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.event === 'routeros_command_failed');
+      // Two scrapes, one log line: the second is within the rate limit.
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({
+        target: 'partial',
+        command: '/interface/ethernet',
+        reason: 'trap',
+        routerMessage: 'not enough permissions (9)',
+      });
+      const self = await (await fetch(`${base}/metrics`)).text();
+      expect(self).toContain(
+        'ispmon_exporter_routeros_command_errors_total{target="partial",command="/interface/ethernet",reason="trap"} 2',
+      );
+      expect((await promtoolCheck(first.text)).code).toBe(0);
+    } finally {
+      router.refuseMenu('/interface/ethernet', false);
+    }
+    const healed = await probe('partial');
+    expect(sampleValue(healed.samples, 'mikrotik_interface_speed_bytes', { interface: 'sfp-sfpplus1' })).toBe(
+      '1250000000',
+    );
+  });
+
+  it('reports a total PPP outage as 0 sessions per known profile, over the wire', async () => {
+    const router = lab.router('outage');
+    const profiles = [...new Set(router.secrets().map((s) => s.profile))];
+    const before = (await probe('outage')).samples;
+    const total = (samples: ParsedSample[]): number =>
+      samples
+        .filter((s) => s.name === 'mikrotik_ppp_active_sessions')
+        .reduce((sum, s) => sum + Number(s.value), 0);
+    expect(total(before)).toBe(8);
+    expect(router.disconnectAllPpp(3_600_000)).toBe(8);
+    const after = (await probe('outage')).samples;
+    expect(router.activeSessions()).toHaveLength(0);
+    expect(total(after)).toBe(0);
+    for (const profile of profiles)
+      expect(sampleValue(after, 'mikrotik_ppp_active_sessions', { service: 'pppoe', profile })).toBe('0');
+    // The series that carried the sessions is the one that reads 0 now.
+    for (const s of before.filter((x) => x.name === 'mikrotik_ppp_active_sessions'))
+      expect(sampleValue(after, 'mikrotik_ppp_active_sessions', s.labels)).toBe('0');
+  });
+
+  it('counts each RouterOS command sent exactly once under concurrent scrapes', async () => {
+    const read = async (): Promise<number> => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const m = /^ispmon_exporter_routeros_requests_total\{target="core-718"\} (\d+)$/m.exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    // The default module's commands: resource 1, identity 3, health 1, interfaces 2, ppp_active 2,
+    // ppp_secrets 1, queues 1, dhcp 1, pools 2, netwatch 1; the detail module adds /queue/simple.
+    const perScrape = 15;
+    await probe('core-718'); // connection open before counting
+    const start = await read();
+    const scrapes = 12;
+    const results = await Promise.all(
+      Array.from({ length: scrapes }, (_, i) =>
+        probe('core-718', i % 3 === 0 ? 'routeros_detail' : undefined),
+      ),
+    );
+    for (const r of results) expect(sampleValue(r.samples, 'mikrotik_up')).toBe('1');
+    expect((await read()) - start).toBe(scrapes * perScrape + scrapes / 3);
   });
 
   it('logs in to a pre-6.43 router with the MD5 challenge', async () => {

@@ -34,6 +34,12 @@ export class SelfMetrics {
     labelNames: ['target', 'protocol', 'reason'],
     registers: [this.registry],
   });
+  readonly commandErrors = new Counter({
+    name: 'ispmon_exporter_routeros_command_errors_total',
+    help: 'RouterOS commands that failed while the router answered the others, by target, command and reason.',
+    labelNames: ['target', 'command', 'reason'],
+    registers: [this.registry],
+  });
   readonly connections = new Gauge({
     name: 'ispmon_exporter_routeros_connections_open',
     help: 'RouterOS API connections currently open.',

@@ -1,16 +1,24 @@
 // Writes alerts.test.yml for `promtool test rules` from the cases below. Expected annotations are
 // rendered from alerts.yml's templates for the labels and value each case expects (only the template
 // functions ispmon uses: $labels.x, $value, humanizePercentage, humanizeDuration, printf "%.1f"), so the
-// tests pin the annotation text too; promtool renders with Go's templates and compares.
+// tests pin the annotation text too; promtool renders with Go's templates and compares. Expected labels
+// are written in each case, severity and team included, never taken from the rule under test: a rule
+// whose severity or team changes must fail its test.
 // Usage: node prometheus/tests/generate-alert-tests.mjs
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const rules = parse(readFileSync(join(here, '..', 'rules', 'alerts.yml'), 'utf8'));
-const byName = new Map(rules.groups.flatMap((g) => g.rules).map((r) => [r.alert, r]));
+const rulesDir = join(here, '..', 'rules');
+const byName = new Map(
+  readdirSync(rulesDir)
+    .filter((f) => f.endsWith('.yml'))
+    .flatMap((f) => parse(readFileSync(join(rulesDir, f), 'utf8')).groups.flatMap((g) => g.rules))
+    .filter((r) => r.alert)
+    .map((r) => [r.alert, r]),
+);
 
 function humanizePercentage(v) {
   return `${trim(v * 100)}%`;
@@ -46,8 +54,16 @@ function expected(alert, labels, value) {
   const annotations = Object.fromEntries(
     Object.entries(rule.annotations).map(([k, t]) => [k, render(t, labels, value)]),
   );
-  return { exp_labels: { ...labels, ...rule.labels }, exp_annotations: annotations };
+  if (!labels.severity || !labels.team)
+    throw new Error(`${alert}: write the expected severity and team in the case (not taken from the rule)`);
+  return { exp_labels: labels, exp_annotations: annotations };
 }
+
+// Expected routing labels, stated here independently of the rules.
+const NOC_CRITICAL = { severity: 'critical', team: 'noc' };
+const NOC_WARNING = { severity: 'warning', team: 'noc' };
+const PLATFORM_CRITICAL = { severity: 'critical', team: 'platform' };
+const PLATFORM_WARNING = { severity: 'warning', team: 'platform' };
 
 const R = 'job="routeros",instance="core-1",router="core-1",site="jkt"';
 const Rl = { job: 'routeros', instance: 'core-1', router: 'core-1', site: 'jkt' };
@@ -65,7 +81,7 @@ const cases = [
     checks: [
       ['1m', 'RouterDown', []],
       ['3m', 'RouterDown', []],
-      ['4m', 'RouterDown', [[Rl, 0]]],
+      ['4m', 'RouterDown', [[{ ...Rl, ...NOC_CRITICAL }, 0]]],
       ['7m', 'RouterDown', []],
     ],
   },
@@ -74,7 +90,7 @@ const cases = [
     series: [[`snmp_up{${S}}`, '0x5']],
     checks: [
       ['1m', 'SnmpDeviceDown', []],
-      ['3m', 'SnmpDeviceDown', [[Sl, 0]]],
+      ['3m', 'SnmpDeviceDown', [[{ ...Sl, ...NOC_CRITICAL }, 0]]],
     ],
   },
   {
@@ -87,7 +103,7 @@ const cases = [
     ],
     checks: [
       ['1m', 'RouterInterfaceDown', []],
-      ['3m', 'RouterInterfaceDown', [[{ ...Rl, interface: 'ether1' }, 0]]],
+      ['3m', 'RouterInterfaceDown', [[{ ...Rl, interface: 'ether1', ...NOC_WARNING }, 0]]],
     ],
   },
   {
@@ -100,7 +116,11 @@ const cases = [
     ],
     checks: [
       ['1m', 'SnmpInterfaceDown', []],
-      ['3m', 'SnmpInterfaceDown', [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1', ifAlias: 'uplink' }, 2]]],
+      [
+        '3m',
+        'SnmpInterfaceDown',
+        [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1', ifAlias: 'uplink', ...NOC_WARNING }, 2]],
+      ],
     ],
   },
   {
@@ -117,7 +137,7 @@ const cases = [
     ],
     checks: [
       ['10m', 'RouterInterfaceErrors', []],
-      ['16m', 'RouterInterfaceErrors', [[{ ...Rl, interface: 'ether1' }, 3]]],
+      ['16m', 'RouterInterfaceErrors', [[{ ...Rl, interface: 'ether1', ...NOC_WARNING }, 3]]],
     ],
   },
   {
@@ -135,7 +155,7 @@ const cases = [
     ],
     checks: [
       ['8m', 'SnmpInterfaceErrors', []],
-      ['16m', 'SnmpInterfaceErrors', [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1' }, 5]]],
+      ['16m', 'SnmpInterfaceErrors', [[{ ...Sl, ifIndex: '1', ifName: 'Gi0/1', ...NOC_WARNING }, 5]]],
     ],
   },
   {
@@ -149,7 +169,7 @@ const cases = [
     ],
     checks: [
       ['5m', 'RouterHighCpu', []],
-      ['11m', 'RouterHighCpu', [[Rl, 0.95]]],
+      ['11m', 'RouterHighCpu', [[{ ...Rl, ...NOC_WARNING }, 0.95]]],
     ],
   },
   {
@@ -168,7 +188,7 @@ const cases = [
     ],
     checks: [
       ['5m', 'RouterHighMemory', []],
-      ['11m', 'RouterHighMemory', [[Rl, 0.95]]],
+      ['11m', 'RouterHighMemory', [[{ ...Rl, ...NOC_WARNING }, 0.95]]],
     ],
   },
   {
@@ -179,7 +199,34 @@ const cases = [
     ],
     checks: [
       ['3m', 'RouterHighTemperature', []],
-      ['6m', 'RouterHighTemperature', [[{ ...Rl, sensor: 'cpu-temperature' }, 80]]],
+      ['6m', 'RouterHighTemperature', [[{ ...Rl, sensor: 'cpu-temperature', ...NOC_WARNING }, 80]]],
+    ],
+  },
+  {
+    name: 'RouterPowerSupplyFailed when a PSU state leaves ok for 2 minutes',
+    series: [
+      [`mikrotik_health_state{${R},sensor="psu1-state",state="ok"}`, '1x10'],
+      [`mikrotik_health_state{${R},sensor="psu1-state",state="fail"}`, '0x10'],
+      [`mikrotik_health_state{${R},sensor="psu2-state",state="ok"}`, '1 1 0x8'],
+      [`mikrotik_health_state{${R},sensor="psu2-state",state="fail"}`, '0 0 1x8'],
+      [`mikrotik_health_state{${R},sensor="fan1-state",state="ok"}`, '1x10'],
+    ],
+    checks: [
+      ['3m', 'RouterPowerSupplyFailed', []],
+      ['5m', 'RouterPowerSupplyFailed', [[{ ...Rl, sensor: 'psu2-state', state: 'ok', ...NOC_CRITICAL }, 0]]],
+      ['5m', 'RouterFanFailed', []],
+    ],
+  },
+  {
+    name: 'RouterFanFailed when a fan state leaves ok for 5 minutes',
+    series: [
+      [`mikrotik_health_state{${R},sensor="fan1-state",state="ok"}`, '0x10'],
+      [`mikrotik_health_state{${R},sensor="fan1-state",state="fail"}`, '1x10'],
+      [`mikrotik_health_state{${R},sensor="fan2-state",state="ok"}`, '1x10'],
+    ],
+    checks: [
+      ['4m', 'RouterFanFailed', []],
+      ['6m', 'RouterFanFailed', [[{ ...Rl, sensor: 'fan1-state', state: 'ok', ...NOC_WARNING }, 0]]],
     ],
   },
   {
@@ -194,7 +241,7 @@ const cases = [
     ],
     checks: [
       ['10m', 'RouterInterfaceSaturated', []],
-      ['25m', 'RouterInterfaceSaturated', [[{ ...Rl, interface: 'sfp1' }, 0.95]]],
+      ['25m', 'RouterInterfaceSaturated', [[{ ...Rl, interface: 'sfp1', ...NOC_WARNING }, 0.95]]],
     ],
   },
   {
@@ -210,7 +257,7 @@ const cases = [
     ],
     checks: [
       ['10m', 'SnmpInterfaceSaturated', []],
-      ['25m', 'SnmpInterfaceSaturated', [[{ ...Sl, ifIndex: '1', ifName: 'Te1/1' }, 0.95]]],
+      ['25m', 'SnmpInterfaceSaturated', [[{ ...Sl, ifIndex: '1', ifName: 'Te1/1', ...NOC_WARNING }, 0.95]]],
     ],
   },
   {
@@ -224,8 +271,124 @@ const cases = [
     ],
     checks: [
       ['9m', 'PppMassDisconnect', []],
-      ['12m', 'PppMassDisconnect', [[{ ...Rl }, 10]]],
+      ['12m', 'PppMassDisconnect', [[{ ...Rl, ...NOC_CRITICAL }, 10]]],
     ],
+  },
+  {
+    name: 'PppMassDisconnect when every session of a router drops (100 → 0)',
+    series: [[`mikrotik_ppp_active_sessions{${R},service="pppoe",profile="home-10M"}`, '100x10 0x5']],
+    checks: [
+      ['9m', 'PppMassDisconnect', []],
+      ['12m', 'PppMassDisconnect', [[{ ...Rl, ...NOC_CRITICAL }, 0]]],
+    ],
+  },
+  {
+    name: 'PppMassDisconnect when the session samples vanish from a router that still answers, not from one that went down',
+    series: [
+      [`mikrotik_ppp_active_sessions{${R},service="pppoe",profile="home-10M"}`, '100x10 stale'],
+      [`mikrotik_scrape_collector_success{${R},collector="ppp_active"}`, '1x15'],
+      [
+        `mikrotik_ppp_active_sessions{job="routeros",instance="core-2",router="core-2",site="jkt",service="pppoe",profile="home-10M"}`,
+        '100x10 stale',
+      ],
+      [
+        `mikrotik_scrape_collector_success{job="routeros",instance="core-2",router="core-2",site="jkt",collector="ppp_active"}`,
+        '1x10 0x5',
+      ],
+    ],
+    checks: [
+      ['9m', 'PppMassDisconnect', []],
+      ['12m', 'PppMassDisconnect', [[{ ...Rl, ...NOC_CRITICAL }, 0]]],
+    ],
+  },
+  {
+    name: 'RouterNotReporting after 5 minutes of failed scrapes while the exporter is up',
+    series: [
+      [`up{${R}}`, '1 0x10'],
+      ['up{job="ispmon-exporter",instance="exporter:9436"}', '1x10'],
+    ],
+    checks: [
+      ['4m', 'RouterNotReporting', []],
+      ['7m', 'RouterNotReporting', [[{ ...Rl, ...PLATFORM_WARNING }, 0]]],
+    ],
+  },
+  {
+    name: 'RouterNotReporting stays quiet when the whole exporter is down (IspmonComponentDown says it)',
+    series: [
+      [`up{${R}}`, '0x10'],
+      ['up{job="ispmon-exporter",instance="exporter:9436"}', '0x10'],
+    ],
+    checks: [['8m', 'RouterNotReporting', []]],
+  },
+  {
+    name: 'SnmpDeviceNotReporting for the device that cannot be scraped',
+    series: [
+      [`up{${S}}`, '0x10'],
+      ['up{job="snmp",instance="sw-2",device="sw-2",site="jkt"}', '1x10'],
+    ],
+    checks: [
+      ['3m', 'SnmpDeviceNotReporting', []],
+      ['6m', 'SnmpDeviceNotReporting', [[{ ...Sl, ...PLATFORM_WARNING }, 0]]],
+    ],
+  },
+  {
+    name: 'LinkProbeNotReporting when the exporter does not serve the link probe',
+    series: [[`up{${L}}`, '0x10']],
+    checks: [
+      ['3m', 'LinkProbeNotReporting', []],
+      [
+        '6m',
+        'LinkProbeNotReporting',
+        [[{ job: 'probes', instance: 'L-0001', ...Ll, ...PLATFORM_WARNING }, 0]],
+      ],
+    ],
+  },
+  {
+    name: 'LinkProbeStalled when a probe stops sending, not while it sends',
+    series: [
+      [`probe_packets_sent_total{${L}}`, '0+4x5 20x15'],
+      [
+        'probe_packets_sent_total{job="probes",instance="L-0002",link="L-0002",customer="C-042",router="core-1"}',
+        '0+4x20',
+      ],
+    ],
+    checks: [
+      ['12m', 'LinkProbeStalled', []],
+      ['16m', 'LinkProbeStalled', [[{ job: 'probes', instance: 'L-0001', ...Ll, ...PLATFORM_WARNING }, 0]]],
+    ],
+  },
+  {
+    name: 'MonitoredTargetsVanished when every target of a job leaves discovery, for the hour up remembers',
+    series: [
+      [`up{${R}}`, '1x5 stale'],
+      [`up{${S}}`, '1x5 stale'],
+      ['up{job="snmp",instance="sw-2",device="sw-2",site="jkt"}', '1x80'],
+    ],
+    checks: [
+      ['4m', 'MonitoredTargetsVanished', []],
+      ['9m', 'MonitoredTargetsVanished', [[{ job: 'routeros', ...PLATFORM_CRITICAL }, 1]]],
+      ['70m', 'MonitoredTargetsVanished', []],
+    ],
+  },
+  {
+    name: 'IspmonComponentAbsent for a component job without any target',
+    series: [
+      ['up{job="ispmon-exporter",instance="exporter:9436"}', '1x10'],
+      ['up{job="alert-router",instance="alert-router:8080"}', '1x10'],
+    ],
+    checks: [
+      ['3m', 'IspmonComponentAbsent', []],
+      ['6m', 'IspmonComponentAbsent', [[{ job: 'billing', ...PLATFORM_CRITICAL }, 1]]],
+    ],
+  },
+  {
+    name: 'IspmonComponentAbsent quiet while every component is scraped',
+    series: [
+      ['up{job="ispmon-exporter",instance="exporter:9436"}', '1x10'],
+      ['up{job="alert-router",instance="alert-router:8080"}', '1x10'],
+      ['up{job="billing",instance="billing:8090"}', '0x10'],
+    ],
+    checks: [['10m', 'IspmonComponentAbsent', []]],
   },
   {
     name: 'LinkDown after 3 minutes without replies',
@@ -235,7 +398,7 @@ const cases = [
     ],
     checks: [
       ['5m', 'LinkDown', []],
-      ['10m', 'LinkDown', [[Ll, 0]]],
+      ['10m', 'LinkDown', [[{ ...Ll, ...NOC_CRITICAL }, 0]]],
     ],
   },
   {
@@ -259,7 +422,7 @@ const cases = [
     ],
     checks: [
       ['5m', 'LinkLatencyAboveCommitment', []],
-      ['15m', 'LinkLatencyAboveCommitment', [[Ll, 0.05]]],
+      ['15m', 'LinkLatencyAboveCommitment', [[{ ...Ll, ...NOC_WARNING }, 0.05]]],
     ],
   },
   {
@@ -284,7 +447,7 @@ const cases = [
     ],
     checks: [
       ['5m', 'LinkLossAboveCommitment', []],
-      ['15m', 'LinkLossAboveCommitment', [[Ll, 0.1]]],
+      ['15m', 'LinkLossAboveCommitment', [[{ ...Ll, ...NOC_WARNING }, 0.1]]],
     ],
   },
   {
@@ -296,7 +459,7 @@ const cases = [
     ],
     checks: [
       ['20m', 'LinkErrorBudgetBurnFast', []],
-      ['60m', 'LinkErrorBudgetBurnFast', [[Ll, 0.48333333333333334]]],
+      ['60m', 'LinkErrorBudgetBurnFast', [[{ ...Ll, ...NOC_CRITICAL }, 0.48333333333333334]]],
     ],
   },
   {
@@ -308,7 +471,7 @@ const cases = [
     ],
     checks: [
       ['60m', 'LinkErrorBudgetBurnSlow', []],
-      ['180m', 'LinkErrorBudgetBurnSlow', [[Ll, 0.4444444444444444]]],
+      ['180m', 'LinkErrorBudgetBurnSlow', [[{ ...Ll, ...NOC_WARNING }, 0.4444444444444444]]],
     ],
   },
   {
@@ -319,7 +482,11 @@ const cases = [
     ],
     checks: [
       ['1m', 'IspmonComponentDown', []],
-      ['3m', 'IspmonComponentDown', [[{ job: 'alert-router', instance: 'alert-router:8080' }, 0]]],
+      [
+        '3m',
+        'IspmonComponentDown',
+        [[{ job: 'alert-router', instance: 'alert-router:8080', ...PLATFORM_CRITICAL }, 0]],
+      ],
     ],
   },
   {
@@ -329,7 +496,11 @@ const cases = [
     ],
     checks: [
       ['1m', 'PrometheusRuleFailures', []],
-      ['4m', 'PrometheusRuleFailures', [[{ rule_group: 'rules/alerts.yml;ispmon-links' }, 2.5]]],
+      [
+        '4m',
+        'PrometheusRuleFailures',
+        [[{ rule_group: 'rules/alerts.yml;ispmon-links', ...PLATFORM_CRITICAL }, 2.5]],
+      ],
     ],
   },
   {
@@ -345,7 +516,7 @@ const cases = [
       [
         '4m',
         'PrometheusNotificationsFailing',
-        [[{ alertmanager: 'http://alertmanager:9093/api/v2/alerts' }, 12.5]],
+        [[{ alertmanager: 'http://alertmanager:9093/api/v2/alerts', ...PLATFORM_CRITICAL }, 12.5]],
       ],
     ],
   },
@@ -354,7 +525,7 @@ const cases = [
     series: [['alertmanager_notifications_failed_total{integration="webhook"}', '0 0 1 1 1']],
     checks: [
       ['1m', 'AlertmanagerNotificationsFailing', []],
-      ['3m', 'AlertmanagerNotificationsFailing', [[{ integration: 'webhook' }, 1.25]]],
+      ['3m', 'AlertmanagerNotificationsFailing', [[{ integration: 'webhook', ...PLATFORM_CRITICAL }, 1.25]]],
     ],
   },
 ];

@@ -1,9 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { startPrometheus, waitFor, type PrometheusServer } from '@ispmon/testkit';
 import { repoRoot } from '../support/paths.js';
 
@@ -38,6 +46,8 @@ const rules = ruleFiles.flatMap((f) =>
   ),
 );
 const alerts = rules.filter((r) => r.alert);
+/** Matches a metric name inside a PromQL expression, not as a part of a longer name. */
+const metricName = (name: string): RegExp => new RegExp(`(^|[^\\w:])${name}($|[^\\w:])`);
 
 describe('Prometheus and Alertmanager configuration', () => {
   it('passes promtool check config (which checks every rule file too)', async () => {
@@ -78,20 +88,56 @@ describe('Prometheus and Alertmanager configuration', () => {
     rmSync(dirname(out), { recursive: true, force: true });
   });
 
-  it('tests every recording rule (SLA, interface, router) against hand-computed values', () => {
-    const tests = readFileSync(join(repoRoot, 'prometheus/tests/recording.test.yml'), 'utf8');
+  it('tests every recording rule (SLA, interface, router) against hand-computed values', async () => {
+    const tests = (
+      parse(readFileSync(join(repoRoot, 'prometheus/tests/recording.test.yml'), 'utf8')) as {
+        tests: Array<{ promql_expr_test?: Array<{ expr: string; exp_samples: Array<{ value: unknown }> }> }>;
+      }
+    ).tests.flatMap((t) => t.promql_expr_test ?? []);
     const recorded = rules.filter((x) => x.record && !x.record.startsWith('ispmon:threshold:'));
     expect(recorded.length).toBeGreaterThanOrEqual(17);
+    // Each rule is read by a test expression (as a metric name, not a substring of another) that expects
+    // numbers…
     for (const r of recorded) {
-      expect({
-        record: r.record,
-        tested: tests.includes(`- expr: ${r.record}\n`) || tests.includes(`(${r.record}`),
-      }).toEqual({
-        record: r.record,
-        tested: true,
-      });
+      const name = metricName(r.record ?? '');
+      const valued = tests.filter(
+        (t) =>
+          name.test(t.expr) &&
+          t.exp_samples.length > 0 &&
+          t.exp_samples.every((x) => Number.isFinite(Number(x.value))),
+      );
+      expect({ record: r.record, valued: valued.length > 0 }).toEqual({ record: r.record, valued: true });
     }
-  });
+    // …and the values are compared: with every rule's result changed (×2 + 1), each rule's own test
+    // expressions fail in promtool.
+    const tmp = mkdtempSync(join(tmpdir(), 'ispmon-recording-mutants-'));
+    try {
+      mkdirSync(join(tmp, 'rules'));
+      mkdirSync(join(tmp, 'tests'));
+      for (const f of ruleFiles) {
+        const file = parse(readFileSync(join(repoRoot, 'prometheus/rules', f), 'utf8')) as {
+          groups: Array<{ rules: Array<{ record?: string; expr: string }> }>;
+        };
+        for (const g of file.groups)
+          for (const x of g.rules)
+            if (recorded.some((r) => r.record === x.record)) x.expr = `(${x.expr}) * 2 + 1`;
+        writeFileSync(join(tmp, 'rules', f), stringify(file));
+      }
+      copyFileSync(
+        join(repoRoot, 'prometheus/tests/recording.test.yml'),
+        join(tmp, 'tests/recording.test.yml'),
+      );
+      const result = await tool('promtool', ['test', 'rules', join(tmp, 'tests/recording.test.yml')]);
+      expect(result.code).not.toBe(0);
+      const failed = [...result.out.matchAll(/expr: "(.*)", time:/g)].map((m) => m[1] ?? '');
+      const survivors = recorded
+        .map((r) => r.record ?? '')
+        .filter((record) => !failed.some((e) => metricName(record).test(e)));
+      expect(survivors).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('gives every alert severity, team, summary, description, runbook and dashboard', () => {
     for (const a of alerts) {

@@ -282,7 +282,20 @@ export class Migration20261122SlaReports extends Migration {
   }
 }
 
+// Midtrans money is booked on the status API's word: its answer is kept with the order and the payment.
+// A notification body that PostgreSQL `text` cannot hold (NUL, not UTF-8) is kept byte for byte.
+export class Migration20261130MidtransConfirmation extends Migration {
+  override name = '2026-11-30-midtrans-confirmation';
+
+  override up(): void {
+    this.addSql('alter table payment_orders add column provider_status jsonb');
+    this.addSql('alter table payments add column provider_status jsonb');
+    this.addSql('alter table midtrans_notifications add column raw_bytes bytea');
+  }
+}
+
 export const migrationsList = [
   { name: '2026-11-22-billing-initial', class: Migration20261122BillingInitial },
   { name: '2026-11-22-sla-reports', class: Migration20261122SlaReports },
+  { name: '2026-11-30-midtrans-confirmation', class: Migration20261130MidtransConfirmation },
 ];

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import {
   decideNotification,
+  expectedStatusCodes,
   midtransSignature,
   notificationSchema,
+  nulPath,
+  statusCodeDisagreement,
   parseGrossAmountIdr,
   verifyNotificationSignature,
   type AttemptState,
@@ -179,5 +182,43 @@ describe('the notification state machine', () => {
     ],
   ])('%s', (_name, state, facts, attempt, action, outcome) => {
     expect(decideNotification(state, facts)).toMatchObject({ attemptStatus: attempt, action, outcome });
+  });
+});
+
+describe('status_code against transaction_status', () => {
+  it('accepts the codes Midtrans documents for each status', () => {
+    expect(expectedStatusCodes('settlement')).toEqual(['200']);
+    expect(expectedStatusCodes('capture', 'accept')).toEqual(['200']);
+    expect(expectedStatusCodes('capture')).toEqual(['200']);
+    expect(expectedStatusCodes('capture', 'challenge')).toEqual(['201']);
+    expect(expectedStatusCodes('capture', 'deny')).toEqual(['202']);
+    expect(expectedStatusCodes('pending')).toEqual(['201']);
+    expect(expectedStatusCodes('deny')).toEqual(['202']);
+    expect(expectedStatusCodes('expire')).toEqual(['202', '407']);
+    expect(expectedStatusCodes('cancel')).toEqual(['200', '202']);
+    expect(expectedStatusCodes('refund')).toEqual(['200']);
+  });
+
+  it('names the mismatch of a pending notification relabelled as settlement', () => {
+    expect(statusCodeDisagreement({ transaction_status: 'settlement', status_code: '201' })).toBe(
+      "status_code 201 does not go with transaction_status 'settlement': Midtrans sends 200",
+    );
+    expect(statusCodeDisagreement({ transaction_status: 'pending', status_code: '201' })).toBeUndefined();
+    expect(
+      statusCodeDisagreement({
+        transaction_status: 'capture',
+        fraud_status: 'challenge',
+        status_code: '200',
+      }),
+    ).toMatch(/fraud_status 'challenge'.*Midtrans sends 201/);
+  });
+});
+
+describe('NUL characters', () => {
+  it('finds the field holding one, in values, keys and arrays', () => {
+    expect(nulPath({ order_id: 'a', va_numbers: [{ bank: 'b\u0000' }] })).toBe('va_numbers[0].bank');
+    expect(nulPath({ 'x\u0000': 1 })).toBe('x\u0000');
+    expect(nulPath('\u0000')).toBe('(body)');
+    expect(nulPath({ order_id: 'INV-1', gross_amount: '1.00', n: 5, ok: true, none: null })).toBeUndefined();
   });
 });

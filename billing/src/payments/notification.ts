@@ -71,6 +71,69 @@ export const notificationSchema = z.looseObject({
 });
 export type MidtransNotification = z.infer<typeof notificationSchema>;
 
+/**
+ * The status codes Midtrans sends with each transaction_status (docs.midtrans.com, "Code 2xx" and
+ * "Transaction Status Cycle"): 200 for a successful capture/settlement/cancel/refund, 201 for pending
+ * and for a capture held by the fraud system (challenge), 202 for a denied or failed one; expiry comes
+ * as 202 in notifications and 407 from the status API. The signature covers status_code but not
+ * transaction_status, so a status that disagrees with its signed code is a tampered body.
+ */
+export function expectedStatusCodes(
+  transactionStatus: MidtransNotification['transaction_status'],
+  fraudStatus?: MidtransNotification['fraud_status'],
+): readonly string[] {
+  switch (transactionStatus) {
+    case 'settlement':
+    case 'authorize':
+    case 'refund':
+    case 'partial_refund':
+      return ['200'];
+    case 'capture':
+      return fraudStatus === 'challenge' ? ['201'] : fraudStatus === 'deny' ? ['202'] : ['200'];
+    case 'pending':
+      return ['201'];
+    case 'deny':
+    case 'failure':
+      return ['202'];
+    case 'cancel':
+      return ['200', '202'];
+    case 'expire':
+      return ['202', '407'];
+  }
+}
+
+/** Undefined when status_code goes with transaction_status; otherwise why not, for the answer. */
+export function statusCodeDisagreement(n: {
+  transaction_status: MidtransNotification['transaction_status'];
+  fraud_status?: MidtransNotification['fraud_status'];
+  status_code: string;
+}): string | undefined {
+  const expected = expectedStatusCodes(n.transaction_status, n.fraud_status);
+  if (expected.includes(n.status_code)) return undefined;
+  return `status_code ${n.status_code} does not go with transaction_status '${n.transaction_status}'${n.fraud_status ? ` (fraud_status '${n.fraud_status}')` : ''}: Midtrans sends ${expected.join(' or ')}`;
+}
+
+/** The path of the first string (key or value) holding a NUL character, which PostgreSQL text and
+ * jsonb cannot store and no real Midtrans body contains. */
+export function nulPath(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path || '(body)' : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = nulPath(v, `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      const here = path ? `${path}.${k}` : k;
+      if (k.includes('\0')) return here;
+      const found = nulPath(v, here);
+      if (found) return found;
+    }
+  return undefined;
+}
+
 /** "150000.00" → 150000n. IDR has no minor unit: a non-zero fraction is an error, not a rounding. */
 export function parseGrossAmountIdr(s: string): bigint {
   const m = /^(\d{1,15})(?:\.(\d{1,2}))?$/.exec(s);
@@ -114,6 +177,30 @@ export interface Decision {
     | 'paid_cancelled_invoice';
   reason?: string;
 }
+
+/** Every outcome a notification or poll can have: the metric's label values, zero from the start. */
+export const MIDTRANS_OUTCOMES = [
+  'paid',
+  'duplicate',
+  'amount_mismatch',
+  'pending',
+  'challenge',
+  'failed',
+  'expired',
+  'cancelled',
+  'refunded',
+  'late_payment_on_paid_invoice',
+  'paid_cancelled_invoice',
+  'malformed',
+  'invalid_signature',
+  'status_code_mismatch',
+  'unknown_order',
+  'duplicate_transaction',
+  'not_confirmed',
+  'status_unavailable',
+  'status_invalid',
+] as const;
+export type MidtransOutcome = (typeof MIDTRANS_OUTCOMES)[number];
 
 function attemptStatusOf(f: NotificationFacts): Exclude<PaymentAttemptStatus, 'created'> {
   switch (f.transactionStatus) {

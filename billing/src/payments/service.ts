@@ -3,7 +3,6 @@
 // state machine (payments/midtrans.ts) and applied under row locks on the order and the invoice, so
 // duplicates and concurrent deliveries pay an invoice once.
 import { randomBytes } from 'node:crypto';
-import type { z } from 'zod';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { ApiError, audit, notFound, one, q, tx, type Em } from '../db/sql.js';
@@ -13,11 +12,15 @@ import type { BillingPolicy } from '../policy.js';
 import {
   decideNotification,
   notificationSchema,
+  nulPath,
   parseGrossAmountIdr,
+  statusCodeDisagreement,
   verifyNotificationSignature,
+  type MidtransNotification,
+  type MidtransOutcome,
   type PaymentAttemptStatus,
 } from './notification.js';
-import type { MidtransGateway } from './snap.js';
+import { MidtransApiError, type MidtransGateway } from './snap.js';
 
 export interface NotificationAnswer {
   status: number;
@@ -142,30 +145,101 @@ export class PaymentService {
     };
   }
 
-  /** The notification endpoint. Answers: 200 applied/ignored, 400 malformed, 401 bad signature,
-   * 404 unknown order, 422 amount mismatch; 503 when the database is down (Midtrans retries). */
-  async handleNotification(raw: string, now: Date): Promise<NotificationAnswer> {
+  /** The notification endpoint. Answers: 200 applied/ignored, 400 malformed or a status_code that does
+   * not go with the status, 401 bad signature, 404 unknown order, 409 a transaction id already booked
+   * for another order, 422 amount mismatch or a transaction the status API does not know; 502/503
+   * when the status API or the database cannot answer (Midtrans retries). Every body is stored. */
+  async handleNotification(body: Buffer | string, now: Date): Promise<NotificationAnswer> {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    let raw: string;
+    try {
+      raw = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      await this.log(now, 'notification', bytes, undefined, false, 'malformed', 'body is not UTF-8');
+      return { status: 400, body: { error: 'invalid Midtrans notification: body is not UTF-8' } };
+    }
+    if (raw.includes('\0')) {
+      await this.log(now, 'notification', bytes, undefined, false, 'malformed', 'body contains a NUL byte');
+      return { status: 400, body: { error: 'invalid Midtrans notification: body contains a NUL byte' } };
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch {
       parsed = undefined;
     }
-    const result = parsed === undefined ? undefined : notificationSchema.safeParse(parsed);
+    const nul = parsed === undefined ? undefined : nulPath(parsed);
+    const result = parsed === undefined || nul ? undefined : notificationSchema.safeParse(parsed);
     if (!result?.success) {
       const issue = result?.error.issues[0];
-      const reason = result
-        ? `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`
-        : 'body is not JSON';
-      await this.log(now, 'notification', raw, undefined, false, 'malformed', reason);
+      const reason = nul
+        ? `${nul}: contains a NUL character (\\u0000)`
+        : result
+          ? `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`
+          : 'body is not JSON';
+      await this.log(now, 'notification', bytes, undefined, false, 'malformed', reason);
       return { status: 400, body: { error: `invalid Midtrans notification: ${reason}` } };
     }
-    return this.apply(result.data, raw, now, 'notification');
+    return this.apply(result.data, bytes, now, 'notification');
+  }
+
+  /** Asks the status API what Midtrans itself says of the order; money is booked on this answer only. */
+  private async confirm(
+    n: MidtransNotification,
+  ): Promise<
+    | { status: MidtransNotification }
+    | { answer: NotificationAnswer; outcome: MidtransOutcome; reason: string }
+  > {
+    if (!this.gateway || this.serverKey === undefined)
+      return {
+        outcome: 'status_unavailable',
+        reason: 'Midtrans is not configured',
+        answer: { status: 503, body: { error: 'Midtrans is not configured; nothing applied' } },
+      };
+    let status: MidtransNotification;
+    try {
+      status = await this.gateway.status(n.order_id);
+    } catch (err) {
+      const e = err as Error & { httpStatusCode?: number };
+      if (err instanceof MidtransApiError && e.httpStatusCode === 404)
+        return {
+          outcome: 'not_confirmed',
+          reason: `the status API does not know order ${n.order_id}`,
+          answer: {
+            status: 422,
+            body: { error: `Midtrans's status API does not know order ${n.order_id}; nothing applied` },
+          },
+        };
+      return {
+        outcome: 'status_unavailable',
+        reason: e.message,
+        answer: {
+          status: 503,
+          body: { error: "Midtrans's status API did not answer; nothing applied, send again" },
+        },
+      };
+    }
+    const wrong =
+      status.order_id !== n.order_id
+        ? `it answered for order ${status.order_id}`
+        : !verifyNotificationSignature(status, this.serverKey)
+          ? 'its signature_key does not verify'
+          : statusCodeDisagreement(status);
+    if (wrong)
+      return {
+        outcome: 'status_invalid',
+        reason: `status API answer refused: ${wrong}`,
+        answer: {
+          status: 502,
+          body: { error: `Midtrans's status API answer was refused (${wrong}); nothing applied` },
+        },
+      };
+    return { status };
   }
 
   private async apply(
-    n: z.infer<typeof notificationSchema>,
-    raw: string,
+    n: MidtransNotification,
+    bytes: Buffer,
     now: Date,
     source: 'notification' | 'poll',
   ): Promise<NotificationAnswer> {
@@ -174,7 +248,7 @@ export class PaymentService {
       await this.log(
         now,
         source,
-        raw,
+        bytes,
         n,
         false,
         'invalid_signature',
@@ -182,25 +256,89 @@ export class PaymentService {
       );
       return { status: 401, body: { error: 'signature_key does not verify; nothing applied' } };
     }
+    const disagreement = statusCodeDisagreement(n);
+    if (disagreement) {
+      await this.log(now, source, bytes, n, true, 'status_code_mismatch', disagreement);
+      return {
+        status: 400,
+        body: { error: `${disagreement}; nothing applied`, outcome: 'status_code_mismatch' },
+      };
+    }
+    try {
+      parseGrossAmountIdr(n.gross_amount);
+    } catch (err) {
+      await this.log(now, source, bytes, n, true, 'malformed', (err as Error).message);
+      return { status: 400, body: { error: `gross_amount: ${(err as Error).message}` } };
+    }
+    const known = await one<{ order_id: string }>(
+      this.orm.em.fork(),
+      'select order_id from payment_orders where order_id = ?',
+      [n.order_id],
+    );
+    if (!known) {
+      await this.log(now, source, bytes, n, true, 'unknown_order', `no payment order ${n.order_id}`);
+      return { status: 404, body: { error: `unknown order_id ${n.order_id}; logged` } };
+    }
+    // A notification only says "look": the status API's answer is what gets booked. A poll already is it.
+    let s: MidtransNotification = n;
+    let note: string | undefined;
+    if (source === 'notification') {
+      const confirmed = await this.confirm(n);
+      if ('answer' in confirmed) {
+        await this.log(now, source, bytes, n, true, confirmed.outcome, confirmed.reason);
+        return confirmed.answer;
+      }
+      s = confirmed.status;
+      if (s.transaction_status !== n.transaction_status || s.gross_amount !== n.gross_amount) {
+        note = `notification said ${n.transaction_status} ${n.gross_amount}, the status API says ${s.transaction_status} ${s.gross_amount}; the status API is applied`;
+        this.logger.warn(
+          {
+            event: 'midtrans_status_disagrees',
+            order_id: n.order_id,
+            notification_status: n.transaction_status,
+            status_api_status: s.transaction_status,
+          },
+          'Midtrans notification disagrees with the status API; applying the status API',
+        );
+      }
+    }
     let gross: bigint;
     try {
-      gross = parseGrossAmountIdr(n.gross_amount);
+      gross = parseGrossAmountIdr(s.gross_amount);
     } catch (err) {
-      await this.log(now, source, raw, n, true, 'malformed', (err as Error).message);
-      return { status: 400, body: { error: `gross_amount: ${(err as Error).message}` } };
+      await this.log(
+        now,
+        source,
+        bytes,
+        n,
+        true,
+        'status_invalid',
+        `status API gross_amount: ${(err as Error).message}`,
+      );
+      return { status: 502, body: { error: `status API gross_amount: ${(err as Error).message}` } };
     }
     const answer = await tx(
       this.orm,
-      async (em): Promise<NotificationAnswer & { outcome: string; reason?: string }> => {
+      async (em): Promise<NotificationAnswer & { outcome: MidtransOutcome; reason?: string }> => {
         const order = await one<OrderRow>(em, 'select * from payment_orders where order_id = ? for update', [
-          n.order_id,
+          s.order_id,
         ]);
-        if (!order)
+        if (!order) throw new Error(`payment order ${s.order_id} vanished`);
+        // One Midtrans transaction books money once: refused before anything changes.
+        const booked = await one<{ provider_order_id: string | null; invoice_id: string }>(
+          em,
+          'select provider_order_id, invoice_id from payments where provider_transaction_id = ?',
+          [s.transaction_id],
+        );
+        if (booked && booked.provider_order_id !== s.order_id)
           return {
-            status: 404,
-            outcome: 'unknown_order',
-            reason: `no payment order ${n.order_id}`,
-            body: { error: `unknown order_id ${n.order_id}; logged` },
+            status: 409,
+            outcome: 'duplicate_transaction',
+            reason: `transaction_id ${s.transaction_id} already paid invoice ${booked.invoice_id} for order ${booked.provider_order_id ?? '(none)'}`,
+            body: {
+              error: `transaction_id ${s.transaction_id} is already booked for another order; nothing applied`,
+              outcome: 'duplicate_transaction',
+            },
           };
         const inv = await one<{
           status: 'unpaid' | 'overdue' | 'paid' | 'cancelled';
@@ -209,7 +347,7 @@ export class PaymentService {
         }>(em, 'select status, amount_idr, credit_idr from invoices where id = ? for update', [
           order.invoice_id,
         ]);
-        if (!inv) throw new Error(`invoice ${order.invoice_id} of order ${n.order_id} missing`);
+        if (!inv) throw new Error(`invoice ${order.invoice_id} of order ${s.order_id} missing`);
         const paidBy = await one<{ provider_order_id: string | null }>(
           em,
           'select provider_order_id from payments where invoice_id = ? order by id limit 1',
@@ -223,41 +361,50 @@ export class PaymentService {
             invoicePaidByOrderId: paidBy?.provider_order_id ?? null,
           },
           {
-            orderId: n.order_id,
-            transactionStatus: n.transaction_status,
-            ...(n.fraud_status ? { fraudStatus: n.fraud_status } : {}),
+            orderId: s.order_id,
+            transactionStatus: s.transaction_status,
+            ...(s.fraud_status ? { fraudStatus: s.fraud_status } : {}),
             grossAmountIdr: gross,
           },
         );
-        if (decision.attemptStatus !== order.status)
-          await em.execute(
-            'update payment_orders set status = ?, updated_at = ?, last_checked_at = ? where order_id = ?',
-            [decision.attemptStatus, now, now, n.order_id],
-            'run',
-          );
-        let outcome = decision.outcome;
+        let outcome: MidtransOutcome = decision.outcome;
         if (decision.action === 'pay_invoice') {
           const paid = await this.invoices.applyPayment(
             order.invoice_id,
             {
               method: 'midtrans',
               amountIdr: gross,
-              providerOrderId: n.order_id,
-              providerTransactionId: n.transaction_id,
-              paymentType: n.payment_type ?? null,
+              providerOrderId: s.order_id,
+              providerTransactionId: s.transaction_id,
+              paymentType: s.payment_type ?? null,
               raw: n,
+              providerStatus: s,
               receivedAt: now,
               actor: 'midtrans',
             },
             em,
           );
-          if (!paid.applied)
+          if (!paid.applied) {
+            // Nothing was booked, so the order keeps its state: no order 'paid' beside an unpaid invoice.
             outcome =
               paid.reason === 'duplicate_transaction' || paid.reason === 'already_paid'
                 ? 'duplicate'
                 : paid.reason === 'cancelled'
                   ? 'paid_cancelled_invoice'
                   : 'amount_mismatch';
+            return {
+              status: outcome === 'amount_mismatch' ? 422 : 200,
+              outcome,
+              reason: paid.reason,
+              body:
+                outcome === 'amount_mismatch'
+                  ? {
+                      error: `gross_amount ${s.gross_amount} does not match the amount due; nothing applied`,
+                      outcome,
+                    }
+                  : { status: 'ok', outcome },
+            };
+          }
         } else if (decision.action !== 'none') {
           await audit(em, now, {
             actor: 'midtrans',
@@ -265,28 +412,34 @@ export class PaymentService {
             entityId: order.invoice_id,
             action: `midtrans_${decision.action}`,
             reason: decision.reason ?? decision.outcome,
-            detail: { order_id: n.order_id, transaction_status: n.transaction_status },
+            detail: { order_id: s.order_id, transaction_status: s.transaction_status },
           });
         }
+        await em.execute(
+          'update payment_orders set status = ?, provider_status = ?::jsonb, updated_at = ?, last_checked_at = ? where order_id = ?',
+          [decision.attemptStatus, JSON.stringify(s), now, now, s.order_id],
+          'run',
+        );
         const status = outcome === 'amount_mismatch' ? 422 : 200;
+        const reason = [decision.reason, note].filter(Boolean).join('; ');
         return {
           status,
           outcome,
-          ...(decision.reason ? { reason: decision.reason } : {}),
+          ...(reason ? { reason } : {}),
           body:
             status === 200
-              ? { status: 'ok', outcome }
+              ? { status: 'ok', outcome, ...(note ? { note } : {}) }
               : {
-                  error: `gross_amount ${n.gross_amount} does not match the amount due; nothing applied`,
+                  error: `gross_amount ${s.gross_amount} does not match the amount due; nothing applied`,
                   outcome,
                 },
         };
       },
     );
-    await this.log(now, source, raw, n, true, answer.outcome, answer.reason);
+    await this.log(now, source, bytes, n, true, answer.outcome, answer.reason);
     if (answer.outcome === 'paid')
       this.logger.info(
-        { event: 'midtrans_paid', order_id: n.order_id, source },
+        { event: 'midtrans_paid', order_id: s.order_id, source },
         'invoice paid through Midtrans',
       );
     return { status: answer.status, body: answer.body };
@@ -295,10 +448,10 @@ export class PaymentService {
   private async log(
     now: Date,
     source: 'notification' | 'poll',
-    raw: string,
+    bytes: Buffer,
     n: { order_id?: string; transaction_status?: string } | undefined,
     signatureValid: boolean,
-    outcome: string,
+    outcome: MidtransOutcome,
     reason?: string,
   ): Promise<void> {
     this.metrics.midtransNotifications.inc({ outcome });
@@ -307,10 +460,14 @@ export class PaymentService {
         { event: 'midtrans_notification', source, order_id: n?.order_id, outcome, reason },
         `Midtrans ${source}: ${outcome}`,
       );
+    const kept = bytes.subarray(0, 65_536);
+    // `text` holds neither NUL nor invalid UTF-8: those bodies keep their exact bytes beside a readable copy.
+    const text = kept.toString('utf8');
+    const exact = text.includes('\0') || !Buffer.from(text, 'utf8').equals(kept);
     await this.orm.em
       .fork()
       .execute(
-        'insert into midtrans_notifications (received_at, source, order_id, transaction_status, signature_valid, outcome, reason, raw) values (?, ?, ?, ?, ?, ?, ?, ?)',
+        'insert into midtrans_notifications (received_at, source, order_id, transaction_status, signature_valid, outcome, reason, raw, raw_bytes) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [
           now,
           source,
@@ -319,7 +476,8 @@ export class PaymentService {
           signatureValid,
           outcome,
           reason ?? null,
-          raw.slice(0, 65_536),
+          text.replaceAll('\0', '\\u0000'),
+          exact ? kept : null,
         ],
         'run',
       );
@@ -343,7 +501,7 @@ export class PaymentService {
     for (const { order_id } of orders) {
       try {
         const status = await this.gateway.status(order_id);
-        const r = await this.apply(status, JSON.stringify(status), now, 'poll');
+        const r = await this.apply(status, Buffer.from(JSON.stringify(status), 'utf8'), now, 'poll');
         const key = String(r.body.outcome ?? r.status);
         outcomes[key] = (outcomes[key] ?? 0) + 1;
       } catch (err) {

@@ -3,7 +3,7 @@
 // rewrapped with Midtrans's own messages only: midtrans-client's errors carry the raw HTTP exchange,
 // including the server key in its auth header, and must never reach a log.
 import midtrans, { type CoreApi, type Snap } from 'midtrans-client';
-import { notificationSchema, type MidtransNotification } from './notification.js';
+import { notificationSchema, nulPath, type MidtransNotification } from './notification.js';
 
 export interface SnapItem {
   id: string;
@@ -109,6 +109,9 @@ export class MidtransGateway {
     } catch (err) {
       throw rewrap(err, `status of ${orderId}`);
     }
+    const nul = nulPath(raw);
+    if (nul)
+      throw new MidtransApiError(`status of ${orderId}: ${nul} contains a NUL character`, undefined, []);
     const parsed = notificationSchema.safeParse(raw);
     if (!parsed.success)
       throw new MidtransApiError(

@@ -2,7 +2,7 @@
 // (create, plan change, suspend two ways, restore, remove, drift) and how it behaves when the router
 // stops answering. Sessions belong to the simulator's own subscribers (`<router>-sub0001`, …), which
 // billing adopts by applying their secrets with its comment.
-import { RouterOsClient, RouterOsError } from '@ispmon/exporter';
+import { RouterOsClient, RouterOsError } from '@ispmon/routeros';
 import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
 import {
   describeCommand,

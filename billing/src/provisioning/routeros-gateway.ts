@@ -1,11 +1,17 @@
-// RouterGateway over the RouterOS API, with the project's own client (exporter/src/routeros/client.ts).
-// One connection per router; commands are tagged, so up to `maxInFlight` of them travel at once (the
-// pipelining that suspends 1,000 subscribers in well under a second instead of 1,000 round trips).
+// RouterGateway over the RouterOS API, with the project's own client and connection pool
+// (@ispmon/routeros). One connection per router; commands are tagged, so up to `maxInFlight` of them
+// travel at once (the pipelining that suspends 1,000 subscribers in well under a second instead of
+// 1,000 round trips).
 // Every operation reads the router first and sends only what differs, so running it twice changes
 // nothing the second time; a caller that retries after a failure (the sync job, with backoff) is safe.
 // Passwords never appear in errors.
-import type { ConnectionOptions } from 'node:tls';
-import { RouterOsClient, RouterOsError, type RouterOsRow } from '@ispmon/exporter';
+import {
+  RouterOsError,
+  RouterPool,
+  type RouterOsRow,
+  type RouterSession,
+  type RouterTls,
+} from '@ispmon/routeros';
 import type {
   ApplyResult,
   DesiredSecret,
@@ -79,8 +85,8 @@ export interface RouterOsGatewayOptions {
    * above it the whole table is read once and filtered here. Default 100.
    */
   queryByNameUpTo?: number;
-  /** TLS options for API-SSL endpoints. Default: no certificate check (RouterOS ships self-signed ones). */
-  tls?: ConnectionOptions;
+  /** TLS settings for API-SSL endpoints. Default: no certificate check (RouterOS ships self-signed ones). */
+  tls?: RouterTls;
 }
 
 const isTrue = (v: string | undefined): boolean => v === 'true' || v === 'yes';
@@ -243,72 +249,20 @@ function sensitiveValues(words: readonly string[]): string[] {
   return values;
 }
 
-/** One router's connection and its in-flight bound, shared by every operation on that router. */
-class RouterLink {
-  private client: RouterOsClient | undefined;
-  private connecting: Promise<RouterOsClient> | undefined;
-  private inFlight = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly maxInFlight: number) {}
-
-  /** The open connection, or a new one; `reused` tells whether it was open before this call. */
-  async open(connect: () => Promise<RouterOsClient>): Promise<{ client: RouterOsClient; reused: boolean }> {
-    if (this.client && !this.client.closed) return { client: this.client, reused: true };
-    if (!this.connecting) {
-      this.connecting = connect()
-        .then((client) => {
-          this.client = client;
-          return client;
-        })
-        .finally(() => {
-          this.connecting = undefined;
-        });
-    }
-    return { client: await this.connecting, reused: false };
-  }
-
-  /** Forgets (and closes) a connection found dead, so the next `open` dials again. */
-  drop(client: RouterOsClient): void {
-    client.close();
-    if (this.client === client) this.client = undefined;
-  }
-
-  async send(client: RouterOsClient, path: string, words: readonly string[]): Promise<RouterOsRow[]> {
-    if (this.inFlight >= this.maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.inFlight += 1;
-    try {
-      return await client.command(path, words);
-    } finally {
-      // Hand the slot straight to the next waiter, or give it back.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.inFlight -= 1;
-    }
-  }
-
-  async close(): Promise<void> {
-    this.client?.close();
-    this.client = undefined;
-    const pending = this.connecting;
-    if (pending) (await pending.catch(() => undefined))?.close();
-  }
-}
-
 export class RouterOsGateway implements RouterGateway {
-  private readonly links = new Map<string, RouterLink>();
-  private readonly maxInFlight: number;
+  private readonly pool: RouterPool;
   private readonly timeoutMs: number;
   private readonly queryByNameUpTo: number;
-  private readonly tls: ConnectionOptions;
+  private readonly tls: RouterTls;
   /** Commands sent to routers since this gateway was made (logins not counted). */
   commandsSent = 0;
 
   constructor(options: RouterOsGatewayOptions = {}) {
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 50);
+    // No reconnect backoff here: a failed connect is thrown to the caller (the sync job backs off).
+    this.pool = new RouterPool({ maxInFlight: options.maxInFlight ?? 50, reconnectBackoff: false });
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.queryByNameUpTo = options.queryByNameUpTo ?? 100;
-    this.tls = options.tls ?? { rejectUnauthorized: false };
+    this.tls = options.tls ?? { insecureSkipVerify: true };
   }
 
   async ensureProfiles(router: RouterEndpoint, profiles: ProfileSpec[]): Promise<void> {
@@ -317,12 +271,10 @@ export class RouterOsGateway implements RouterGateway {
       profiles.map((p) => p.name),
       'ensureProfiles',
     );
-    await this.withConnection(router, async (link, client) => {
-      const current = byName(
-        await this.send(link, client, '/ppp/profile/print', [proplist(PROFILE_PROPLIST)]),
-      );
+    await this.withConnection(router, async (session) => {
+      const current = byName(await this.send(session, '/ppp/profile/print', [proplist(PROFILE_PROPLIST)]));
       const commands = planProfileCommands(profiles, current);
-      raiseRefusals(router, commands, await this.run(link, client, commands));
+      raiseRefusals(router, commands, await this.run(session, commands));
     });
   }
 
@@ -336,20 +288,19 @@ export class RouterOsGateway implements RouterGateway {
       'apply',
     );
     if (secrets.length === 0 && kick.size === 0) return [];
-    return this.withConnection(router, async (link, client) => {
+    return this.withConnection(router, async (session) => {
       const current = byName(
         await this.readByName(
-          link,
-          client,
+          session,
           '/ppp/secret',
           SECRET_PROPLIST,
           secrets.map((s) => s.name),
         ),
       );
       const { commands, results } = planSecretCommands(secrets, current);
-      raiseRefusals(router, commands, await this.run(link, client, commands));
+      raiseRefusals(router, commands, await this.run(session, commands));
       // Sessions go only once every secret holds its new state: a session redials onto what it finds.
-      if (kick.size) await this.kick(router, link, client, [...kick], results);
+      if (kick.size) await this.kick(router, session, [...kick], results);
       return results;
     });
   }
@@ -357,8 +308,8 @@ export class RouterOsGateway implements RouterGateway {
   async remove(router: RouterEndpoint, names: string[]): Promise<ApplyResult[]> {
     assertUnique(names, 'remove');
     if (names.length === 0) return [];
-    return this.withConnection(router, async (link, client) => {
-      const current = byName(await this.readByName(link, client, '/ppp/secret', ['.id', 'name'], names));
+    return this.withConnection(router, async (session) => {
+      const current = byName(await this.readByName(session, '/ppp/secret', ['.id', 'name'], names));
       const results = names.map((name): ApplyResult => ({
         name,
         change: current.has(name) ? 'removed' : 'unchanged',
@@ -369,9 +320,9 @@ export class RouterOsGateway implements RouterGateway {
         return id === undefined ? [] : [{ path: '/ppp/secret/remove', subject: name, words: [`=.id=${id}`] }];
       });
       // A removal that meets "no such item" raced with someone else removing it: the goal holds.
-      raiseRefusals(router, commands, await this.run(link, client, commands), isGone);
+      raiseRefusals(router, commands, await this.run(session, commands), isGone);
       // RouterOS keeps a session whose secret was removed; with the secret gone it cannot redial.
-      await this.kick(router, link, client, names, results);
+      await this.kick(router, session, names, results);
       return results;
     });
   }
@@ -381,13 +332,12 @@ export class RouterOsGateway implements RouterGateway {
       desired.map((s) => s.name),
       'diff',
     );
-    return this.withConnection(router, async (link, client) => {
+    return this.withConnection(router, async (session) => {
       // Finding secrets nobody wants needs the whole table; otherwise only the desired names.
       const rows = managedComment
-        ? await this.send(link, client, '/ppp/secret/print', [proplist(SECRET_PROPLIST)])
+        ? await this.send(session, '/ppp/secret/print', [proplist(SECRET_PROPLIST)])
         : await this.readByName(
-            link,
-            client,
+            session,
             '/ppp/secret',
             SECRET_PROPLIST,
             desired.map((d) => d.name),
@@ -397,9 +347,7 @@ export class RouterOsGateway implements RouterGateway {
   }
 
   async close(): Promise<void> {
-    const links = [...this.links.values()];
-    this.links.clear();
-    await Promise.all(links.map((l) => l.close()));
+    await this.pool.closeAll();
   }
 
   /**
@@ -410,54 +358,41 @@ export class RouterOsGateway implements RouterGateway {
    */
   private async withConnection<T>(
     router: RouterEndpoint,
-    operation: (link: RouterLink, client: RouterOsClient) => Promise<T>,
+    operation: (session: RouterSession) => Promise<T>,
   ): Promise<T> {
-    const key = JSON.stringify([router.name, router.host, router.port, router.username, router.tls]);
-    let link = this.links.get(key);
-    if (!link) {
-      link = new RouterLink(this.maxInFlight);
-      this.links.set(key, link);
-    }
-    const connect = (): Promise<RouterOsClient> =>
-      RouterOsClient.connect({
-        host: router.host,
-        port: router.port,
-        username: router.username,
-        password: router.password,
-        timeoutMs: router.timeoutMs ?? this.timeoutMs,
-        tls: router.tls ? this.tls : false,
-      });
-    const { client, reused } = await link.open(connect);
+    const endpoint = {
+      name: router.name,
+      host: router.host,
+      port: router.port,
+      username: router.username,
+      password: router.password,
+      timeoutMs: router.timeoutMs ?? this.timeoutMs,
+      tls: router.tls ? this.tls : (false as const),
+    };
+    const session = await this.pool.session(endpoint);
     try {
-      return await operation(link, client);
+      return await operation(session);
     } catch (err) {
-      if (!(reused && err instanceof RouterOsError && err.reason === 'closed')) throw err;
-      link.drop(client);
-      const fresh = await link.open(connect);
-      return operation(link, fresh.client);
+      if (!(session.reused && err instanceof RouterOsError && err.reason === 'closed')) throw err;
+      session.discard();
+      return operation(await this.pool.session(endpoint));
     }
   }
 
-  private send(
-    link: RouterLink,
-    client: RouterOsClient,
-    path: string,
-    words: readonly string[],
-  ): Promise<RouterOsRow[]> {
+  private send(session: RouterSession, path: string, words: readonly string[]): Promise<RouterOsRow[]> {
     this.commandsSent += 1;
-    return link.send(client, path, words);
+    return session.command(path, words);
   }
 
   /**
-   * Sends every command (pipelined up to the link's bound) and returns, per command, the router's
+   * Sends every command (pipelined up to the pool's in-flight bound) and returns, per command, the router's
    * refusal or undefined. A lost connection or a timeout is thrown: nothing after it can be trusted.
    */
   private async run(
-    link: RouterLink,
-    client: RouterOsClient,
+    session: RouterSession,
     commands: readonly RouterCommand[],
   ): Promise<Array<RouterOsError | undefined>> {
-    const settled = await Promise.allSettled(commands.map((c) => this.send(link, client, c.path, c.words)));
+    const settled = await Promise.allSettled(commands.map((c) => this.send(session, c.path, c.words)));
     const outcomes: Array<RouterOsError | undefined> = [];
     for (const s of settled) {
       if (s.status === 'fulfilled') {
@@ -473,8 +408,7 @@ export class RouterOsGateway implements RouterGateway {
 
   /** Rows of `path` for these names: `?name=` queries for a few, one read of the whole table for many. */
   private async readByName(
-    link: RouterLink,
-    client: RouterOsClient,
+    session: RouterSession,
     path: string,
     fields: readonly string[],
     names: readonly string[],
@@ -482,14 +416,14 @@ export class RouterOsGateway implements RouterGateway {
     if (names.length === 0) return [];
     const wanted = new Set(names);
     if (names.length > this.queryByNameUpTo) {
-      const rows = await this.send(link, client, `${path}/print`, [proplist(fields)]);
+      const rows = await this.send(session, `${path}/print`, [proplist(fields)]);
       return rows.filter((r) => wanted.has(r.name ?? ''));
     }
     const batches: string[][] = [];
     for (let i = 0; i < names.length; i += NAMES_PER_QUERY) batches.push(names.slice(i, i + NAMES_PER_QUERY));
     const replies = await Promise.all(
       batches.map((batch) =>
-        this.send(link, client, `${path}/print`, [
+        this.send(session, `${path}/print`, [
           proplist(fields),
           ...batch.map((n) => `?name=${n}`),
           ...(batch.length > 1 ? [`?#${'|'.repeat(batch.length - 1)}`] : []),
@@ -502,18 +436,17 @@ export class RouterOsGateway implements RouterGateway {
   /** Removes the active sessions of these names so a new profile or a disabled secret takes effect now. */
   private async kick(
     router: RouterEndpoint,
-    link: RouterLink,
-    client: RouterOsClient,
+    session: RouterSession,
     names: readonly string[],
     results: readonly ApplyResult[],
   ): Promise<void> {
-    const sessions = await this.readByName(link, client, '/ppp/active', SESSION_PROPLIST, names);
+    const sessions = await this.readByName(session, '/ppp/active', SESSION_PROPLIST, names);
     const commands = sessions.flatMap((s): RouterCommand[] =>
       s['.id'] === undefined || s.name === undefined
         ? []
         : [{ path: '/ppp/active/remove', subject: s.name, words: [`=.id=${s['.id']}`] }],
     );
-    const outcomes = await this.run(link, client, commands);
+    const outcomes = await this.run(session, commands);
     // "no such item": the session ended on its own between the print and the remove; it is gone all the same.
     raiseRefusals(router, commands, outcomes, isGone);
     const byResult = new Map(results.map((r) => [r.name, r]));

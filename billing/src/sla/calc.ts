@@ -1,5 +1,6 @@
 // The SLA of one client link for one calendar month in the link's time zone: a pure function over
-// minute-level series (Prometheus range queries of the link recording rules, step 60 s).
+// minute-level series (the probe counters' increase over each clock minute, range queries at step 60 s
+// aligned to minute ends: sla/prometheus.ts).
 //
 // Rules, in words:
 // - The month runs from the first instant of the 1st to the first instant of the 1st of the next month,
@@ -9,7 +10,8 @@
 // - A minute whose start lies inside a maintenance window [start, end) is maintenance: excluded from
 //   everything (availability, latency, loss, incidents, hourly points). So a window 10:00:30–10:05
 //   covers the minutes starting 10:01 … 10:04, and a window is never rounded outwards.
-// - Otherwise it is up (availability ≥ 0.5), down (< 0.5) or no-data (no sample). With no-data policy
+// - Otherwise it is up (success fraction ≥ 0.5), down (< 0.5: more than half of its probes failed, the
+//   rule LinkDown and link:probe_availability:ratio_1m use too) or no-data (no sample). With no-data policy
 //   'down' a no-data minute counts as down (it is still reported as no-data); with 'exclude' it counts
 //   as neither, and coverage says how much of the month was measured.
 // - availability = up / (up + counted down); incidents = maximal runs of counted-down minutes. Any other
@@ -271,6 +273,19 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
   let lossSum = 0;
   let lossMinutes = 0;
   let downSince: number | undefined;
+  const noDataPeriods: SlaIncident[] = [];
+  let noDataSince: number | undefined;
+  const endNoData = (at: number): void => {
+    if (noDataSince !== undefined)
+      noDataPeriods.push({
+        start: new Date(noDataSince),
+        end: new Date(at),
+        durationMinutes: (at - noDataSince) / MINUTE_MS,
+      });
+    noDataSince = undefined;
+  };
+  // Hourly loss over up minutes only, for the chart: an outage minute's 100 % belongs to availability.
+  const upLoss = hours.map(() => ({ sum: 0, minutes: 0 }));
   const endIncident = (at: number): void => {
     if (downSince !== undefined)
       incidents.push({
@@ -293,6 +308,7 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       minutes.maintenance += 1;
       day.maintenanceMinutes += 1;
       endIncident(s);
+      endNoData(s);
       continue;
     }
     const minuteEnd = s / 1000 + 60;
@@ -302,6 +318,7 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       minutes.noData += 1;
       day.noDataMinutes += 1;
       countedDown = noDataIsDown;
+      noDataSince ??= s;
     } else if (a >= 0.5) {
       minutes.up += 1;
       day.upMinutes += 1;
@@ -313,6 +330,7 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
     }
     if (countedDown) downSince ??= s;
     else endIncident(s);
+    if (a !== undefined) endNoData(s);
 
     const seconds = latency.get(minuteEnd);
     if (seconds !== undefined) {
@@ -326,9 +344,15 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       lossMinutes += 1;
       hour.lossPercentSum += ratio * 100;
       hour.lossMinutes += 1;
+      const up = upLoss[Math.floor((s - periodStart) / HOUR_MS)];
+      if (up && a !== undefined && a >= 0.5) {
+        up.sum += ratio * 100;
+        up.minutes += 1;
+      }
     }
   }
   endIncident(periodEnd);
+  endNoData(periodEnd);
 
   const countedDown = minutes.down + (noDataIsDown ? minutes.noData : 0);
   const counted = minutes.up + countedDown;
@@ -371,6 +395,8 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       latencyMs: h.latencyMinutes ? h.latencyMsSum / h.latencyMinutes : null,
       lossPercent: h.lossMinutes ? h.lossPercentSum / h.lossMinutes : null,
     })),
+    hourlyUpLossPercent: upLoss.map((h) => (h.minutes ? h.sum / h.minutes : null)),
+    noDataPeriods,
     noDataPolicy: input.noDataPolicy,
     commitments: input.commitments,
     monthlyFeeIdr: input.monthlyFeeIdr,

@@ -1,6 +1,7 @@
-// Link minute series read back from a real Prometheus (Debian's) serving a month backfilled with
-// promtool: what was written comes back, minute for minute, across chunk edges, with gaps kept as gaps;
-// fed to the calculation it gives the hand-computed month. Errors name the query.
+// Link minute series read back from a real Prometheus (Debian's) serving a month of raw probe counters
+// backfilled with promtool (1 probe/s, scraped every 30 s at :05 and :35): each minute's success
+// fraction and mean RTT come back as written, across chunk edges, with gaps kept as gaps; fed to the
+// calculation they give the hand-computed month. Errors name the query.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -8,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary, freePort, startPrometheus, type PrometheusServer } from '@ispmon/testkit';
 import { computeSlaMonth, monthBounds } from './calc.js';
-import { LINK_SERIES, PrometheusSlaSource, linkSeriesQuery, type LinkSeries } from './prometheus.js';
+import { PROBE_COUNTERS, PrometheusSlaSource, successQuery, type LinkSeries } from './prometheus.js';
 import type { SlaInput } from './types.js';
 
 const MINUTE = 60_000;
+const SCRAPE_MS = 30_000;
+const SCRAPE_PHASE_MS = 5_000;
 const at = (iso: string): number => Date.parse(iso);
 const during = (from: string, minutes: number) => (s: number) =>
   s >= at(from) && s < at(from) + minutes * MINUTE;
@@ -20,13 +23,30 @@ const during = (from: string, minutes: number) => (s: number) =>
 const { start, end } = monthBounds('2026-04', 'Asia/Jakarta');
 const MARGIN = 3 * 3_600_000; // samples on either side of the month, which must not be read
 const LINK = 'L-0042';
-const DOWN = during('2026-04-10T03:00:00Z', 37); // availability 0, loss 1, no latency sample
-const GAP = during('2026-04-18T06:00:00Z', 30); // nothing written at all
+const DOWN = during('2026-04-10T03:00:00Z', 37); // no reply at all: success 0, loss 1, no latency
+const GAP = during('2026-04-18T06:00:00Z', 30); // not scraped at all
 const SLOW = during('2026-04-15T00:00:00Z', 1440); // 48 ms instead of 11 ms
-const ROUTER_MOVE = at('2026-04-16T00:00:00Z'); // the rule's `router` label changes: a second series
+const ROUTER_MOVE = at('2026-04-16T00:00:00Z'); // the `router` label changes: a second, fresh series
 const NEIGHBOUR = 'L-00420'; // unrelated, always down; its code starts with LINK's
+const NEIGHBOUR_DAY = during('2026-04-05T00:00:00Z', 1440);
 const ODD = 'L-"9"\\x'; // a code that needs escaping, with one day of samples on 2 April
 const ODD_DAY = during('2026-04-02T00:00:00Z', 1440);
+
+interface Second {
+  /** Share of the second's probe that got a reply (fractional: a loss of 0.2 % needs no 500 s run). */
+  success: number;
+  rttSeconds: number;
+}
+
+/** What each link's probe saw in the second starting at `t` (undefined: not scraped). */
+const truth: Record<string, { scraped: (t: number) => boolean; second: (t: number) => Second }> = {
+  [LINK]: {
+    scraped: (t) => !GAP(t),
+    second: (t) => ({ success: DOWN(t) ? 0 : 0.998, rttSeconds: SLOW(t) ? 0.048 : 0.011 }),
+  },
+  [NEIGHBOUR]: { scraped: NEIGHBOUR_DAY, second: () => ({ success: 0, rttSeconds: 0.5 }) },
+  [ODD]: { scraped: ODD_DAY, second: () => ({ success: 1, rttSeconds: 0.007 }) },
+};
 
 interface Minute {
   availability: number;
@@ -34,17 +54,15 @@ interface Minute {
   loss: number;
 }
 
-/** What the recording rules wrote for the minute starting at `s`, per link (undefined: nothing). */
-const written: Record<string, (s: number) => Minute | undefined> = {
-  [LINK]: (s) =>
-    GAP(s)
-      ? undefined
-      : DOWN(s)
-        ? { availability: 0, loss: 1 }
-        : { availability: 1, latencyMeanSeconds: SLOW(s) ? 0.048 : 0.011, loss: 0.002 },
-  [NEIGHBOUR]: () => ({ availability: 0, latencyMeanSeconds: 0.5, loss: 1 }),
-  [ODD]: (s) => (ODD_DAY(s) ? { availability: 1, latencyMeanSeconds: 0.007, loss: 0 } : undefined),
-};
+/** The minute starting at `s` as the report should read it: every second in it is alike here. */
+function minuteOf(link: string, s: number): Minute | undefined {
+  const t = truth[link];
+  if (!t?.scraped(s)) return undefined;
+  const { success, rttSeconds } = t.second(s);
+  return success > 0
+    ? { availability: success, latencyMeanSeconds: rttSeconds, loss: 1 - success }
+    : { availability: 0, loss: 1 };
+}
 
 /** The series LinkSeries should hold for `link` over [from, to): one sample per minute end. */
 function expected(link: string, from: number, to: number): LinkSeries {
@@ -53,7 +71,7 @@ function expected(link: string, from: number, to: number): LinkSeries {
     Array<[number, number]>
   >;
   for (let s = from; s < to; s += MINUTE) {
-    const m = written[link]?.(s);
+    const m = minuteOf(link, s);
     const t = s / 1000 + 60;
     if (!m) continue;
     out.availability.push([t, m.availability]);
@@ -63,27 +81,52 @@ function expected(link: string, from: number, to: number): LinkSeries {
   return out;
 }
 
+/** Ratios of increases of float counters that grew for a month: equal to 9 decimals. */
+function expectSeriesClose(got: LinkSeries, want: LinkSeries): void {
+  for (const key of ['availability', 'latencyMeanSeconds', 'loss'] as const) {
+    expect(got[key].map(([t]) => t)).toEqual(want[key].map(([t]) => t));
+    const worst = got[key].reduce((m, [, v], i) => Math.max(m, Math.abs(v - (want[key][i]?.[1] ?? NaN))), 0);
+    expect(worst).toBeLessThan(1e-9);
+  }
+}
+
 function openMetricsLabel(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** OpenMetrics text of every link's series, from MARGIN before the month to MARGIN after it. */
+/** OpenMetrics text of every link's probe counters, from MARGIN before the month to MARGIN after it. */
 function openMetrics(): string {
   const lines: string[] = [];
-  for (const [field, metric] of Object.entries(LINK_SERIES) as Array<[keyof Minute, string]>)
-    for (const link of Object.keys(written)) {
-      const series = new Map<string, string[]>(); // labels → samples, each in time order
-      for (let s = start.getTime() - MARGIN; s < end.getTime() + MARGIN; s += MINUTE) {
-        const v = written[link]?.(s)?.[field];
-        if (v === undefined) continue;
-        const router = link === LINK && s >= ROUTER_MOVE ? 'core-2' : 'core-1';
-        const labels = `{link=${openMetricsLabel(link)},customer="C-042",router="${router}"}`;
-        const samples = series.get(labels) ?? [];
-        samples.push(`${metric}${labels} ${v} ${s / 1000 + 60}`);
-        series.set(labels, samples);
+  for (const [link, t] of Object.entries(truth)) {
+    const series = new Map<string, string[]>(); // labels → samples, each in time order
+    const counters = new Map<string, { sent: number; received: number; rttSum: number }>();
+    for (let s = start.getTime() - MARGIN + SCRAPE_PHASE_MS; s < end.getTime() + MARGIN; s += SCRAPE_MS) {
+      const router = link === LINK && s >= ROUTER_MOVE ? 'core-2' : 'core-1';
+      const labels = `{link=${openMetricsLabel(link)},customer="C-042",router="${router}"}`;
+      const c = counters.get(labels) ?? { sent: 0, received: 0, rttSum: 0 };
+      counters.set(labels, c);
+      for (let sec = s - SCRAPE_MS; sec < s; sec += 1000) {
+        const { success, rttSeconds } = t.second(sec);
+        c.sent += 1;
+        c.received += success;
+        c.rttSum += success * rttSeconds;
       }
-      for (const samples of series.values()) lines.push(...samples);
+      if (!t.scraped(s)) continue;
+      const samples = series.get(labels) ?? [];
+      const ts = s / 1000;
+      samples.push(
+        `${PROBE_COUNTERS.sent}${labels} ${c.sent} ${ts}`,
+        `${PROBE_COUNTERS.received}${labels} ${c.received} ${ts}`,
+        `${PROBE_COUNTERS.rttSum}${labels} ${c.rttSum} ${ts}`,
+        `${PROBE_COUNTERS.rttCount}${labels} ${c.received} ${ts}`,
+      );
+      series.set(labels, samples);
     }
+    // OpenMetrics wants each series' samples together: split the interleaved lines by metric.
+    for (const samples of series.values())
+      for (const metric of Object.values(PROBE_COUNTERS))
+        lines.push(...samples.filter((l) => l.startsWith(`${metric}{`)));
+  }
   return `${lines.join('\n')}\n# EOF\n`;
 }
 
@@ -141,10 +184,10 @@ describe('Prometheus link series', () => {
     const want = expected(LINK, start.getTime(), end.getTime());
     expect(got.availability).toHaveLength(43_200 - 30); // the gap stays a gap
     expect(got.latencyMeanSeconds).toHaveLength(43_200 - 30 - 37); // no replies while down
-    expect(got).toEqual(want);
+    expectSeriesClose(got, want);
 
-    expect(calls).toHaveLength(30);
-    for (const metric of Object.values(LINK_SERIES)) {
+    expect(calls).toHaveLength(20); // success and latency, ten chunks each; loss is 1 − success
+    for (const metric of [PROBE_COUNTERS.received, PROBE_COUNTERS.rttSum]) {
       const chunks = calls
         .filter((p) => p.get('query')?.includes(metric))
         .map((p) => [Number(p.get('start')), Number(p.get('end'))] as const)
@@ -188,10 +231,10 @@ describe('Prometheus link series', () => {
     ]);
     // Latency over the 43,133 minutes with replies, 1,440 of them at 48 ms (3.3 %, so p95 is 11 ms).
     expect(r.latency.minutes).toBe(43_133);
-    expect(r.latency.meanMs).toBeCloseTo((11 * (43_133 - 1440) + 48 * 1440) / 43_133, 9); // 12.235 ms
-    expect(r.latency.p95Ms).toBeCloseTo(11, 9);
+    expect(r.latency.meanMs).toBeCloseTo((11 * (43_133 - 1440) + 48 * 1440) / 43_133, 6); // 12.235 ms
+    expect(r.latency.p95Ms).toBeCloseTo(11, 6);
     // Loss over the 43,170 minutes with a sample: 43,133 × 0.2 % and 37 × 100 %.
-    expect(r.lossPercent).toBeCloseTo(((43_133 * 0.002 + 37) / 43_170) * 100, 9); // 0.2856 %
+    expect(r.lossPercent).toBeCloseTo(((43_133 * 0.002 + 37) / 43_170) * 100, 6); // 0.2856 %
     expect(r.breaches).toEqual({ availability: true, latency: false, loss: false });
     expect(r.credit).toEqual({ percent: 10, amountIdr: 1_250_000n }); // under 99.95, not under 99.5
 
@@ -206,10 +249,8 @@ describe('Prometheus link series', () => {
     // From 30 s into the month to 3 min 10 s: the minutes starting at 1 and 2 min, samples at 2 and 3 min.
     const t0 = start.getTime();
     const short = await source.linkSeries(LINK, new Date(t0 + 30_000), new Date(t0 + 190_000));
-    expect(short.availability).toEqual([
-      [t0 / 1000 + 120, 1],
-      [t0 / 1000 + 180, 1],
-    ]);
+    expect(short.availability.map(([t]) => t)).toEqual([t0 / 1000 + 120, t0 / 1000 + 180]);
+    expect(short.availability.map(([, v]) => v.toFixed(12))).toEqual(['0.998000000000', '0.998000000000']);
     expect(await source.linkSeries(LINK, end, end)).toEqual({
       availability: [],
       latencyMeanSeconds: [],
@@ -221,10 +262,10 @@ describe('Prometheus link series', () => {
       new Date(start.getTime() - MARGIN),
       new Date(end.getTime() + MARGIN),
     );
-    expect(wide).toEqual(expected(LINK, start.getTime() - MARGIN, end.getTime() + MARGIN));
+    expectSeriesClose(wide, expected(LINK, start.getTime() - MARGIN, end.getTime() + MARGIN));
     // Prometheus itself refuses a query spanning more than 11,000 steps.
     const params = new URLSearchParams({
-      query: LINK_SERIES.availability,
+      query: successQuery(LINK),
       start: String(start.getTime() / 1000),
       end: String(start.getTime() / 1000 + 11_001 * 60),
       step: '60',
@@ -237,9 +278,9 @@ describe('Prometheus link series', () => {
   it('quotes the link code: quotes and backslashes select only that link', async () => {
     const source = new PrometheusSlaSource({ url: prom.url });
     const got = await source.linkSeries(ODD, start, end);
-    expect(got).toEqual(expected(ODD, start.getTime(), end.getTime()));
+    expectSeriesClose(got, expected(ODD, start.getTime(), end.getTime()));
     expect(got.availability).toHaveLength(1440);
-    expect(linkSeriesQuery(LINK_SERIES.availability, ODD, 'max')).toContain('{link="L-\\"9\\"\\\\x"}');
+    expect(successQuery(ODD)).toContain('{link="L-\\"9\\"\\\\x"}');
     expect(await source.linkSeries('L-004', start, end)).toEqual({
       availability: [],
       latencyMeanSeconds: [],
@@ -263,7 +304,7 @@ describe('Prometheus link series', () => {
         fetch: () => Promise.resolve(new Response('<html>502 Bad Gateway</html>', { status: 502 })),
       });
       await expect(source.linkSeries(LINK, ...oneHour)).rejects.toThrow(
-        /^Prometheus answered HTTP 502 with no JSON \(<html>502 Bad Gateway<\/html>\): query max by \(link\) \(last_over_time\(link:probe_availability:ratio_1m\{link="L-0042"\}\[59999ms\]\)\) from 2026-03-31T17:01:00.000Z/,
+        /^Prometheus answered HTTP 502 with no JSON \(<html>502 Bad Gateway<\/html>\): query sum by \(link\) \(increase\(probe_packets_received_total\{link="L-0042"\}\[1m\]\)\) \/ \(sum by \(link\) \(increase\(probe_packets_sent_total\{link="L-0042"\}\[1m\]\)\) > 0\) from 2026-03-31T17:01:00.000Z/,
       );
     });
 
@@ -295,7 +336,7 @@ describe('Prometheus link series', () => {
         const source = new PrometheusSlaSource({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 });
         await expect(source.linkSeries(LINK, ...oneHour)).rejects.toThrow(
           new RegExp(
-            `^Prometheus at http://127.0.0.1:${port} did not answer within 300 ms: query .*link:probe_`,
+            `^Prometheus at http://127.0.0.1:${port} did not answer within 300 ms: query .*probe_packets_`,
           ),
         );
       } finally {

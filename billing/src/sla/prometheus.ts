@@ -1,18 +1,31 @@
-// Minute series of one client link from Prometheus: range queries (step 60 s) of the link recording
-// rules, split into chunks below Prometheus's 11,000-points-per-series limit, without gaps or
-// duplicates at chunk edges.
+// Minute series of one client link from Prometheus: the probe counters' increase over each exact
+// minute, read with range queries at minute-aligned steps (60 s) and split into chunks below
+// Prometheus's 11,000-points-per-series limit, without gaps or duplicates at chunk edges.
+//
+// The report does not read the link recording rules' output: a rule evaluates at an offset Prometheus
+// picks, so its "last minute" straddles two clock minutes and an outage's edge minutes came out up or
+// down depending on that offset. Evaluating the same expression at each minute's end does not depend
+// on when rules run. The minute rule (shared with link:probe_availability:ratio_1m and LinkDown):
+// a minute is down when more than half of its probes failed (success fraction < 0.5).
 import { z } from 'zod';
 import type { MinuteSeries } from './types.js';
 
-export const LINK_SERIES = {
-  availability: 'link:probe_availability:ratio_1m',
-  latencyMeanSeconds: 'link:probe_rtt_seconds:mean_1m',
-  loss: 'link:probe_loss:ratio_1m',
+/** The probe counters the exporter exposes per client link (label `link`). */
+export const PROBE_COUNTERS = {
+  sent: 'probe_packets_sent_total',
+  received: 'probe_packets_received_total',
+  rttSum: 'probe_rtt_seconds_sum',
+  rttCount: 'probe_rtt_seconds_count',
 } as const;
 
+/** A minute whose success fraction is below this is down: more than half of its probes failed. */
+export const DOWN_BELOW_SUCCESS_FRACTION = 0.5;
+
 export interface LinkSeries {
+  /** Fraction of the minute's probes that got a reply (0..1). */
   availability: MinuteSeries;
   latencyMeanSeconds: MinuteSeries;
+  /** 1 − availability. */
   loss: MinuteSeries;
 }
 
@@ -26,17 +39,28 @@ export function promqlString(s: string): string {
 }
 
 /**
- * The PromQL of one link series, one value per minute end T:
- * - only a sample written within (T − 60 s, T]: without this, Prometheus's 5-minute lookback would
- *   repeat the last value into minutes that had none (a gap, or no replies → no latency sample). The
- *   window is 59.999 s because Prometheus 2 closes range windows on the left ([T − 60 s, T] would take
- *   the previous minute's sample at T − 60 s); `timestamp()` filtering says the same but is ~100× slower
- *   in range queries;
- * - aggregated by link, so a link that moved to another router (or customer) mid-month, which changes
- *   the recording rule's labels, stays one series: up if any says up; latency and loss averaged.
+ * The PromQL of the ratio of two probe counters' increases over the minute ending at each step T,
+ * summed by link (a link that moved to another router or customer mid-month, which changes the series'
+ * labels, stays one series). `increase` extrapolates both counters of one scrape alike, so the ratio
+ * is that of the probes seen between the minute's first and last scrape (45 of 60 at 15 s scrapes);
+ * a minute without two scrapes, or without probes sent, has no value (no data).
  */
-export function linkSeriesQuery(metric: string, link: string, aggregation: 'max' | 'avg'): string {
-  return `${aggregation} by (link) (last_over_time(${metric}{link=${promqlString(link)}}[59999ms]))`;
+export function linkRatioQuery(numerator: string, denominator: string, link: string): string {
+  const sel = `{link=${promqlString(link)}}`;
+  return (
+    `sum by (link) (increase(${numerator}${sel}[1m]))` +
+    ` / (sum by (link) (increase(${denominator}${sel}[1m])) > 0)`
+  );
+}
+
+/** Success fraction per minute: replies / probes sent. */
+export function successQuery(link: string): string {
+  return linkRatioQuery(PROBE_COUNTERS.received, PROBE_COUNTERS.sent, link);
+}
+
+/** Mean round trip per minute in seconds (minutes without replies have none). */
+export function latencyQuery(link: string): string {
+  return linkRatioQuery(PROBE_COUNTERS.rttSum, PROBE_COUNTERS.rttCount, link);
 }
 
 const queryRangeAnswer = z.discriminatedUnion('status', [
@@ -82,14 +106,13 @@ export class PrometheusSlaSource {
       );
   }
 
-  /** The three series of `link` for the minutes [start, end): samples at minute ends in (start, end]. */
+  /** The series of `link` for the minutes [start, end): samples at minute ends in (start, end]. */
   async linkSeries(link: string, start: Date, end: Date): Promise<LinkSeries> {
-    const [availability, latencyMeanSeconds, loss] = await Promise.all([
-      this.range(linkSeriesQuery(LINK_SERIES.availability, link, 'max'), start, end),
-      this.range(linkSeriesQuery(LINK_SERIES.latencyMeanSeconds, link, 'avg'), start, end),
-      this.range(linkSeriesQuery(LINK_SERIES.loss, link, 'avg'), start, end),
+    const [availability, latencyMeanSeconds] = await Promise.all([
+      this.range(successQuery(link), start, end),
+      this.range(latencyQuery(link), start, end),
     ]);
-    return { availability, latencyMeanSeconds, loss };
+    return { availability, latencyMeanSeconds, loss: availability.map(([t, v]) => [t, 1 - v] as const) };
   }
 
   /**

@@ -55,14 +55,14 @@ interface LinkRow {
   no_data_policy: 'down' | 'exclude';
 }
 
-const maintenanceSchema = z.strictObject({
+export const maintenanceSchema = z.strictObject({
   starts_at: z.iso.datetime({ offset: true }),
   ends_at: z.iso.datetime({ offset: true }),
   reason: z.string().trim().min(1, 'a reason is required').max(500),
   scope: z.enum(['link', 'router']).default('link'),
 });
 
-const reportSchema = z.strictObject({
+export const reportSchema = z.strictObject({
   month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month like '2026-04'"),
   force: z.boolean().default(false),
   email: z.boolean().default(true),

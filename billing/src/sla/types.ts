@@ -21,19 +21,19 @@ export interface TimeWindow {
   end: Date; // exclusive
 }
 
-/** One series sample per minute: [unix seconds at the minute's end (as Prometheus range queries
- * with step=60 give the recording rule's value), value]. Missing minutes are simply absent. */
+/** One series sample per minute: [unix seconds at the minute's end (a range query at step 60 s
+ * evaluates the minute [end − 60 s, end]), value]. Missing minutes are simply absent. */
 export type MinuteSeries = ReadonlyArray<readonly [number, number]>;
 
 export interface SlaInput {
   /** Calendar month 'YYYY-MM' in the link's time zone. */
   month: string;
   timeZone: string; // IANA, e.g. 'Asia/Jakarta', 'Europe/Berlin'
-  /** link:probe_availability:ratio_1m (1 = up, 0 = down). */
+  /** Share of the minute's probes that got a reply (0..1); below 0.5 the minute is down. */
   availability: MinuteSeries;
-  /** link:probe_rtt_seconds:mean_1m in seconds (only minutes with replies have a value). */
+  /** Mean round trip of the minute's replies in seconds (only minutes with replies have a value). */
   latencyMeanSeconds: MinuteSeries;
-  /** link:probe_loss:ratio_1m (0..1). */
+  /** Share of the minute's probes without a reply (0..1). */
   loss: MinuteSeries;
   maintenance: TimeWindow[];
   noDataPolicy: 'down' | 'exclude';
@@ -74,6 +74,11 @@ export interface SlaMonth {
   days: SlaDay[];
   /** Hourly points for charts: hour start, mean latency (ms) and loss (%) over that hour, null when none. */
   hourly: Array<{ start: Date; latencyMs: number | null; lossPercent: number | null }>;
+  /** Per hour (as `hourly`): mean loss (%) over its up minutes only, null when none: the loss chart's
+   * points, apart from outage minutes (whose 100 % the availability figure already counts). */
+  hourlyUpLossPercent: Array<number | null>;
+  /** Maximal runs of non-maintenance minutes without data, whatever the no-data policy counts them as. */
+  noDataPeriods: SlaIncident[];
   noDataPolicy: 'down' | 'exclude';
   commitments: SlaCommitments;
   monthlyFeeIdr: bigint;

@@ -21,6 +21,17 @@ describe('exporter configuration', () => {
     expect(() => parse('targets: [unclosed\n')).toThrow(/test\.yml: invalid YAML/);
   });
 
+  it('refuses an unknown encoding at load, naming the field, and accepts real code pages', () => {
+    const router = (encoding: string): string =>
+      `targets:\n  routers:\n    - { name: r1, host: h, username: u, password: p, encoding: ${encoding} }\n`;
+    expect(() => parse(router('windows1251'))).toThrow(
+      'test.yml: targets.routers.0.encoding: unknown encoding: use a WHATWG encoding label such as windows-1252, windows-1251 or iso-8859-2',
+    );
+    expect(() => parse(router('klingon'))).toThrow(/targets\.routers\.0\.encoding: unknown encoding/);
+    for (const known of ['windows-1251', 'cp1251', 'iso-8859-2', 'windows-1252'])
+      expect(parse(router(known)).targets.routers[0]?.encoding).toBe(known);
+  });
+
   it('rejects duplicate target names', () => {
     expect(() =>
       parse(

@@ -10,6 +10,16 @@ export const secretSchema = z.union([
 ]);
 export type SecretRef = z.infer<typeof secretSchema>;
 
+/** Whether TextDecoder (the WHATWG Encoding Standard's labels) can decode this code page. */
+export function isKnownEncoding(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const durationSchema = z
   .union([
     z.number().positive(),
@@ -49,7 +59,14 @@ export const routerTargetSchema = z
     password: secretSchema,
     module: z.string().default('routeros'),
     timeout: durationSchema.optional(),
-    encoding: z.string().default('windows-1252'),
+    encoding: z
+      .string()
+      .refine(isKnownEncoding, {
+        // A typo here used to pass and then fail most collectors with `protocol` at the first non-UTF-8 byte.
+        message:
+          'unknown encoding: use a WHATWG encoding label such as windows-1252, windows-1251 or iso-8859-2',
+      })
+      .default('windows-1252'),
     labels: labelsSchema,
   })
   .strict();
@@ -67,7 +84,9 @@ export const snmpTargetSchema = z
     priv_protocol: z.enum(['des', 'aes', 'aes256b', 'aes256r']).optional(),
     priv_key: secretSchema.optional(),
     module: z.string().default('if_mib'),
+    /** Per SNMP request (as snmp_exporter); the whole scrape is bounded by Prometheus's scrape timeout. */
     timeout: durationSchema.optional(),
+    retries: z.number().int().min(0).max(10).default(3),
     max_repetitions: z.number().int().min(1).max(200).default(25),
     labels: labelsSchema,
   })

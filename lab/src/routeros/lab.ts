@@ -99,6 +99,13 @@ export class SimRouter {
     }
   }
 
+  /** Every command on `menu` (e.g. `/interface/ethernet`) gets `!trap =message=<message>`; false lifts it. */
+  refuseMenu(menu: string, message: string | false = 'not enough permissions (9)'): void {
+    this.behaviour.refusedMenus ??= new Map();
+    if (message === false) this.behaviour.refusedMenus.delete(menu);
+    else this.behaviour.refusedMenus.set(menu, message);
+  }
+
   /** The next reply on any connection is cut in half and the connection closed. */
   closeMidReply(on = true): void {
     this.behaviour.closeMidReply = on;
@@ -106,6 +113,11 @@ export class SimRouter {
 
   setInterfaceRunning(name: string, running: boolean): boolean {
     return this.model.setInterfaceRunning(name, running);
+  }
+
+  /** Receive errors per second on top of the background rate (a failing optic); 0 stops them. */
+  setInterfaceErrorRate(name: string, perSecond: number): boolean {
+    return this.model.setInterfaceErrorRate(name, perSecond);
   }
 
   disconnectAllPpp(reconnectAfterMs = 5_000): number {
@@ -292,7 +304,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  *   GET  /routers                                  list routers with address, ports and credentials
  *   POST /routers/:name/unresponsive  {"mode":"silent"|"refuse"|false}
  *   POST /routers/:name/close-mid-reply
- *   POST /routers/:name/interfaces/:iface  {"running":false}
+ *   POST /routers/:name/interfaces/:iface  {"running":false} and/or {"errorsPerSecond":5}
  *   POST /routers/:name/ppp/disconnect-all  {"reconnectAfterMs":5000}
  *   POST /routers/:name/netwatch  {"host":"10.255.0.1","up":false}
  *   POST /routers/:name/health  {"temperature":85}
@@ -345,12 +357,24 @@ async function handleControl(
     } else if (action === 'close-mid-reply') {
       router.closeMidReply(true);
     } else if (parts[2] === 'interfaces' && parts[3] !== undefined) {
-      if (typeof body.running !== 'boolean') {
-        send(400, { error: 'running must be a boolean' });
+      const { running, errorsPerSecond } = body;
+      const badRate =
+        errorsPerSecond !== undefined &&
+        (typeof errorsPerSecond !== 'number' || !Number.isFinite(errorsPerSecond) || errorsPerSecond < 0);
+      if ((running !== undefined && typeof running !== 'boolean') || badRate) {
+        send(400, { error: 'running must be a boolean and errorsPerSecond a number ≥ 0' });
         return;
       }
-      if (!router.setInterfaceRunning(parts[3], body.running)) {
-        send(404, { error: `no interface ${parts[3]}` });
+      if (running === undefined && errorsPerSecond === undefined) {
+        send(400, { error: 'give running (boolean) or errorsPerSecond (number ≥ 0)' });
+        return;
+      }
+      const name = parts[3];
+      const known =
+        (typeof running !== 'boolean' || router.setInterfaceRunning(name, running)) &&
+        (typeof errorsPerSecond !== 'number' || router.setInterfaceErrorRate(name, errorsPerSecond));
+      if (!known) {
+        send(404, { error: `no interface ${name}` });
         return;
       }
     } else if (action === 'ppp/disconnect-all') {

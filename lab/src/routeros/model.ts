@@ -42,6 +42,10 @@ interface SimInterface extends InterfaceSpec {
   frozenRx: bigint;
   frozenTx: bigint;
   upSince: number;
+  /** Receive errors a scenario injects (a dirty optic): per second, and those counted before the last change. */
+  injectedErrorRate: number;
+  injectedErrorsBefore: number;
+  injectedSince: number;
 }
 
 export interface PppSecret {
@@ -190,6 +194,9 @@ export class RouterModel {
         frozenRx: 0n,
         frozenTx: 0n,
         upSince: this.startedAt / 1000,
+        injectedErrorRate: 0,
+        injectedErrorsBefore: 0,
+        injectedSince: this.startedAt / 1000,
       });
     }
     const defaults: Array<[string, string]> = [
@@ -373,6 +380,7 @@ export class RouterModel {
   setInterfaceDisabled(name: string, disabled: boolean): boolean {
     const iface = this.interfaces.find((i) => i.name === name);
     if (!iface) return false;
+    this.foldInjectedErrors(iface);
     const counters = this.counters(iface);
     iface.frozenRx = counters.rx - iface.rxBase;
     iface.frozenTx = counters.tx - iface.txBase;
@@ -386,6 +394,7 @@ export class RouterModel {
     const iface = this.interfaces.find((i) => i.name === name);
     if (!iface) return false;
     if (iface.running === running) return true;
+    this.foldInjectedErrors(iface);
     const counters = this.counters(iface);
     iface.frozenRx = counters.rx - iface.rxBase;
     iface.frozenTx = counters.tx - iface.txBase;
@@ -394,6 +403,27 @@ export class RouterModel {
     if (!running) iface.linkDowns += 1;
     this.emit('/interface', this.interfaceRow(iface));
     return true;
+  }
+
+  /** Receive errors per second on top of the background (0 stops injecting; counted errors stay). */
+  setInterfaceErrorRate(name: string, perSecond: number): boolean {
+    const iface = this.interfaces.find((i) => i.name === name);
+    if (!iface) return false;
+    this.foldInjectedErrors(iface);
+    iface.injectedErrorRate = perSecond;
+    return true;
+  }
+
+  private injectedErrors(iface: SimInterface): number {
+    const active = iface.running && !iface.disabled;
+    const elapsed = active ? Math.max(0, this.seconds() - iface.injectedSince) : 0;
+    return iface.injectedErrorsBefore + Math.floor(elapsed * iface.injectedErrorRate);
+  }
+
+  /** Counts what was injected so far before the rate or the link state changes. */
+  private foldInjectedErrors(iface: SimInterface): void {
+    iface.injectedErrorsBefore = this.injectedErrors(iface);
+    iface.injectedSince = this.seconds();
   }
 
   private counters(iface: SimInterface): { rx: bigint; tx: bigint } {
@@ -500,10 +530,12 @@ export class RouterModel {
       'tx-byte': c.tx.toString(),
       'rx-packet': packets(c.rx),
       'tx-packet': packets(c.tx),
-      'rx-drop': String(c.rx / 10_000_000n),
+      // Background loss of a healthy port: about one drop per million packets and one error per billion
+      // (well under a tenth of a packet per second on a busy uplink); scenarios add errors on top.
+      'rx-drop': String(c.rx / 800_000_000n),
       'tx-drop': '0',
-      'tx-queue-drop': String(c.tx / 50_000_000n),
-      'rx-error': String(c.rx / 100_000_000n),
+      'tx-queue-drop': String(c.tx / 4_000_000_000n),
+      'rx-error': String(c.rx / 800_000_000_000n + BigInt(this.injectedErrors(iface))),
       'tx-error': '0',
       'fp-rx-byte': c.rx.toString(),
       'fp-tx-byte': '0',

@@ -11,6 +11,8 @@ export interface SessionBehaviour {
   silent: boolean;
   /** Write half of the next reply, then close the connection. */
   closeMidReply: boolean;
+  /** Menus whose commands are answered with `!trap` and this message (e.g. a missing user policy). */
+  refusedMenus?: Map<string, string>;
 }
 
 interface Command {
@@ -240,6 +242,8 @@ export class ApiSession {
     const slash = cmd.path.lastIndexOf('/');
     const menuPath = cmd.path.slice(0, slash);
     const verb = cmd.path.slice(slash + 1);
+    const refusal = this.behaviour.refusedMenus?.get(menuPath);
+    if (refusal !== undefined) throw new Trap(refusal);
     const menu = MENUS.get(menuPath);
     if (!menu) {
       if (KNOWN_PREFIXES.has(menuPath) || KNOWN_PREFIXES.has(cmd.path)) throw new Trap('no such command', 0);

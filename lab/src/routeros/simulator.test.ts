@@ -4,6 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { RouterOSAPI } from 'node-routeros';
+import { waitFor } from '@ispmon/testkit';
 import { startRouterLab, type RouterLab } from './lab.js';
 import { attributes, RawApiClient } from './raw-client.js';
 import { encodeSentence, SentenceDecoder } from './protocol.js';
@@ -369,6 +370,41 @@ describe('RouterOS API simulator', () => {
         method: 'POST',
         body: JSON.stringify({ running: true }),
       });
+    });
+
+    it('injects receive errors on an interface through the HTTP control API, and rejects a bad rate', async () => {
+      const c = await client('v712');
+      await c.login('admin', 'lab-password');
+      const errors = async (tag: string): Promise<number> => {
+        const [row] = (await c.command(['/interface/print', '?name=sfp-sfpplus4'], tag))
+          .filter((s) => s[0] === '!re')
+          .map(attributes);
+        return Number(row?.['rx-error']);
+      };
+      const post = (body: unknown): Promise<Response> =>
+        fetch(`${lab.controlUrl}/routers/v712/interfaces/sfp-sfpplus4`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+        });
+      const before = await errors('e1');
+      expect((await post({ errorsPerSecond: 1000 })).status).toBe(200);
+      await waitFor('injected errors counted', async () =>
+        (await errors('e2')) > before ? true : undefined,
+      );
+      expect((await post({ errorsPerSecond: 0 })).status).toBe(200);
+      const bad = await post({ errorsPerSecond: -1 });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({
+        error: 'running must be a boolean and errorsPerSecond a number ≥ 0',
+      });
+      const none = await post({});
+      expect(none.status).toBe(400);
+      expect(await none.json()).toEqual({ error: 'give running (boolean) or errorsPerSecond (number ≥ 0)' });
+      const unknown = await fetch(`${lab.controlUrl}/routers/v712/interfaces/nope`, {
+        method: 'POST',
+        body: JSON.stringify({ errorsPerSecond: 3 }),
+      });
+      expect(unknown.status).toBe(404);
     });
 
     it('drops every PPP session at once (mass disconnect) and they come back', async () => {

@@ -136,7 +136,8 @@ withChromium('SLA report PDF (Chromium)', () => {
       'Service Level Report',
       'PT Maju & Jaya Sejahtera',
       'HQ Thamrin to DC Cikarang (L-0042), 100 Mbps',
-      'April 2026 (01 Apr 2026 – 30 Apr 2026, Asia/Jakarta)',
+      'Service Level Report — April 2026',
+      '01 Apr 2026 – 30 Apr 2026 (Asia/Jakarta)',
       '99.914%',
       'Breached',
       'Commitment breached: availability',
@@ -152,6 +153,31 @@ withChromium('SLA report PDF (Chromium)', () => {
       'Nusantara Fiber · L-0042 · April 2026',
     ])
       expect(text).toContain(expected);
+  }, 60_000);
+
+  it('states every commitment’s target, achieved figure and result, the credit and the period on page 1', async () => {
+    const file = join(dir, 'first-page.pdf');
+    writeFileSync(
+      file,
+      await renderer.render(html, { footerLabel: 'Nusantara Fiber · L-0042 · April 2026' }),
+    );
+    const page1 = execFileSync('pdftotext', ['-f', '1', '-l', '1', '-layout', file, '-'], {
+      encoding: 'utf8',
+    });
+    const line = (start: string): string =>
+      page1
+        .split('\n')
+        .map((l) => l.trim().replace(/\s+/g, ' '))
+        .find((l) => l.startsWith(start)) ?? '';
+    expect(line('Period')).toBe('Period 01 Apr 2026 – 30 Apr 2026 (Asia/Jakarta)');
+    expect(line('Availability ≥')).toBe('Availability ≥ 99.95% 99.914% Breached');
+    expect(line('Latency (monthly mean)')).toBe('Latency (monthly mean) ≤ 20 ms 13.10 ms (p95 12.00 ms) Met');
+    expect(line('Packet loss')).toBe('Packet loss ≤ 1% 0.186% Met');
+    expect(page1.replace(/\s+/g, ' ')).toContain(
+      'Service credit owed: Rp 1.250.000 — 10% of the monthly fee of Rp 12.500.000, for April 2026.',
+    );
+    expect(page1).toContain('Commitment breached: availability');
+    expect(page1).toMatch(/Page 1 of 2/);
   }, 60_000);
 
   it('prints no blank page', async () => {

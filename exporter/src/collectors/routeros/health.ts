@@ -1,6 +1,5 @@
 import type { MetricFamily, Sample } from '../../exposition.js';
-import type { RouterOsRow } from '../../routeros/client.js';
-import { parseNumber } from '../../routeros/values.js';
+import { parseNumber, type RouterOsRow } from '@ispmon/routeros';
 import type { RouterOsCollector } from './types.js';
 
 /**
@@ -36,6 +35,40 @@ export function healthSensors(
   return out;
 }
 
+/** RouterOS's PSU and fan states; any other value it prints becomes a state of its own. */
+const KNOWN_STATES = ['ok', 'fail'] as const;
+
+/**
+ * Health fields that are states, not numbers (`psu1-state=ok`, `psu2-state=fail`, `fan1-state=ok`),
+ * in both the v6 flat row and the v7 name/value rows.
+ */
+export function healthStates(rows: RouterOsRow[]): Array<{ sensor: string; state: string }> {
+  const out: Array<{ sensor: string; state: string }> = [];
+  for (const row of rows) {
+    const pairs: Array<[string, string | undefined]> =
+      row.name !== undefined && row.value !== undefined
+        ? [[row.name, row.value]]
+        : Object.entries(row).filter(([k]) => k !== '.id');
+    for (const [sensor, value] of pairs)
+      if (
+        sensor.endsWith('-state') &&
+        value !== undefined &&
+        value !== '' &&
+        parseNumber(value) === undefined
+      )
+        out.push({ sensor, state: value });
+  }
+  return out;
+}
+
+/** A stateset (as in OpenMetrics): one sample per known state, 1 for the one reported. */
+function stateSamples(states: Array<{ sensor: string; state: string }>): Sample[] {
+  return states.flatMap(({ sensor, state }) => [
+    ...KNOWN_STATES.map((known) => ({ labels: { sensor, state: known }, value: state === known ? 1 : 0 })),
+    ...((KNOWN_STATES as readonly string[]).includes(state) ? [] : [{ labels: { sensor, state }, value: 1 }]),
+  ]);
+}
+
 const FAMILIES = {
   temperature: ['mikrotik_health_temperature_celsius', 'Temperature reported by a health sensor.'],
   voltage: ['mikrotik_health_voltage_volts', 'Supply voltage reported by a health sensor.'],
@@ -60,6 +93,14 @@ export const health: RouterOsCollector = {
       const list = samples.get(kind);
       if (list?.length) families.push({ name, help, type: 'gauge', samples: list });
     }
+    const states = stateSamples(healthStates(rows));
+    if (states.length)
+      families.push({
+        name: 'mikrotik_health_state',
+        help: 'State of a health sensor such as a power supply or fan: 1 for the state it reports (ok, fail, …), 0 for the others.',
+        type: 'gauge',
+        samples: states,
+      });
     return families;
   },
 };

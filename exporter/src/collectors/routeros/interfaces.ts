@@ -1,4 +1,4 @@
-import { parseBool, parseCounter, parseLinkSpeed } from '../../routeros/values.js';
+import { parseBool, parseCounter, parseLinkSpeed } from '@ispmon/routeros';
 import type { FieldMetric, RouterOsCollector } from './types.js';
 import { tableFamilies } from './types.js';
 

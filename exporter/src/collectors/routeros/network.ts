@@ -65,9 +65,9 @@ export const pools: RouterOsCollector = {
     { path: '/ip/pool', proplist: ['name', 'ranges'] },
     { path: '/ip/pool/used', proplist: ['pool'] },
   ],
-  collect: ([pools = [], used = []]) => {
+  collect: ([pools = [], used]) => {
     const usedBy = new Map<string, number>();
-    for (const u of used) usedBy.set(u.pool ?? '', (usedBy.get(u.pool ?? '') ?? 0) + 1);
+    for (const u of used ?? []) usedBy.set(u.pool ?? '', (usedBy.get(u.pool ?? '') ?? 0) + 1);
     return [
       {
         name: 'mikrotik_ip_pool_size_addresses',
@@ -82,7 +82,11 @@ export const pools: RouterOsCollector = {
         name: 'mikrotik_ip_pool_used_addresses',
         help: 'Addresses of the IP pool in use.',
         type: 'gauge',
-        samples: pools.map((p) => ({ labels: { pool: p.name ?? '' }, value: usedBy.get(p.name ?? '') ?? 0 })),
+        // Without /ip/pool/used the use is unknown, not 0.
+        samples:
+          used === undefined
+            ? []
+            : pools.map((p) => ({ labels: { pool: p.name ?? '' }, value: usedBy.get(p.name ?? '') ?? 0 })),
       },
     ];
   },

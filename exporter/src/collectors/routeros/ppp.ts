@@ -1,32 +1,63 @@
 import type { MetricFamily } from '../../exposition.js';
-import { parseCounter, parseDuration, parsePair } from '../../routeros/values.js';
+import { parseCounter, parseDuration, parsePair, type RouterOsRow } from '@ispmon/routeros';
 import type { RouterOsCollector } from './types.js';
 import { countBy } from './types.js';
 
 /**
- * PPP active sessions: counts per service and profile always (the profile comes from the subscriber's
- * secret: /ppp/active has none); per-subscriber uptime and bytes (from the dynamic `<pppoe-NAME>` simple
- * queue) only when the module opts in, capped at `pppSessionLimit` series.
+ * Sessions per (service, profile), with a 0 for every pair the router's secrets make known, so that a
+ * total outage reads 0 instead of vanishing (an absent series raises no alert). A secret with
+ * `service=any` stands for every service in use or named by another secret; with none known it keeps
+ * `service="any"`; with no secret at all, one `{service="",profile=""} 0`. The profile comes from the subscriber's secret (/ppp/active has none); "" when the
+ * session has no local secret (RADIUS) or /ppp/secret could not be read.
+ */
+export function sessionCounts(
+  active: readonly RouterOsRow[],
+  secrets: readonly RouterOsRow[] | undefined,
+): Array<{ labels: { service: string; profile: string }; value: number }> {
+  const profileOf = new Map((secrets ?? []).map((s) => [s.name ?? '', s.profile ?? '']));
+  const counts = new Map<string, { labels: { service: string; profile: string }; value: number }>();
+  const add = (service: string, profile: string, n: number): void => {
+    const key = JSON.stringify([service, profile]);
+    const entry = counts.get(key);
+    if (entry) entry.value += n;
+    else counts.set(key, { labels: { service, profile }, value: n });
+  };
+  for (const r of active) add(r.service ?? '', profileOf.get(r.name ?? '') ?? '', 1);
+  const services = new Set(active.map((r) => r.service ?? ''));
+  for (const s of secrets ?? []) if (s.service && s.service !== 'any') services.add(s.service);
+  for (const s of secrets ?? []) {
+    const profile = s.profile ?? '';
+    if (s.service && s.service !== 'any') add(s.service, profile, 0);
+    else if (services.size === 0) add('any', profile, 0);
+    else for (const service of services) add(service, profile, 0);
+  }
+  // A router with no local secrets (RADIUS only) and nobody connected still reports its total.
+  if (counts.size === 0) add('', '', 0);
+  return [...counts.values()];
+}
+
+/**
+ * PPP active sessions: counts per service and profile always (0 for known profiles with nobody
+ * connected); per-subscriber uptime and bytes (from the dynamic `<pppoe-NAME>` simple queue) only when
+ * the module opts in, capped at `pppSessionLimit` series.
  */
 export const pppActive: RouterOsCollector = {
   name: 'ppp_active',
   defaultEnabled: true,
   commands: (o) => [
     { path: '/ppp/active', proplist: ['name', 'service', 'uptime'] },
-    { path: '/ppp/secret', proplist: ['name', 'profile'] },
+    { path: '/ppp/secret', proplist: ['name', 'profile', 'service'] },
     ...(o.pppSessionDetail ? [{ path: '/queue/simple', proplist: ['name', 'bytes', 'dynamic'] }] : []),
   ],
-  collect: ([active = [], secrets = [], queues = []], o) => {
-    const profileOf = new Map(secrets.map((s) => [s.name ?? '', s.profile ?? '']));
+  collect: ([active, secrets, queues = []], o) => {
+    // Without /ppp/active nothing is known about sessions: export nothing rather than zeros.
+    if (active === undefined) return [];
     const families: MetricFamily[] = [
       {
         name: 'mikrotik_ppp_active_sessions',
-        help: 'PPP sessions currently connected, by service and profile.',
+        help: 'PPP sessions currently connected, by service and profile (0 for profiles of configured secrets).',
         type: 'gauge',
-        samples: countBy(active, (r) => ({
-          service: r.service ?? '',
-          profile: profileOf.get(r.name ?? '') ?? '',
-        })),
+        samples: sessionCounts(active, secrets),
       },
     ];
     if (!o.pppSessionDetail) return families;

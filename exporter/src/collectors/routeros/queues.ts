@@ -1,5 +1,5 @@
 import type { Sample } from '../../exposition.js';
-import { parseCounter, parsePair, parseRate } from '../../routeros/values.js';
+import { parseCounter, parsePair, parseRate } from '@ispmon/routeros';
 import type { RouterOsCollector } from './types.js';
 
 /**

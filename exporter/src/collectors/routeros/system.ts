@@ -1,4 +1,4 @@
-import { parseDuration, parseNumber, parseVersion } from '../../routeros/values.js';
+import { parseDuration, parseNumber, parseVersion } from '@ispmon/routeros';
 import type { RouterOsCollector } from './types.js';
 import { tableFamilies } from './types.js';
 

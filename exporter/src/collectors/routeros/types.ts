@@ -1,5 +1,5 @@
 import type { MetricFamily, SampleValue } from '../../exposition.js';
-import type { RouterOsRow } from '../../routeros/client.js';
+import type { RouterOsRow } from '@ispmon/routeros';
 
 /** One RouterOS print a collector needs; the engine pipelines every command of a scrape. */
 export interface RouterOsCommand {
@@ -27,8 +27,11 @@ export interface RouterOsCollector {
   readonly name: string;
   readonly defaultEnabled: boolean;
   commands(options: RouterOsModuleOptions): RouterOsCommand[];
-  /** Turns the rows of each command (same order as `commands`) into metric families. */
-  collect(results: RouterOsRow[][], options: RouterOsModuleOptions): MetricFamily[];
+  /**
+   * Turns the rows of each command (same order as `commands`) into metric families. A command that
+   * failed is `undefined`: export what the others returned, never a made-up value (a 0) for it.
+   */
+  collect(results: ReadonlyArray<RouterOsRow[] | undefined>, options: RouterOsModuleOptions): MetricFamily[];
 }
 
 /** One field of a table row exported as one metric family. */

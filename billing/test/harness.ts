@@ -1,0 +1,89 @@
+// Test harness: billing on a real PostgreSQL database, the lab's Midtrans stand-in (its payment page
+// notifies this billing), a controllable clock, and a small authenticated HTTP client.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startMidtransFake, type MidtransFake } from '@ispmon/lab';
+import type { PostgresServer } from '@ispmon/testkit';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
+import { issueToken } from '../src/tokens.js';
+
+export const TEST_KEY = '0f'.repeat(32);
+export const SERVER_KEY = 'SB-Mid-server-ispmon-test';
+
+export interface Harness {
+  runtime: Runtime;
+  midtrans: MidtransFake;
+  inventoryDir: string;
+  clock: { now: Date };
+  tokens: { admin: string; billing: string; viewer: string };
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  stop(): Promise<void>;
+}
+
+export async function startHarness(
+  pg: PostgresServer,
+  extra: Partial<RuntimeOptions> = {},
+): Promise<Harness> {
+  const url = await pg.createDatabase();
+  const midtrans = await startMidtransFake({ serverKey: SERVER_KEY });
+  const inventoryDir = mkdtempSync(join(tmpdir(), 'ispmon-billing-inv-'));
+  const clock = { now: new Date('2026-03-01T00:00:00Z') };
+  const runtime = await startRuntime({
+    databaseUrl: url,
+    port: 0,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    encryptionKey: TEST_KEY,
+    inventoryDir,
+    midtrans: {
+      serverKey: SERVER_KEY,
+      isProduction: false,
+      snapBaseUrl: midtrans.snapUrl,
+      coreBaseUrl: midtrans.url,
+    },
+    clock: () => clock.now,
+    jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
+    ...extra,
+  });
+  midtrans.notificationUrl = `${runtime.url}/payments/midtrans/notification`;
+  const tokens = {
+    admin: await issueToken(runtime.orm, 'ana.admin', 'admin'),
+    billing: await issueToken(runtime.orm, 'budi.billing', 'billing'),
+    viewer: await issueToken(runtime.orm, 'vina.viewer', 'viewer'),
+  };
+  return {
+    runtime,
+    midtrans,
+    inventoryDir,
+    clock,
+    tokens,
+    async call(method, path, body, token = tokens.billing) {
+      const res = await fetch(`${runtime.url}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    },
+    async stop() {
+      await runtime.stop(1_000);
+      await midtrans.close();
+    },
+  };
+}
