@@ -190,7 +190,9 @@ maybe('the demo (README main command) and its story', () => {
     expect(text).toContain(`alert router history: incident ${id} status=resolved`);
     expect(text).toMatch(/subscription \d+ status=suspended \(overdue invoice INV-\d{4}-\d{6}\)/);
     expect(text).toContain(`router ${s.subscription.router}: PPP secret demo-budi profile=isolir (isolated)`);
-    expect(text).toMatch(/pressed Pay: Payment successful: order INV-\d{4}-\d{6}-\w+, Rp 150000\.00/);
+    expect(text).toContain(
+      'pressed Pay (QRIS): Payment successful; The merchant answered the notification with HTTP 200',
+    );
     expect(text).toMatch(
       /payment row: id \d+ invoice \d+ method=midtrans Rp 150000 order INV-\d{4}-\d{6}-\w+/,
     );

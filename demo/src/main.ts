@@ -18,7 +18,6 @@ import { startMidtransFake } from '@ispmon/lab';
 import { freePort, startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
 import { cleanEarlierRun, writeRunRecord } from './cleanup.js';
 import { startConsoleChannel } from './console-channel.js';
-import { startSnapPayFront } from './snap-pay.js';
 import {
   componentFiles,
   renderAlertmanagerConfig,
@@ -239,12 +238,6 @@ async function main(): Promise<void> {
   const midtransKey = `SB-Mid-server-${randomBytes(12).toString('hex')}`;
   const midtrans = await startMidtransFake({ serverKey: midtransKey });
   onStop('Midtrans stand-in', () => midtrans.close());
-  let billingUrl = '';
-  const snap = await startSnapPayFront({
-    fake: midtrans,
-    notificationUrl: () => `${billingUrl}/payments/midtrans/notification`,
-  });
-  onStop('Snap page', () => snap.close());
   const billingToken = `demo-${randomBytes(16).toString('hex')}`;
   const billing = await startBilling({
     databaseUrl: await pg.createDatabase('billing'),
@@ -258,17 +251,17 @@ async function main(): Promise<void> {
     midtrans: {
       serverKey: midtransKey,
       isProduction: false,
-      snapBaseUrl: `${snap.url}/snap/v1`,
-      coreBaseUrl: snap.url,
+      snapBaseUrl: midtrans.snapUrl,
+      coreBaseUrl: midtrans.url,
     },
     jobs: { syncMs: 2_000 },
     extensions: slaExtensions({
       PROMETHEUS_URL: prom.url,
       SLA_PROVIDER_NAME: 'ispmon demo ISP',
-      SLA_REPORT_DIR: join(work, 'reports'),
     }),
   });
-  billingUrl = billing.url;
+  // Midtrans's "Payment Notification URL": where the stand-in's Pay button sends the signed notification.
+  midtrans.notificationUrl = `${billing.url}/payments/midtrans/notification`;
   writeComponents({ ...components, billing: billing.url.replace('http://', '') });
   onStop('billing', () => billing.stop(2_000));
   const billingApi = async <T = { id: number }>(path: string, body: unknown): Promise<T> => {
@@ -391,7 +384,7 @@ async function main(): Promise<void> {
       `  inventory      ${inventory}  (written by billing: exporter/targets.yml, file_sd/routeros.json, file_sd/probes.json; the demo's SNMP: exporter/snmp.yml, file_sd/snmp.json)`,
       `  alert router   ${alertRouterUrl}/api/v1/incidents   (Authorization: Bearer ${alertRouterToken})   ${alertRouterUrl}/openapi.json`,
       `  billing        ${billing.url}/api/v1/subscriptions   (Authorization: Bearer ${billingToken})   ${billing.url}/openapi.json`,
-      `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in (Snap pages) ${snap.url}`,
+      `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in ${midtrans.url} (its Snap page has a Pay button)`,
       `  PostgreSQL     ${pg.url('alert_router')}   ${pg.url('billing')}`,
       `  notifications  printed below ([notify] lines) by the console channel ${consoleChannel.url}`,
       '',
