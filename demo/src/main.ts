@@ -123,11 +123,6 @@ async function main(): Promise<void> {
   process.env.TMPDIR = join(work, 'tmp');
   const inventory = join(work, 'inventory');
   const probeCount = 2;
-  writeRunRecord(work, {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    probeIndices: Array.from({ length: probeCount }, (_, k) => probeIndex + k),
-  });
 
   // 1. The device lab: simulated MikroTik routers, SNMP agents (snmpsim recordings, snmpd), probe targets.
   const lab = await startRouterLab({ count, controlPort: 0, pppChurn: 0.02, tls: true });
@@ -136,6 +131,11 @@ async function main(): Promise<void> {
   onStop('SNMP lab', () => snmp.stop());
   const probes = await startProbeTargets({ count: probeCount, firstIndex: probeIndex });
   onStop('probe targets', () => probes.stop());
+  writeRunRecord(work, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    namespaces: probes.targets.map((t) => t.namespace),
+  });
 
   // SNMP devices are the operator's (billing does not manage them): a target file beside billing's.
   mkdirSync(join(inventory, 'exporter'), { recursive: true });
@@ -332,7 +332,13 @@ async function main(): Promise<void> {
       credit_policy: { tiers: [{ below_availability_percent: 99.5, credit_percent: 10 }], cap_percent: 30 },
       contacts: ['noc@majujaya.example.co.id'],
     });
-    links.push({ id: row.id, code, address: t.address });
+    links.push({
+      id: row.id,
+      code,
+      address: t.address,
+      namespace: t.namespace,
+      hostLink: hostLinkOf(t.namespace),
+    });
   }
   await billing.inventory?.write();
   await billing.syncNow();
@@ -395,6 +401,12 @@ async function main(): Promise<void> {
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":false}'`,
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":true}'`,
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/ppp/disconnect-all -d '{"reconnectAfterMs":300000}'   # sessions return after 5 min`,
+      ...links
+        .flatMap((l) => [
+          `  ip link set ${l.hostLink} down    # client link ${l.code} down: LinkDown`,
+          `  ip link set ${l.hostLink} up && ip addr replace ${l.address.replace(/\.2$/, '.1')}/30 dev ${l.hostLink}`,
+        ])
+        .slice(0, 2),
       'Press Ctrl-C to stop (everything stops and is removed).',
     ].join('\n'),
   );
@@ -408,6 +420,13 @@ async function main(): Promise<void> {
     );
     await shutdown(0);
   }
+}
+
+/** The host side of a probe target's veth pair (lab/src/probes/targets.ts names it isp<pid>h<index>). */
+function hostLinkOf(namespace: string): string {
+  const m = /^ispmon-p(\d+)-(\d+)$/.exec(namespace);
+  if (!m) throw new Error(`unexpected probe namespace name ${namespace}`);
+  return `isp${m[1]}h${m[2]}`;
 }
 
 /** PostgreSQL and snmpsim run as unprivileged users (as root): they must reach the work directory. */
