@@ -20,24 +20,25 @@ describe('cleaning what a killed demo run left', () => {
   (root ? it : it.skip)('stops its processes, removes its namespaces and its directory', async () => {
     const work = join(parent, 'demo');
     mkdirSync(join(work, 'tmp'), { recursive: true });
-    const index = 170 + (process.pid % 10); // 170-179: no other test uses these
-    execFileSync('ip', ['netns', 'add', `ispmon-p${index}`]);
+    // A namespace named as the lab names them, owned by a pid that no longer runs.
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => dead.once('exit', r));
+    const ns = `ispmon-p${dead.pid}-1`;
+    execFileSync('ip', ['netns', 'add', ns]);
     // A leftover server: its command line names the work directory, as every child of a run does.
     const leftover = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', `${work}/tmp/server`], {
       stdio: 'ignore',
     });
-    writeRunRecord(work, { pid: 999_999_999, startedAt: new Date().toISOString(), probeIndices: [index] });
+    writeRunRecord(work, { pid: dead.pid ?? 0, startedAt: new Date().toISOString(), namespaces: [ns] });
     await waitFor('the leftover running', async () => (processesUsing(`${work}/`).length ? true : undefined));
 
     const done = await cleanEarlierRun(work);
-    expect(done).toEqual(
-      expect.arrayContaining([`removed ispmon-p${index}`, `stopped leftover process ${leftover.pid}`]),
-    );
+    expect(done).toEqual(expect.arrayContaining([`stopped leftover process ${leftover.pid}`]));
     await waitFor('the leftover gone', async () =>
       leftover.exitCode !== null || leftover.signalCode ? true : undefined,
     );
     expect(existsSync(work)).toBe(false);
-    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`ispmon-p${index} `);
+    expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).not.toContain(`${ns} `);
   });
 
   it('refuses while the run that wrote the record is alive', async () => {
@@ -45,7 +46,7 @@ describe('cleaning what a killed demo run left', () => {
     mkdirSync(work, { recursive: true });
     const demo = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'demo'], { stdio: 'ignore' });
     try {
-      writeRunRecord(work, { pid: demo.pid ?? 0, startedAt: new Date().toISOString(), probeIndices: [] });
+      writeRunRecord(work, { pid: demo.pid ?? 0, startedAt: new Date().toISOString(), namespaces: [] });
       await expect(cleanEarlierRun(work)).rejects.toThrow(
         `another demo (pid ${demo.pid}) is running with ${work}`,
       );

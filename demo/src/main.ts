@@ -18,7 +18,6 @@ import { startMidtransFake } from '@ispmon/lab';
 import { freePort, startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
 import { cleanEarlierRun, writeRunRecord } from './cleanup.js';
 import { startConsoleChannel } from './console-channel.js';
-import { startSnapPayFront } from './snap-pay.js';
 import {
   componentFiles,
   renderAlertmanagerConfig,
@@ -124,11 +123,6 @@ async function main(): Promise<void> {
   process.env.TMPDIR = join(work, 'tmp');
   const inventory = join(work, 'inventory');
   const probeCount = 2;
-  writeRunRecord(work, {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    probeIndices: Array.from({ length: probeCount }, (_, k) => probeIndex + k),
-  });
 
   // 1. The device lab: simulated MikroTik routers, SNMP agents (snmpsim recordings, snmpd), probe targets.
   const lab = await startRouterLab({ count, controlPort: 0, pppChurn: 0.02, tls: true });
@@ -137,6 +131,11 @@ async function main(): Promise<void> {
   onStop('SNMP lab', () => snmp.stop());
   const probes = await startProbeTargets({ count: probeCount, firstIndex: probeIndex });
   onStop('probe targets', () => probes.stop());
+  writeRunRecord(work, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    namespaces: probes.targets.map((t) => t.namespace),
+  });
 
   // SNMP devices are the operator's (billing does not manage them): a target file beside billing's.
   mkdirSync(join(inventory, 'exporter'), { recursive: true });
@@ -239,12 +238,6 @@ async function main(): Promise<void> {
   const midtransKey = `SB-Mid-server-${randomBytes(12).toString('hex')}`;
   const midtrans = await startMidtransFake({ serverKey: midtransKey });
   onStop('Midtrans stand-in', () => midtrans.close());
-  let billingUrl = '';
-  const snap = await startSnapPayFront({
-    fake: midtrans,
-    notificationUrl: () => `${billingUrl}/payments/midtrans/notification`,
-  });
-  onStop('Snap page', () => snap.close());
   const billingToken = `demo-${randomBytes(16).toString('hex')}`;
   const billing = await startBilling({
     databaseUrl: await pg.createDatabase('billing'),
@@ -258,17 +251,17 @@ async function main(): Promise<void> {
     midtrans: {
       serverKey: midtransKey,
       isProduction: false,
-      snapBaseUrl: `${snap.url}/snap/v1`,
-      coreBaseUrl: snap.url,
+      snapBaseUrl: midtrans.snapUrl,
+      coreBaseUrl: midtrans.url,
     },
     jobs: { syncMs: 2_000 },
     extensions: slaExtensions({
       PROMETHEUS_URL: prom.url,
       SLA_PROVIDER_NAME: 'ispmon demo ISP',
-      SLA_REPORT_DIR: join(work, 'reports'),
     }),
   });
-  billingUrl = billing.url;
+  // Midtrans's "Payment Notification URL": where the stand-in's Pay button sends the signed notification.
+  midtrans.notificationUrl = `${billing.url}/payments/midtrans/notification`;
   writeComponents({ ...components, billing: billing.url.replace('http://', '') });
   onStop('billing', () => billing.stop(2_000));
   const billingApi = async <T = { id: number }>(path: string, body: unknown): Promise<T> => {
@@ -339,7 +332,13 @@ async function main(): Promise<void> {
       credit_policy: { tiers: [{ below_availability_percent: 99.5, credit_percent: 10 }], cap_percent: 30 },
       contacts: ['noc@majujaya.example.co.id'],
     });
-    links.push({ id: row.id, code, address: t.address });
+    links.push({
+      id: row.id,
+      code,
+      address: t.address,
+      namespace: t.namespace,
+      hostLink: hostLinkOf(t.namespace),
+    });
   }
   await billing.inventory?.write();
   await billing.syncNow();
@@ -391,7 +390,7 @@ async function main(): Promise<void> {
       `  inventory      ${inventory}  (written by billing: exporter/targets.yml, file_sd/routeros.json, file_sd/probes.json; the demo's SNMP: exporter/snmp.yml, file_sd/snmp.json)`,
       `  alert router   ${alertRouterUrl}/api/v1/incidents   (Authorization: Bearer ${alertRouterToken})   ${alertRouterUrl}/openapi.json`,
       `  billing        ${billing.url}/api/v1/subscriptions   (Authorization: Bearer ${billingToken})   ${billing.url}/openapi.json`,
-      `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in (Snap pages) ${snap.url}`,
+      `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in ${midtrans.url} (its Snap page has a Pay button)`,
       `  PostgreSQL     ${pg.url('alert_router')}   ${pg.url('billing')}`,
       `  notifications  printed below ([notify] lines) by the console channel ${consoleChannel.url}`,
       '',
@@ -402,6 +401,12 @@ async function main(): Promise<void> {
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":false}'`,
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":true}'`,
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/ppp/disconnect-all -d '{"reconnectAfterMs":300000}'   # sessions return after 5 min`,
+      ...links
+        .flatMap((l) => [
+          `  ip link set ${l.hostLink} down    # client link ${l.code} down: LinkDown`,
+          `  ip link set ${l.hostLink} up && ip addr replace ${l.address.replace(/\.2$/, '.1')}/30 dev ${l.hostLink}`,
+        ])
+        .slice(0, 2),
       'Press Ctrl-C to stop (everything stops and is removed).',
     ].join('\n'),
   );
@@ -415,6 +420,13 @@ async function main(): Promise<void> {
     );
     await shutdown(0);
   }
+}
+
+/** The host side of a probe target's veth pair (lab/src/probes/targets.ts names it isp<pid>h<index>). */
+function hostLinkOf(namespace: string): string {
+  const m = /^ispmon-p(\d+)-(\d+)$/.exec(namespace);
+  if (!m) throw new Error(`unexpected probe namespace name ${namespace}`);
+  return `isp${m[1]}h${m[2]}`;
 }
 
 /** PostgreSQL and snmpsim run as unprivileged users (as root): they must reach the work directory. */

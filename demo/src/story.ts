@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RouterOsClient } from '@ispmon/exporter';
+import { RouterOsClient } from '@ispmon/routeros';
 import { waitFor } from '@ispmon/testkit';
 import type { ConsoleNotification } from './console-channel.js';
 import { readDemoState, type DemoState } from './state.js';
@@ -239,8 +239,17 @@ async function billingStory(s: DemoState): Promise<void> {
   const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page)?.[1];
   if (!action || !/>\s*Pay\s*</i.test(page))
     throw new Error(`the Snap page at ${snap.redirect_url} has no Pay button`);
-  const paid = await http<string>('POST', new URL(action, snap.redirect_url).toString());
-  say(P, `pressed Pay: ${/<p id="result">([^<]+)</.exec(paid)?.[1] ?? paid.slice(0, 120)}`);
+  const pressed = await fetch(new URL(action, snap.redirect_url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ payment_type: 'qris' }).toString(),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const paid = await pressed.text();
+  if (!pressed.ok) throw new Error(`pressing Pay: HTTP ${pressed.status} ${paid.slice(0, 300)}`);
+  const heading = /<h1>([^<]+)<\/h1>/.exec(paid)?.[1] ?? '';
+  const delivery = (/<p id="notification">([^<]+)</.exec(paid)?.[1] ?? '').replaceAll('&#34;', '"');
+  say(P, `pressed Pay (QRIS): ${heading}; ${delivery}`);
   const payment = await waitFor(
     'the payment row',
     async () =>

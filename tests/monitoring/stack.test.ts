@@ -35,6 +35,7 @@ import {
   type PrometheusServer,
 } from '@ispmon/testkit';
 import { repoRoot } from '../support/paths.js';
+import { componentFiles } from '../../demo/src/wiring.js';
 
 interface WebhookAlert {
   status: string;
@@ -291,9 +292,16 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager, wi
     let promConfig = readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8');
     promConfig = rewrite(promConfig, '/var/lib/ispmon/inventory', inventory);
     promConfig = rewrite(promConfig, 'exporter:9436', exporterAddress);
-    promConfig = rewrite(promConfig, "'alertmanager:9093'", `'127.0.0.1:${am.port}'`);
-    promConfig = rewrite(promConfig, "'billing:8090'", `'127.0.0.1:${billingPort}'`);
-    promConfig = rewrite(promConfig, "'alert-router:8080'", `'${new URL(alertRouter.url).host}'`);
+    // The components (Alertmanager, billing, alert router, …) are file_sd files beside prometheus.yml.
+    promConfig = rewrite(promConfig, /'components\/([\w-]+\.json)'/g, "'{{dir}}/components-$1'");
+    const components = componentFiles({
+      exporter: exporterAddress,
+      alertRouter: new URL(alertRouter.url).host,
+      billing: `127.0.0.1:${billingPort}`,
+      prometheus: '',
+      alertmanager: `127.0.0.1:${am.port}`,
+    });
+    for (const [name, content] of Object.entries(components)) files[`components-${name}`] = content;
     promConfig = rewrite(promConfig, /scrape_interval: \d+s/g, 'scrape_interval: 1s');
     promConfig = rewrite(promConfig, /scrape_timeout: \d+s/g, 'scrape_timeout: 900ms');
     promConfig = rewrite(promConfig, /evaluation_interval: \d+s/, 'evaluation_interval: 1s');
