@@ -4,7 +4,7 @@
 // /metrics, /healthz, /readyz. Every mounted route is recorded, so a test can hold the OpenAPI document
 // to exactly what is mounted.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { RequestContext, type MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '@ispmon/service-kit';
 import type { BillingCycle } from './cycle.js';
@@ -170,6 +170,8 @@ export function createApp(o: AppOptions): express.Express {
 
   const router = express.Router();
   router.use(express.json({ limit, strict: false }));
+  // One unit of work (identity map) per request: resources.ts reads and writes through it.
+  router.use((_req, _res, next) => RequestContext.create(o.orm.em, next));
   const api = recording(router, '/api/v1', routes);
   for (const area of [
     mountResources,
