@@ -13,6 +13,7 @@
 //   node prometheus/shards/generate.mjs --shards 2 --shard 0 --exporter exporter-0:9436 \
 //     --self prometheus-0:9090 --remote-write http://vminsert:8480/insert/0/prometheus/api/v1/write \
 //     [--config prometheus/prometheus.yml] > prometheus-0.yml
+/* global URL, structuredClone */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
