@@ -40,7 +40,8 @@ export function shardConfig(baseYaml, o) {
     ['--exporter', o.exporter],
     ['--self', o.self],
   ])
-    if (!HOST_PORT.test(value ?? '')) throw new Error(`${flag} must be host:port, got ${JSON.stringify(value)}`);
+    if (!HOST_PORT.test(value ?? ''))
+      throw new Error(`${flag} must be host:port, got ${JSON.stringify(value)}`);
   let remote;
   try {
     remote = new URL(o.remoteWrite);
