@@ -400,6 +400,8 @@ describe('two Prometheus shards, two exporter replicas, VictoriaMetrics as the g
         ),
       })),
     );
+    const perRouter = Number((await server.query('count({job="routeros"})'))[0]?.value[1]) / ROUTERS;
+    const perLink = Number((await server.query('count({job="probes"})'))[0]?.value[1]) / links.length;
     expect(rows).toBeGreaterThan(0);
     expect(perShard.every((s) => s.series > 0 && s.samplesPerSecond > 0)).toBe(true);
     console.log(
@@ -407,6 +409,7 @@ describe('two Prometheus shards, two exporter replicas, VictoriaMetrics as the g
         perShard
           .map((s, i) => `shard ${i}: ${s.series} series, ${s.samplesPerSecond.toFixed(0)} samples/s`)
           .join('; ') +
+        `; ${perRouter.toFixed(1)} series per router (2 interfaces, 3 PPP sessions), ${perLink.toFixed(1)} per link` +
         `; VictoriaMetrics: ${(rows / seconds).toFixed(0)} rows/s ingested, ${((cpu * 1000) / (rows / 1000)).toFixed(2)} ms CPU per 1,000 rows`,
     );
   });
