@@ -73,8 +73,9 @@ describe('prometheus/shards/generate.mjs', () => {
       [shardArgs(0, 'e:1', 'p:9090', 'vm:8428'), /--remote-write must be an http\(s\) URL/],
       [[...shardArgs(0, 'e:1', 'p:9090', 'http://vm/'), '--config', 'package.json'], /no scrape_configs/],
     ];
-    for (const [args, message] of cases) {
-      const r = await generate(args);
+    const results = await Promise.all(cases.map(([args]) => generate(args)));
+    for (const [i, [, message]] of cases.entries()) {
+      const r = results[i]!;
       expect({ code: r.code, out: r.out, err: r.err }).toEqual({
         code: 2,
         out: '',
