@@ -27,7 +27,10 @@ describe('VictoriaMetrics through the harness', () => {
     const now = Math.floor(Date.now() / 1000);
     // The Prometheus text import: the same samples remote_write would carry, without a Prometheus.
     const lines = [0, 1, 2].map((i) => `harness_value{router="r-1"} ${10 + i} ${(now - 20 + i * 10) * 1000}`);
-    const res = await fetch(`${server.url}/api/v1/import/prometheus`, { method: 'POST', body: lines.join('\n') });
+    const res = await fetch(`${server.url}/api/v1/import/prometheus`, {
+      method: 'POST',
+      body: lines.join('\n'),
+    });
     expect(res.status).toBe(204);
     await server.text('/internal/force_flush');
     const instant = await waitFor('the imported series', async () => {
