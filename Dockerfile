@@ -14,7 +14,6 @@ COPY exporter/package.json exporter/
 COPY alert-router/package.json alert-router/
 COPY billing/package.json billing/
 COPY demo/package.json demo/
-COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY testkit/ testkit/
