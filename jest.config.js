@@ -10,6 +10,7 @@ export default {
   },
   moduleNameMapper: {
     '^@ispmon/([a-z-]+)$': '<rootDir>/$1/src/index.ts',
+    '^@ispmon/service-kit/([a-z-]+)$': '<rootDir>/service-kit/src/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   // Workspaces keep tests in `test/` (outside what `dist/` is built from) or, older ones, beside the source.

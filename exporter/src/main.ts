@@ -3,6 +3,7 @@
 //   ISPMON_EXPORTER_LISTEN  listen address, overrides `listen:` (e.g. 0.0.0.0:9436)
 //   LOG_LEVEL               pino level (default info)
 import { pino } from 'pino';
+import { stopOnSignals } from '@ispmon/service-kit/shutdown';
 import { Exporter } from './app.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-exporter' } });
@@ -19,9 +20,5 @@ const address = await exporter.listen(process.env.ISPMON_EXPORTER_LISTEN);
 logger.info({ event: 'listening', address }, `exporter listening on ${address}`);
 
 process.on('SIGHUP', () => exporter.reload());
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    logger.info({ event: 'shutdown', signal }, 'shutting down');
-    void exporter.close().then(() => process.exit(0));
-  });
-}
+// The first SIGTERM/SIGINT closes the exporter; a second one waits for that.
+stopOnSignals(logger, () => exporter.close());

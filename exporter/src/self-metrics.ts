@@ -1,9 +1,11 @@
 // The exporter's own metrics on /metrics: process metrics plus scrape and device-request health.
 // Label values are target and collector names only: never hosts' credentials.
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+// The subpath keeps MikroORM (service-kit's database part) out of the exporter process.
+import { createServiceRegistry } from '@ispmon/service-kit/metrics';
 
 export class SelfMetrics {
-  readonly registry = new Registry();
+  readonly registry = createServiceRegistry();
   readonly scrapeDuration = new Gauge({
     name: 'ispmon_exporter_collector_duration_seconds',
     help: 'Duration of the last run of a collector for a target.',
@@ -61,19 +63,6 @@ export class SelfMetrics {
     labelNames: ['kind'],
     registers: [this.registry],
   });
-
-  constructor() {
-    collectDefaultMetrics({ register: this.registry });
-    // prom-client names these gauges with a `_total` suffix, which the naming rules reserve for
-    // counters (promtool check metrics flags them); drop them, the other process series remain.
-    for (const name of [
-      'nodejs_active_handles_total',
-      'nodejs_active_requests_total',
-      'nodejs_active_resources_total',
-    ]) {
-      this.registry.removeSingleMetric(name);
-    }
-  }
 
   forgetTarget(target: string): void {
     this.scrapeDuration.remove({ target });
