@@ -1,16 +1,19 @@
 # One build for every ispmon service; each service is a target:
 #   docker build --target exporter -t ispmon/exporter .
-# Node.js 24 LTS, as the project targets. Images run as the unprivileged `node` user.
+# Node.js 24.21.0 (the version the tests run, from the npm `node` package) on Debian 12, as the tests.
+# Images run as the unprivileged `node` user.
 
-FROM node:24-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY testkit/package.json testkit/
+COPY service-kit/package.json service-kit/
 COPY lab/package.json lab/
 COPY routeros/package.json routeros/
 COPY exporter/package.json exporter/
 COPY alert-router/package.json alert-router/
 COPY billing/package.json billing/
+COPY demo/package.json demo/
 COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
@@ -20,9 +23,11 @@ COPY routeros/ routeros/
 COPY exporter/ exporter/
 COPY alert-router/ alert-router/
 COPY billing/ billing/
-RUN npx tsc -b testkit lab routeros exporter alert-router billing && npm prune --omit=dev
+COPY service-kit/ service-kit/
+COPY demo/ demo/
+RUN npx tsc -b testkit service-kit lab routeros exporter alert-router billing demo && npm prune --omit=dev
 
-FROM node:24-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
@@ -49,11 +54,13 @@ FROM runtime AS lab
 # The device lab (RouterOS API simulator) for demos; never point it at production.
 COPY --from=build /app/testkit/ testkit/
 COPY --from=build /app/lab/ lab/
+# The inventory volume mounts here; created owned by `node` so a new volume starts writable.
+RUN mkdir -p /var/lib/ispmon/inventory && chown node:node /var/lib/ispmon/inventory
 USER node
 # Five simulated routers on 8728-8732 and the control API on 9900; the SNMP lab and probe targets need
 # snmpsim and network namespaces, so they stay out of this image.
 EXPOSE 8728-8732 9900
-CMD ["node", "lab/dist/cli.js", "--routers", "5", "--base-port", "8728", "--control-port", "9900", "--host", "0.0.0.0", "--no-snmp", "--probes", "0"]
+CMD ["node", "lab/dist/cli.js", "--routers", "5", "--base-port", "8728", "--control-port", "9900", "--host", "0.0.0.0", "--no-snmp", "--probes", "0", "--inventory", "/var/lib/ispmon/inventory", "--inventory-host", "lab"]
 
 FROM runtime AS billing
 # SLA PDFs are printed by Debian's Chromium through puppeteer-core (no browser download).
@@ -61,7 +68,18 @@ RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-
 ENV CHROMIUM_PATH=/usr/bin/chromium
 COPY --from=build /app/routeros/ routeros/
 COPY --from=build /app/billing/ billing/
+# The inventory volume mounts here; created owned by `node` so a new volume starts writable for billing.
+RUN mkdir -p /var/lib/ispmon/inventory && chown node:node /var/lib/ispmon/inventory
 USER node
 EXPOSE 8090
 HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:8090/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "billing/dist/main.js"]
+
+FROM node:24.21.0-bookworm-slim AS notify-console
+# The console channel of deploy/alert-router/alert-router.yml: Node.js built-ins only.
+WORKDIR /app
+COPY --from=build /app/demo/package.json demo/
+COPY --from=build /app/demo/dist/console-channel.js demo/dist/
+USER node
+EXPOSE 9000
+CMD ["node", "demo/dist/console-channel.js"]

@@ -5,7 +5,7 @@
 // Takes about 4 minutes: RouterDown's `for: 2m` and Alertmanager's 1-minute group interval for the
 // resolved notification are the production rules, not shortened for the test.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,9 +60,10 @@ function processesNaming(dir: string): number[] {
 }
 
 maybe('the demo (README main command) and its story', () => {
-  const work = join(mkdtempSync(join(tmpdir(), 'ispmon-demo-test-')), 'demo');
+  const parent = mkdtempSync(join(tmpdir(), 'ispmon-demo-test-'));
+  chmodSync(parent, 0o755); // PostgreSQL and snmpsim run unprivileged and must reach the work directory
+  const work = join(parent, 'demo');
   const probeIndex = 150 + (process.pid % 20);
-  const ours = [`ispmon-p${probeIndex}`, `ispmon-p${probeIndex + 1}`];
   let demo: ChildProcess | undefined;
   const output: string[] = [];
   let bannerAt = 0;
@@ -70,7 +71,17 @@ maybe('the demo (README main command) and its story', () => {
   beforeAll(async () => {
     demo = spawn(
       process.execPath,
-      [join(repoRoot, 'demo/dist/main.js'), '--routers', '2', '--work', work, '--probe-index', String(probeIndex), '--interval', String(INTERVAL_S)],
+      [
+        join(repoRoot, 'demo/dist/main.js'),
+        '--routers',
+        '2',
+        '--work',
+        work,
+        '--probe-index',
+        String(probeIndex),
+        '--interval',
+        String(INTERVAL_S),
+      ],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     createInterface({ input: demo.stdout! }).on('line', (l) => output.push(l));
@@ -96,8 +107,8 @@ maybe('the demo (README main command) and its story', () => {
 
   const state = (): {
     prometheus: string;
-    links: Array<{ code: string }>;
     subscription: { router: string };
+    links: Array<{ code: string; namespace: string; hostLink: string }>;
     alertRouter: { url: string };
   } => JSON.parse(readFileSync(join(work, 'demo.json'), 'utf8')) as never;
 
@@ -119,19 +130,40 @@ maybe('the demo (README main command) and its story', () => {
     );
     expect(Date.now() - bannerAt).toBeLessThanOrEqual(2 * INTERVAL_S * 1000);
     const jobs = targets.map((t) => t.labels.job).sort();
-    expect(jobs).toEqual(
-      ['alert-router', 'alertmanager', 'billing', 'ispmon-exporter', 'probes', 'probes', 'prometheus', 'routeros', 'routeros', 'snmp', 'snmp', 'snmp'],
-    );
+    expect(jobs).toEqual([
+      'alert-router',
+      'alertmanager',
+      'billing',
+      'ispmon-exporter',
+      'probes',
+      'probes',
+      'prometheus',
+      'routeros',
+      'routeros',
+      'snmp',
+      'snmp',
+      'snmp',
+      'snmp',
+    ]);
     // Client links come from billing's inventory: the probe job has the link and customer labels.
-    expect(targets.filter((t) => t.labels.job === 'probes').map((t) => t.labels.link).sort()).toEqual(['L-0001', 'L-0002']);
+    expect(
+      targets
+        .filter((t) => t.labels.job === 'probes')
+        .map((t) => t.labels.link)
+        .sort(),
+    ).toEqual(['L-0001', 'L-0002']);
   }, 70_000);
 
   it('runs the story: alert, notification, ack, resolve; isolation, payment, restore; SLA PDF', async () => {
     const out = join(work, '..', 'story');
-    const story = spawn(process.execPath, [join(repoRoot, 'demo/dist/story.js'), '--work', work, '--out', out], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const story = spawn(
+      process.execPath,
+      [join(repoRoot, 'demo/dist/story.js'), '--work', work, '--out', out],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const lines: string[] = [];
     createInterface({ input: story.stdout! }).on('line', (l) => lines.push(l));
     createInterface({ input: story.stderr! }).on('line', (l) => lines.push(`stderr: ${l}`));
@@ -140,29 +172,46 @@ maybe('the demo (README main command) and its story', () => {
     expect({ code, text }).toEqual({ code: 0, text: expect.stringContaining('every step held') });
     const s = state();
     const router = 'router-0002';
-    expect(text).toMatch(new RegExp(`Prometheus: ALERTS\\{alertname="RouterDown",router="${router}"\\} firing`));
-    expect(text).toMatch(new RegExp(`alert router history: incident (\\d+) RouterDown router=${router} status=firing`));
+    expect(text).toMatch(
+      new RegExp(`Prometheus: ALERTS\\{alertname="RouterDown",router="${router}"\\} firing`),
+    );
+    expect(text).toMatch(
+      new RegExp(`alert router history: incident (\\d+) RouterDown router=${router} status=firing`),
+    );
     const id = /alert router history: incident (\d+) RouterDown/.exec(text)?.[1];
     expect(text).toContain(
       `notification delivered: [notify] firing   critical RouterDown: Router ${router} is not answering its API (${s.alertRouter.url}/api/v1/incidents/${id})`,
     );
-    expect(text).toContain(`its link ${s.alertRouter.url}/api/v1/incidents/${id} answers: incident ${id} (firing)`);
+    expect(text).toContain(
+      `its link ${s.alertRouter.url}/api/v1/incidents/${id} answers: incident ${id} (firing)`,
+    );
     expect(text).toContain(`acknowledged through the API: incident ${id} acknowledged_by=demo-admin`);
     expect(text).toContain(`alert router history: incident ${id} status=resolved`);
     expect(text).toMatch(/subscription \d+ status=suspended \(overdue invoice INV-\d{4}-\d{6}\)/);
     expect(text).toContain(`router ${s.subscription.router}: PPP secret demo-budi profile=isolir (isolated)`);
-    expect(text).toMatch(/pressed Pay: Payment successful: order INV-\d{4}-\d{6}-\w+, Rp 150000\.00/);
-    expect(text).toMatch(/payment row: id \d+ invoice \d+ method=midtrans Rp 150000 order INV-\d{4}-\d{6}-\w+/);
+    expect(text).toContain(
+      'pressed Pay (QRIS): Payment successful; The merchant answered the notification with HTTP 200',
+    );
+    expect(text).toMatch(
+      /payment row: id \d+ invoice \d+ method=midtrans Rp 150000 order INV-\d{4}-\d{6}-\w+/,
+    );
     expect(text).toMatch(/restored: subscription \d+ status=active, PPP secret profile=home-10M/);
     const pdf = /PDF \((\d+) bytes\) at (\S+\.pdf)/.exec(text);
     expect(pdf?.[2]).toBe(join(out, `${/sla-(L-0001-\d{4}-\d{2})\.pdf/.exec(text)?.[0] ?? 'missing'}`));
     expect(statSync(pdf?.[2] ?? '').size).toBe(Number(pdf?.[1]));
-    expect(readFileSync(pdf?.[2] ?? '').subarray(0, 5).toString()).toBe('%PDF-');
+    expect(
+      readFileSync(pdf?.[2] ?? '')
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
     // The console printed the same notification on the demo's own output.
     expect(output.join('\n')).toContain(`[notify] firing   critical RouterDown: Router ${router}`);
   }, 330_000);
 
   it('stops on one SIGINT within seconds and leaves no namespace, link, process or directory', async () => {
+    const links = state().links;
+    const ours = links.map((l) => l.namespace);
+    expect(ours).toEqual([`ispmon-p${demo?.pid}-${probeIndex}`, `ispmon-p${demo?.pid}-${probeIndex + 1}`]);
     expect(namespaces()).toEqual(expect.arrayContaining(ours));
     const started = Date.now();
     demo?.kill('SIGINT');
@@ -174,7 +223,9 @@ maybe('the demo (README main command) and its story', () => {
     expect(output.join('\n')).toMatch(/demo: stopped and cleaned up in [\d.]+ s/);
     expect(output.join('\n')).not.toContain('Traceback');
     expect(namespaces().filter((n) => ours.includes(n))).toEqual([]);
-    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toContain(`ispmon-ph${probeIndex}`);
+    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toContain(
+      `ispmon-ph${probeIndex}`,
+    );
     expect(existsSync(work)).toBe(false);
     expect(processesNaming(work)).toEqual([]);
   }, 30_000);

@@ -1,10 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+export const WEBHOOK_OUTCOMES = ['accepted', 'rejected', 'too_large', 'unauthorized', 'failed'] as const;
+export const NOTIFICATION_OUTCOMES = ['sent', 'failed', 'rate_limited', 'dead', 'superseded'] as const;
+const SEVERITIES = ['critical', 'warning', 'info'] as const;
+
 export class RouterMetrics {
   readonly registry = new Registry();
   readonly webhooks = new Counter({
     name: 'ispmon_alert_router_webhooks_total',
-    help: 'Alertmanager webhooks received, by outcome (accepted, rejected, failed).',
+    help: 'Alertmanager webhooks received, by outcome (accepted, rejected, too_large, unauthorized, failed).',
     labelNames: ['outcome'],
     registers: [this.registry],
   });
@@ -27,7 +31,7 @@ export class RouterMetrics {
   });
   readonly notifications = new Counter({
     name: 'ispmon_alert_router_notifications_total',
-    help: 'Notification attempts by channel and outcome (sent, failed, rate_limited, dead).',
+    help: 'Notification attempts by channel and outcome (sent, failed, rate_limited, dead, superseded).',
     labelNames: ['channel', 'outcome'],
     registers: [this.registry],
   });
@@ -46,5 +50,19 @@ export class RouterMetrics {
       'nodejs_active_resources_total',
     ])
       this.registry.removeSingleMetric(name);
+    for (const outcome of WEBHOOK_OUTCOMES) this.webhooks.inc({ outcome }, 0);
+    this.resetOpenIncidents();
+  }
+
+  /** Every configured channel shows 0 per outcome from the start, so a dashboard reads 0, not "No data". */
+  initialiseChannels(channels: Iterable<string>): void {
+    for (const channel of channels)
+      for (const outcome of NOTIFICATION_OUTCOMES) this.notifications.inc({ channel, outcome }, 0);
+  }
+
+  /** Open incidents start at 0 for the severities the rules use; other severities appear when seen. */
+  resetOpenIncidents(): void {
+    this.openIncidents.reset();
+    for (const severity of SEVERITIES) this.openIncidents.set({ severity }, 0);
   }
 }

@@ -1,17 +1,18 @@
 // What a demo run leaves behind if it is killed (SIGKILL, a crash, a closed terminal): child servers
 // still running, probe namespaces and their host links, temporary directories. Every temporary
 // directory of a run lives under its work directory (TMPDIR points there), so "ours" is decidable:
-// a process whose command line names the work directory, the namespaces recorded in run.json.
-import { execFileSync } from 'node:child_process';
+// a process whose command line names the work directory; probe namespaces carry their owner's pid,
+// and the lab removes those whose owner is gone.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cleanStaleProbeTargets } from '@ispmon/lab';
 
 export interface RunRecord {
   pid: number;
   startedAt: string;
-  /** Network namespace indices of the probe targets (ispmon-p<N>, host link ispmon-ph<N>). */
-  probeIndices: number[];
+  /** Network namespaces of the probe targets (ispmon-p<pid>-<index>). */
+  namespaces: string[];
 }
 
 const RECORD = 'run.json';
@@ -44,24 +45,6 @@ export function processesUsing(dir: string): number[] {
   return pids;
 }
 
-export function removeNamespaces(indices: readonly number[]): string[] {
-  const removed: string[] = [];
-  for (const i of indices) {
-    for (const args of [
-      ['netns', 'del', `ispmon-p${i}`],
-      ['link', 'del', `ispmon-ph${i}`],
-    ]) {
-      try {
-        execFileSync('ip', args, { stdio: 'ignore' });
-        removed.push(args[2] as string);
-      } catch {
-        // not there
-      }
-    }
-  }
-  return removed;
-}
-
 /**
  * Cleans what an earlier run with this work directory left: refuses while that run is alive, else
  * stops its leftover processes, removes its namespaces and the whole directory. Returns what it did.
@@ -71,9 +54,19 @@ export async function cleanEarlierRun(work: string): Promise<string[]> {
   const recordFile = join(work, RECORD);
   if (existsSync(recordFile)) {
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as RunRecord;
-    if (record.pid !== process.pid && alive(record.pid) && readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').includes('demo'))
-      throw new Error(`another demo (pid ${record.pid}) is running with ${work}; stop it first (Ctrl-C or kill ${record.pid})`);
-    for (const ns of removeNamespaces(record.probeIndices)) done.push(`removed ${ns}`);
+    if (
+      record.pid !== process.pid &&
+      alive(record.pid) &&
+      readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').includes('demo')
+    )
+      throw new Error(
+        `another demo (pid ${record.pid}) is running with ${work}; stop it first (Ctrl-C or kill ${record.pid})`,
+      );
+    if (record.pid !== process.pid && !alive(record.pid)) {
+      // The lab's own rule: namespaces and host links whose owner process is gone.
+      cleanStaleProbeTargets();
+      for (const ns of record.namespaces) done.push(`removed ${ns} (if it was left)`);
+    }
   }
   if (existsSync(work)) {
     let pids = processesUsing(`${work}/`);

@@ -36,7 +36,9 @@ export function formatNotification(n: WebhookNotification): string {
 
 /** Whether `signature` (`sha256=<hex>`) signs `<timestamp>.<body>` with `secret`. */
 export function verifySignature(secret: string, timestamp: string, body: string, signature: string): boolean {
-  const want = Buffer.from(`sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`);
+  const want = Buffer.from(
+    `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`,
+  );
   const got = Buffer.from(signature);
   return want.length === got.length && timingSafeEqual(want, got);
 }

@@ -6,8 +6,8 @@
 // --once starts everything, checks that every Prometheus target is up, prints, and stops.
 // One SIGINT/SIGTERM stops everything and removes what the run made; more signals wait for that.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
@@ -18,7 +18,6 @@ import { startMidtransFake } from '@ispmon/lab';
 import { freePort, startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
 import { cleanEarlierRun, writeRunRecord } from './cleanup.js';
 import { startConsoleChannel } from './console-channel.js';
-import { startSnapPayFront } from './snap-pay.js';
 import {
   componentFiles,
   renderAlertmanagerConfig,
@@ -31,6 +30,67 @@ import type { DemoState } from './state.js';
 const root = resolve(import.meta.dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const STOP_STEP_MS = 8_000;
+
+// Shutdown: every started part registers its stop; they run in reverse, each bounded in time, then the
+// work directory goes. The same path serves a signal, a failed start and a closed output.
+const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+let stopping: Promise<void> | undefined;
+let workDir: string | undefined;
+const onStop = (name: string, stop: () => Promise<unknown>): void => void stops.push({ name, stop });
+// Libraries may exit on a signal themselves (puppeteer, which billing's SLA renderer launches with its
+// default handleSIGINT/SIGTERM, calls process.exit(130) after killing Chromium): once a shutdown runs,
+// only its own exit counts, so the cleanup always finishes.
+const exit = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  if (!stopping) return exit(code);
+  return undefined as never;
+}) as typeof process.exit;
+
+function shutdown(code: number): Promise<void> {
+  stopping ??= (async () => {
+    const started = Date.now();
+    for (const { name, stop } of stops.reverse()) {
+      const began = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), STOP_STEP_MS)));
+      const outcome = await Promise.race([
+        stop().then(
+          () => 'ok',
+          (e: unknown) => `failed: ${String(e)}`,
+        ),
+        timeout,
+      ]);
+      clearTimeout(timer);
+      if (outcome !== 'ok') log(`demo: stopping ${name} ${outcome}`);
+      else if (Date.now() - began > 1_000)
+        log(`demo: stopping ${name} took ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    }
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+    log(`demo: stopped and cleaned up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    exit(code);
+  })();
+  return stopping;
+}
+
+/** Prints unless the output is gone (a closed terminal or pipe must not stop the cleanup). */
+function log(line: string): void {
+  try {
+    console.log(line);
+  } catch {
+    // nobody reads any more
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => {
+    log(
+      stopping
+        ? `demo: ${signal} again: still cleaning up, exiting when done`
+        : `demo: ${signal}: stopping everything`,
+    );
+    void shutdown(0);
+  });
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => void shutdown(1));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -51,85 +111,72 @@ async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'ispmon-demo' } });
   const work = resolve(values.work);
   for (const line of await cleanEarlierRun(work)) console.log(`demo: earlier run: ${line}`);
+  workDir = work;
+  if (!canCreateProbeTargets())
+    throw new Error(
+      'the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo',
+    );
   mkdirSync(join(work, 'tmp'), { recursive: true, mode: 0o755 });
+  assertReachableByOthers(join(work, 'tmp'));
   // Every temporary directory of this run (PostgreSQL, Prometheus, Alertmanager, snmpsim, probe
   // control files, Chromium) lands under the work directory, so one removal cleans them all.
   process.env.TMPDIR = join(work, 'tmp');
   const inventory = join(work, 'inventory');
   const probeCount = 2;
-  writeRunRecord(work, {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    probeIndices: Array.from({ length: probeCount }, (_, k) => probeIndex + k),
-  });
-
-  // Shutdown: every started part registers its stop; they run in reverse, each bounded in time.
-  const stops: Array<{ name: string; stop: () => Promise<unknown> }> = [];
-  let stopping: Promise<void> | undefined;
-  const shutdown = (code: number): Promise<void> => {
-    stopping ??= (async () => {
-      const started = Date.now();
-      for (const { name, stop } of stops.reverse()) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), STOP_STEP_MS)));
-        const outcome = await Promise.race([stop().then(() => 'ok', (e: unknown) => `failed: ${String(e)}`), timeout]);
-        clearTimeout(timer);
-        if (outcome !== 'ok') console.error(`demo: stopping ${name} ${outcome}`);
-      }
-      rmSync(work, { recursive: true, force: true });
-      console.log(`demo: stopped and cleaned up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      process.exit(code);
-    })();
-    return stopping;
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) console.log(`demo: ${signal} again: still cleaning up, exiting when done`);
-    else console.log(`demo: ${signal}: stopping everything`);
-    void shutdown(0);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const started = (name: string, stop: () => Promise<unknown>): void => void stops.push({ name, stop });
 
   // 1. The device lab: simulated MikroTik routers, SNMP agents (snmpsim recordings, snmpd), probe targets.
   const lab = await startRouterLab({ count, controlPort: 0, pppChurn: 0.02, tls: true });
-  started('device lab', () => lab.stop());
+  onStop('device lab', () => lab.stop());
   const snmp = await startSnmpLab();
-  started('SNMP lab', () => snmp.stop());
-  if (!canCreateProbeTargets())
-    throw new Error('the demo needs root (CAP_NET_ADMIN) for its client-link probe targets: run it with sudo');
+  onStop('SNMP lab', () => snmp.stop());
   const probes = await startProbeTargets({ count: probeCount, firstIndex: probeIndex });
-  started('probe targets', () => probes.stop());
+  onStop('probe targets', () => probes.stop());
+  writeRunRecord(work, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    namespaces: probes.targets.map((t) => t.namespace),
+  });
 
   // SNMP devices are the operator's (billing does not manage them): a target file beside billing's.
   mkdirSync(join(inventory, 'exporter'), { recursive: true });
   mkdirSync(join(inventory, 'file_sd'), { recursive: true });
+  // A recorded Linux host and the generated switch (port 3 is down by design: one SnmpInterfaceDown
+  // warning at rest) over IF-MIB, snmpd over SNMPv3, and the recorded Cisco Catalyst 3750 by its system
+  // group only (the recording has 46 ports administratively up and down: 46 warnings at rest otherwise).
   const snmpDevices = [
-    { name: 'cisco-c3750', device: 'cisco-c3750', v3: false },
-    { name: 'lab-switch', device: 'lab-switch', v3: false },
-    { name: 'snmpd-host', device: 'snmpd', v3: true },
+    { name: 'linux-host', device: 'linux-host', v3: false, module: 'if_mib' },
+    { name: 'lab-switch', device: 'lab-switch', v3: false, module: 'if_mib' },
+    { name: 'snmpd-host', device: 'snmpd', v3: true, module: 'if_mib' },
+    { name: 'cisco-c3750', device: 'cisco-c3750', v3: false, module: 'system' },
   ].map((d) => ({ ...d, endpoint: snmp.endpoint(d.device) }));
   writeFileSync(
     join(inventory, 'exporter', 'snmp.yml'),
     `# the demo's SNMP devices (the operator's file; billing writes targets.yml)\nsnmp:\n${snmpDevices
-      .map(({ name, endpoint: e, v3 }) =>
+      .map(({ name, endpoint: e, v3, module }) =>
         v3
-          ? `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: '3', user: ${V3_USER.user}, auth_protocol: sha, auth_key: ${V3_USER.authKey}, priv_protocol: aes, priv_key: ${V3_USER.privKey}, module: if_mib, labels: { site: lab } }`
-          : `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: 2c, community: ${e.community}, module: if_mib, labels: { site: lab } }`,
+          ? `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: '3', user: ${V3_USER.user}, auth_protocol: sha, auth_key: ${V3_USER.authKey}, priv_protocol: aes, priv_key: ${V3_USER.privKey}, module: ${module}, labels: { site: lab } }`
+          : `  - { name: ${name}, host: ${e.host}, port: ${e.port}, version: 2c, community: ${e.community}, module: ${module}, labels: { site: lab } }`,
       )
       .join('\n')}\n`,
   );
   writeFileSync(
     join(inventory, 'file_sd', 'snmp.json'),
-    `${JSON.stringify(snmpDevices.map((d) => ({ targets: [d.name], labels: { device: d.name, site: 'lab', module: 'if_mib' } })), null, 2)}\n`,
+    `${JSON.stringify(
+      snmpDevices.map((d) => ({
+        targets: [d.name],
+        labels: { device: d.name, site: 'lab', module: d.module },
+      })),
+      null,
+      2,
+    )}\n`,
   );
 
   // 2. PostgreSQL, the console channel and the alert router (deploy/alert-router/alert-router.yml).
   const pg = await startPostgres();
-  started('PostgreSQL', () => pg.stop());
+  onStop('PostgreSQL', () => pg.stop());
   process.env.NOTIFY_CONSOLE_SECRET = randomBytes(24).toString('hex');
   const consoleChannel = await startConsoleChannel({ secret: process.env.NOTIFY_CONSOLE_SECRET });
-  started('console channel', () => consoleChannel.close());
+  onStop('console channel', () => consoleChannel.close());
   // The alert router's public URL is its own address, known after it listens: reserve the port first.
   const alertRouterPort = await freePort();
   const alertRouterUrl = `http://127.0.0.1:${alertRouterPort}`;
@@ -140,7 +187,7 @@ async function main(): Promise<void> {
   const am = await startAlertmanager({
     config: renderAlertmanagerConfig(read('alertmanager/alertmanager.yml'), alertRouterUrl),
   });
-  started('Alertmanager', () => am.stop());
+  onStop('Alertmanager', () => am.stop());
   const alertRouter = await startAlertRouter({
     databaseUrl: await pg.createDatabase('alert_router'),
     host: '127.0.0.1',
@@ -149,7 +196,7 @@ async function main(): Promise<void> {
     configText: alertRouterConfig,
     alertmanagerUrl: am.url,
   });
-  started('alert router', () => alertRouter.stop());
+  onStop('alert router', () => alertRouter.stop());
   const alertRouterToken = await createToken(alertRouter.orm, 'demo-admin', 'admin');
 
   // 3. The exporter with exporter/examples/exporter.yml, reading the inventory billing writes.
@@ -158,7 +205,7 @@ async function main(): Promise<void> {
   const exporter = new Exporter({ configFile: join(work, 'exporter.yml'), logger });
   exporter.load();
   const exporterAddress = await exporter.listen();
-  started('exporter', () => exporter.close());
+  onStop('exporter', () => exporter.close());
 
   // 4. Prometheus with prometheus/prometheus.yml, its rules, and components/ for these addresses (file_sd:
   //    billing's entry is written once billing listens, and Prometheus picks it up without a reload).
@@ -177,7 +224,7 @@ async function main(): Promise<void> {
       intervalSeconds: interval,
     }),
   });
-  started('Prometheus', () => prom.stop());
+  onStop('Prometheus', () => prom.stop());
   const components = {
     exporter: exporterAddress,
     alertRouter: alertRouterUrl.replace('http://', ''),
@@ -190,13 +237,7 @@ async function main(): Promise<void> {
   // 5. Billing with the Midtrans stand-in; it writes the inventory (routers, client links).
   const midtransKey = `SB-Mid-server-${randomBytes(12).toString('hex')}`;
   const midtrans = await startMidtransFake({ serverKey: midtransKey });
-  started('Midtrans stand-in', () => midtrans.close());
-  let billingUrl = '';
-  const snap = await startSnapPayFront({
-    fake: midtrans,
-    notificationUrl: () => `${billingUrl}/payments/midtrans/notification`,
-  });
-  started('Snap page', () => snap.close());
+  onStop('Midtrans stand-in', () => midtrans.close());
   const billingToken = `demo-${randomBytes(16).toString('hex')}`;
   const billing = await startBilling({
     databaseUrl: await pg.createDatabase('billing'),
@@ -207,17 +248,22 @@ async function main(): Promise<void> {
     prometheusUrl: prom.url,
     inventoryDir: inventory,
     adminToken: billingToken,
-    midtrans: { serverKey: midtransKey, isProduction: false, snapBaseUrl: `${snap.url}/snap/v1`, coreBaseUrl: snap.url },
+    midtrans: {
+      serverKey: midtransKey,
+      isProduction: false,
+      snapBaseUrl: midtrans.snapUrl,
+      coreBaseUrl: midtrans.url,
+    },
     jobs: { syncMs: 2_000 },
     extensions: slaExtensions({
       PROMETHEUS_URL: prom.url,
       SLA_PROVIDER_NAME: 'ispmon demo ISP',
-      SLA_REPORT_DIR: join(work, 'reports'),
     }),
   });
-  billingUrl = billing.url;
+  // Midtrans's "Payment Notification URL": where the stand-in's Pay button sends the signed notification.
+  midtrans.notificationUrl = `${billing.url}/payments/midtrans/notification`;
   writeComponents({ ...components, billing: billing.url.replace('http://', '') });
-  started('billing', () => billing.stop(2_000));
+  onStop('billing', () => billing.stop(2_000));
   const billingApi = async <T = { id: number }>(path: string, body: unknown): Promise<T> => {
     const res = await fetch(`${billing.url}/api/v1${path}`, {
       method: 'POST',
@@ -251,7 +297,11 @@ async function main(): Promise<void> {
     validity_days: 30,
     profile: 'home-10M',
   });
-  const budi = await billingApi('/customers', { code: 'C-0001', name: 'Budi Santoso', email: 'budi@example.co.id' });
+  const budi = await billingApi('/customers', {
+    code: 'C-0001',
+    name: 'Budi Santoso',
+    email: 'budi@example.co.id',
+  });
   const subscription = await billingApi('/subscriptions', {
     customer_id: budi.id,
     plan_id: plan.id,
@@ -282,7 +332,13 @@ async function main(): Promise<void> {
       credit_policy: { tiers: [{ below_availability_percent: 99.5, credit_percent: 10 }], cap_percent: 30 },
       contacts: ['noc@majujaya.example.co.id'],
     });
-    links.push({ id: row.id, code, address: t.address });
+    links.push({
+      id: row.id,
+      code,
+      address: t.address,
+      namespace: t.namespace,
+      hostLink: hostLinkOf(t.namespace),
+    });
   }
   await billing.inventory?.write();
   await billing.syncNow();
@@ -295,7 +351,13 @@ async function main(): Promise<void> {
     alertmanager: am.url,
     exporter: `http://${exporterAddress}`,
     labControl: lab.controlUrl ?? '',
-    routers: lab.routers.map((r) => ({ name: r.name, host: r.host, port: r.port, username: r.username, password: r.password })),
+    routers: lab.routers.map((r) => ({
+      name: r.name,
+      host: r.host,
+      port: r.port,
+      username: r.username,
+      password: r.password,
+    })),
     alertRouter: { url: alertRouterUrl, token: alertRouterToken },
     console: consoleChannel.url.replace(/\/notify$/, ''),
     billing: { url: billing.url, token: billingToken },
@@ -328,7 +390,7 @@ async function main(): Promise<void> {
       `  inventory      ${inventory}  (written by billing: exporter/targets.yml, file_sd/routeros.json, file_sd/probes.json; the demo's SNMP: exporter/snmp.yml, file_sd/snmp.json)`,
       `  alert router   ${alertRouterUrl}/api/v1/incidents   (Authorization: Bearer ${alertRouterToken})   ${alertRouterUrl}/openapi.json`,
       `  billing        ${billing.url}/api/v1/subscriptions   (Authorization: Bearer ${billingToken})   ${billing.url}/openapi.json`,
-      `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in (Snap pages) ${snap.url}`,
+      `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in ${midtrans.url} (its Snap page has a Pay button)`,
       `  PostgreSQL     ${pg.url('alert_router')}   ${pg.url('billing')}`,
       `  notifications  printed below ([notify] lines) by the console channel ${consoleChannel.url}`,
       '',
@@ -339,6 +401,12 @@ async function main(): Promise<void> {
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":false}'`,
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/interfaces/sfp-sfpplus2 -d '{"running":true}'`,
       `  curl -X POST ${lab.controlUrl}/routers/${first.name}/ppp/disconnect-all -d '{"reconnectAfterMs":300000}'   # sessions return after 5 min`,
+      ...links
+        .flatMap((l) => [
+          `  ip link set ${l.hostLink} down    # client link ${l.code} down: LinkDown`,
+          `  ip link set ${l.hostLink} up && ip addr replace ${l.address.replace(/\.2$/, '.1')}/30 dev ${l.hostLink}`,
+        ])
+        .slice(0, 2),
       'Press Ctrl-C to stop (everything stops and is removed).',
     ].join('\n'),
   );
@@ -351,6 +419,24 @@ async function main(): Promise<void> {
       `demo check: billing subscription ${onRouter ? `provisioned on ${first.name} with profile ${onRouter.profile}` : 'NOT provisioned'}`,
     );
     await shutdown(0);
+  }
+}
+
+/** The host side of a probe target's veth pair (lab/src/probes/targets.ts names it isp<pid>h<index>). */
+function hostLinkOf(namespace: string): string {
+  const m = /^ispmon-p(\d+)-(\d+)$/.exec(namespace);
+  if (!m) throw new Error(`unexpected probe namespace name ${namespace}`);
+  return `isp${m[1]}h${m[2]}`;
+}
+
+/** PostgreSQL and snmpsim run as unprivileged users (as root): they must reach the work directory. */
+function assertReachableByOthers(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0)
+      throw new Error(
+        `${d} is not reachable by other users (mode o+x missing); PostgreSQL and snmpsim run unprivileged: chmod o+x ${d} or choose another --work`,
+      );
   }
 }
 
@@ -375,12 +461,14 @@ export async function waitUntilAllTargetsUp(
       { timeoutMs: 3 * intervalSeconds * 1000 + 15_000, intervalMs: 500 },
     );
   } catch {
-    const down = last.filter((t) => t.health !== 'up').map((t) => `${t.labels.job}/${t.labels.instance}: ${t.health} ${t.lastError}`);
+    const down = last
+      .filter((t) => t.health !== 'up')
+      .map((t) => `${t.labels.job}/${t.labels.instance}: ${t.health} ${t.lastError}`);
     throw new Error(`Prometheus targets not up:\n  ${down.join('\n  ')}`);
   }
 }
 
 main().catch((err: unknown) => {
   console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  void shutdown(1);
 });

@@ -17,7 +17,8 @@ export interface DemoState {
   console: string;
   billing: { url: string; token: string };
   subscription: { id: number; pppUsername: string; router: string };
-  links: Array<{ id: number; code: string; address: string }>;
+  /** Client links: billing's id and code, the probed address, its namespace and host-side link. */
+  links: Array<{ id: number; code: string; address: string; namespace: string; hostLink: string }>;
 }
 
 export function readDemoState(work: string): DemoState {
@@ -26,7 +27,9 @@ export function readDemoState(work: string): DemoState {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`no running demo: ${file} is missing (start it with bash scripts/demo.sh and wait for its banner)`);
+    throw new Error(
+      `no running demo: ${file} is missing (start it with bash scripts/demo.sh and wait for its banner)`,
+    );
   }
   const state = JSON.parse(text) as DemoState;
   try {

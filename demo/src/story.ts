@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RouterOsClient } from '@ispmon/exporter';
+import { RouterOsClient } from '@ispmon/routeros';
 import { waitFor } from '@ispmon/testkit';
 import type { ConsoleNotification } from './console-channel.js';
 import { readDemoState, type DemoState } from './state.js';
@@ -51,7 +51,12 @@ async function promQuery(s: DemoState, q: string): Promise<Array<{ metric: Recor
 async function secretOnRouter(s: DemoState): Promise<{ profile: string; disabled: string }> {
   const r = s.routers.find((x) => x.name === s.subscription.router);
   if (!r) throw new Error(`router ${s.subscription.router} is not in the demo`);
-  const client = await RouterOsClient.connect({ host: r.host, port: r.port, username: r.username, password: r.password });
+  const client = await RouterOsClient.connect({
+    host: r.host,
+    port: r.port,
+    username: r.username,
+    password: r.password,
+  });
   try {
     const rows = await client.print('/ppp/secret', { queries: [`?name=${s.subscription.pppUsername}`] });
     const row = rows[0];
@@ -68,11 +73,17 @@ async function routerStory(s: DemoState): Promise<void> {
   const P = 'A router ';
   const router = s.routers[s.routers.length - 1]?.name ?? '';
   await http('POST', `${s.labControl}/routers/${router}/unresponsive`, { body: { mode: 'refuse' } });
-  say(P, `${router} refuses its API (lab control: unresponsive refuse); RouterDown needs 2 minutes of mikrotik_up == 0`);
+  say(
+    P,
+    `${router} refuses its API (lab control: unresponsive refuse); RouterDown needs 2 minutes of mikrotik_up == 0`,
+  );
   try {
     await waitFor(
       'RouterDown firing in Prometheus',
-      async () => ((await promQuery(s, `ALERTS{alertname="RouterDown",router="${router}",alertstate="firing"}`)).length ? true : undefined),
+      async () =>
+        (await promQuery(s, `ALERTS{alertname="RouterDown",router="${router}",alertstate="firing"}`)).length
+          ? true
+          : undefined,
       { timeoutMs: minutes(4), intervalMs: 1_000 },
     );
     say(P, `Prometheus: ALERTS{alertname="RouterDown",router="${router}"} firing`);
@@ -83,7 +94,9 @@ async function routerStory(s: DemoState): Promise<void> {
           'GET',
           `${s.alertmanager}/api/v2/alerts?filter=${encodeURIComponent(`alertname="RouterDown"`)}`,
         );
-        return alerts.some((a) => a.labels.router === router && a.status.state === 'active') ? true : undefined;
+        return alerts.some((a) => a.labels.router === router && a.status.state === 'active')
+          ? true
+          : undefined;
       },
       { timeoutMs: minutes(1), intervalMs: 500 },
     );
@@ -107,7 +120,10 @@ async function routerStory(s: DemoState): Promise<void> {
       },
       { timeoutMs: minutes(1), intervalMs: 500 },
     );
-    say(P, `alert router history: incident ${incident.id} ${incident.alertname} router=${router} status=${incident.status}`);
+    say(
+      P,
+      `alert router history: incident ${incident.id} ${incident.alertname} router=${router} status=${incident.status}`,
+    );
     const note = await waitFor(
       'the console notification',
       async () =>
@@ -117,23 +133,36 @@ async function routerStory(s: DemoState): Promise<void> {
       { timeoutMs: minutes(1), intervalMs: 500 },
     );
     say(P, `notification delivered: ${note.line}`);
-    const linked = await http<{ incident: Incident }>('GET', note.incident.url, { token: s.alertRouter.token });
-    say(P, `its link ${note.incident.url} answers: incident ${linked.incident.id} (${linked.incident.status})`);
+    const linked = await http<{ incident: Incident }>('GET', note.incident.url, {
+      token: s.alertRouter.token,
+    });
+    say(
+      P,
+      `its link ${note.incident.url} answers: incident ${linked.incident.id} (${linked.incident.status})`,
+    );
     await http('POST', `${s.alertRouter.url}/api/v1/incidents/${incident.id}/ack`, {
       token: s.alertRouter.token,
       body: { note: 'demo story: looking at it' },
     });
-    const acked = await http<{ incident: Incident }>('GET', `${s.alertRouter.url}/api/v1/incidents/${incident.id}`, {
-      token: s.alertRouter.token,
-    });
-    say(P, `acknowledged through the API: incident ${incident.id} acknowledged_by=${acked.incident.acknowledged_by ?? ''} status=${acked.incident.status}`);
+    const acked = await http<{ incident: Incident }>(
+      'GET',
+      `${s.alertRouter.url}/api/v1/incidents/${incident.id}`,
+      {
+        token: s.alertRouter.token,
+      },
+    );
+    say(
+      P,
+      `acknowledged through the API: incident ${incident.id} acknowledged_by=${acked.incident.acknowledged_by ?? ''} status=${acked.incident.status}`,
+    );
   } finally {
     await http('POST', `${s.labControl}/routers/${router}/unresponsive`, { body: { mode: false } });
     say(P, `${router} answers again (unresponsive false)`);
   }
   await waitFor(
     'RouterDown gone from Prometheus',
-    async () => ((await promQuery(s, `ALERTS{alertname="RouterDown",router="${router}"}`)).length ? undefined : true),
+    async () =>
+      (await promQuery(s, `ALERTS{alertname="RouterDown",router="${router}"}`)).length ? undefined : true,
     { timeoutMs: minutes(2), intervalMs: 1_000 },
   );
   say(P, 'Prometheus: RouterDown no longer firing');
@@ -156,21 +185,36 @@ async function billingStory(s: DemoState): Promise<void> {
   const P = 'B billing';
   const api = `${s.billing.url}/api/v1`;
   const token = s.billing.token;
-  const sub = await http<{ id: number; customer_id: number; status: string }>('GET', `${api}/subscriptions/${s.subscription.id}`, { token });
-  const invoice = await http<{ id: number; number: string; status: string; amount_idr: string }>('POST', `${api}/invoices`, {
-    token,
-    body: {
-      customer_id: sub.customer_id,
-      subscription_id: sub.id,
-      description: 'Home 10 Mbps, last month (demo story: due 5 days ago)',
-      amount_idr: '150000',
-      due_at: new Date(Date.now() - 5 * 86_400_000).toISOString(),
+  const sub = await http<{ id: number; customer_id: number; status: string }>(
+    'GET',
+    `${api}/subscriptions/${s.subscription.id}`,
+    { token },
+  );
+  const invoice = await http<{ id: number; number: string; status: string; amount_idr: string }>(
+    'POST',
+    `${api}/invoices`,
+    {
+      token,
+      body: {
+        customer_id: sub.customer_id,
+        subscription_id: sub.id,
+        description: 'Home 10 Mbps, last month (demo story: due 5 days ago)',
+        amount_idr: '150000',
+        due_at: new Date(Date.now() - 5 * 86_400_000).toISOString(),
+      },
     },
-  });
-  say(P, `invoice ${invoice.number} Rp ${invoice.amount_idr} for subscription ${sub.id}, due 5 days ago (grace 3 days)`);
+  );
+  say(
+    P,
+    `invoice ${invoice.number} Rp ${invoice.amount_idr} for subscription ${sub.id}, due 5 days ago (grace 3 days)`,
+  );
   const cycle = await http<Record<string, unknown>>('POST', `${api}/billing-cycle/run`, { token, body: {} });
   say(P, `billing cycle: ${JSON.stringify(cycle)}`);
-  const suspended = await http<{ status: string; suspended_reason?: string }>('GET', `${api}/subscriptions/${sub.id}`, { token });
+  const suspended = await http<{ status: string; suspended_reason?: string }>(
+    'GET',
+    `${api}/subscriptions/${sub.id}`,
+    { token },
+  );
   say(P, `subscription ${sub.id} status=${suspended.status} (${suspended.suspended_reason ?? ''})`);
   const isolated = await waitFor(
     'the secret on the isolation profile',
@@ -181,19 +225,40 @@ async function billingStory(s: DemoState): Promise<void> {
     },
     { timeoutMs: 60_000, intervalMs: 1_000 },
   );
-  say(P, `router ${s.subscription.router}: PPP secret ${s.subscription.pppUsername} profile=${isolated.profile} (isolated)`);
-  const snap = await http<{ redirect_url: string; order_id?: string }>('POST', `${api}/invoices/${invoice.id}/midtrans`, { token, body: {} });
+  say(
+    P,
+    `router ${s.subscription.router}: PPP secret ${s.subscription.pppUsername} profile=${isolated.profile} (isolated)`,
+  );
+  const snap = await http<{ redirect_url: string; order_id?: string }>(
+    'POST',
+    `${api}/invoices/${invoice.id}/midtrans`,
+    { token, body: {} },
+  );
   say(P, `Snap transaction created; the customer opens ${snap.redirect_url}`);
   const page = await http<string>('GET', snap.redirect_url);
   const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page)?.[1];
-  if (!action || !/>\s*Pay\s*</i.test(page)) throw new Error(`the Snap page at ${snap.redirect_url} has no Pay button`);
-  const paid = await http<string>('POST', new URL(action, snap.redirect_url).toString());
-  say(P, `pressed Pay: ${/<p id="result">([^<]+)</.exec(paid)?.[1] ?? paid.slice(0, 120)}`);
+  if (!action || !/>\s*Pay\s*</i.test(page))
+    throw new Error(`the Snap page at ${snap.redirect_url} has no Pay button`);
+  const pressed = await fetch(new URL(action, snap.redirect_url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ payment_type: 'qris' }).toString(),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const paid = await pressed.text();
+  if (!pressed.ok) throw new Error(`pressing Pay: HTTP ${pressed.status} ${paid.slice(0, 300)}`);
+  const heading = /<h1>([^<]+)<\/h1>/.exec(paid)?.[1] ?? '';
+  const delivery = (/<p id="notification">([^<]+)</.exec(paid)?.[1] ?? '').replaceAll('&#34;', '"');
+  say(P, `pressed Pay (QRIS): ${heading}; ${delivery}`);
   const payment = await waitFor(
     'the payment row',
     async () =>
       (
-        await http<{ items: Array<Record<string, unknown>> }>('GET', `${api}/payments?invoice_id=${invoice.id}`, { token })
+        await http<{ items: Array<Record<string, unknown>> }>(
+          'GET',
+          `${api}/payments?invoice_id=${invoice.id}`,
+          { token },
+        )
       ).items[0],
     { timeoutMs: 30_000, intervalMs: 500 },
   );
@@ -221,11 +286,15 @@ async function slaStory(s: DemoState, out: string): Promise<void> {
   const now = new Date();
   const prev = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
   const month = `${prev.getUTCFullYear()}-${String(prev.getUTCMonth() + 1).padStart(2, '0')}`;
-  const report = await http<{ id: number; availability_percent?: number | null; breached?: boolean; summary?: unknown }>(
-    'POST',
-    `${s.billing.url}/api/v1/links/${link.id}/reports`,
-    { token: s.billing.token, body: { month, email: false, force: true } },
-  );
+  const report = await http<{
+    id: number;
+    availability_percent?: number | null;
+    breached?: boolean;
+    summary?: unknown;
+  }>('POST', `${s.billing.url}/api/v1/links/${link.id}/reports`, {
+    token: s.billing.token,
+    body: { month, email: false, force: true },
+  });
   const res = await fetch(`${s.billing.url}/api/v1/reports/${report.id}/pdf`, {
     headers: { authorization: `Bearer ${s.billing.token}` },
   });
@@ -249,7 +318,10 @@ async function main(): Promise<void> {
     },
   });
   const s = readDemoState(resolve(values.work));
-  say('story    ', `against the demo (pid ${s.pid}): Prometheus ${s.prometheus}, alert router ${s.alertRouter.url}, billing ${s.billing.url}`);
+  say(
+    'story    ',
+    `against the demo (pid ${s.pid}): Prometheus ${s.prometheus}, alert router ${s.alertRouter.url}, billing ${s.billing.url}`,
+  );
   const outcomes = await Promise.allSettled([
     routerStory(s),
     (async () => {

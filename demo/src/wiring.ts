@@ -6,14 +6,21 @@
 import { isAbsolute, join } from 'node:path';
 
 /** Host names that exist only inside the Compose network. */
-export const COMPOSE_HOSTS = ['exporter', 'alert-router', 'billing', 'alertmanager', 'prometheus', 'postgres'];
+export const COMPOSE_HOSTS = [
+  'exporter',
+  'alert-router',
+  'billing',
+  'alertmanager',
+  'prometheus',
+  'postgres',
+];
 
 /** Throws when `text` still names a Compose service as `host:port` or in a URL. */
 export function assertNoComposeHost(text: string, what: string): void {
   for (const host of COMPOSE_HOSTS) {
-    const re = new RegExp(`(^|[\\s'"/\\[,])${host}:\\d+`, 'm');
+    const re = new RegExp(`(?:^|[\\s'"/\\[,])(${host}:\\d+)`, 'm');
     const m = re.exec(text);
-    if (m) throw new Error(`${what} still points at the Compose host '${m[0].trim()}'`);
+    if (m) throw new Error(`${what} still points at the Compose host '${m[1] ?? host}'`);
   }
 }
 
@@ -103,4 +110,3 @@ export function renderExporterConfig(template: string): string {
   assertNoComposeHost(text.replace(/^\s*#.*$/gm, ''), 'exporter.yml');
   return text;
 }
-

@@ -24,7 +24,7 @@ import {
 import type { RouterOsModuleConfig, RouterTargetConfig, TargetsConfig } from './config/schema.js';
 import { encodeText, TEXT_CONTENT_TYPE } from './exposition.js';
 import { resolveSnmpModules, snmpTargetFromConfig } from './collectors/snmp/config.js';
-import { scrapeSnmpTarget } from './collectors/snmp/engine.js';
+import { scrapeDeadlineMs, scrapeSnmpTarget } from './collectors/snmp/engine.js';
 import { ProbeScheduler } from './probes/measure.js';
 import { SelfMetrics } from './self-metrics.js';
 
@@ -33,6 +33,14 @@ export interface ExporterOptions {
   logger: Logger;
   /** How often target files are checked for changes (ms). */
   targetFilePollMs?: number;
+}
+
+/** What a /probe request brings besides target and module. */
+export interface ScrapeContext {
+  /** Aborted when the HTTP client hangs up. */
+  signal?: AbortSignal;
+  /** Prometheus's `X-Prometheus-Scrape-Timeout-Seconds`. */
+  timeoutHeader?: string;
 }
 
 interface TargetFileState {
@@ -47,7 +55,7 @@ export class Exporter {
   private readonly files = new Map<string, TargetFileState>();
   private readonly connections: RouterPool;
   private readonly endpoints = new Map<string, RouterEndpoint>();
-  private readonly probes = new ProbeScheduler();
+  private readonly probes: ProbeScheduler;
   private readonly commandFailures: CommandFailureLog;
   private readonly scrapeSlots = new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64));
   private server: Server | undefined;
@@ -55,6 +63,7 @@ export class Exporter {
   private ready = false;
 
   constructor(private readonly options: ExporterOptions) {
+    this.probes = new ProbeScheduler(options.logger);
     this.connections = new RouterPool({ onOpenChange: (open) => this.metrics.connections.set(open) });
     this.commandFailures = new CommandFailureLog(options.logger, this.metrics.commandErrors);
   }
@@ -233,6 +242,7 @@ export class Exporter {
   async probe(
     targetName: string,
     moduleName: string | undefined,
+    scrape: ScrapeContext = {},
   ): Promise<{ status: number; body: string; contentType: string }> {
     const router = this.targets.routers.find((t) => t.name === targetName);
     if (router) {
@@ -316,7 +326,10 @@ export class Exporter {
         this.config.default_timeout,
       );
       this.metrics.probes.inc({ module: moduleKey });
-      const result = await scrapeSnmpTarget(target, modules);
+      const result = await scrapeSnmpTarget(target, modules, {
+        signal: scrape.signal,
+        deadlineMs: scrapeDeadlineMs(scrape.timeoutHeader),
+      });
       for (const run of result.runs) {
         this.metrics.scrapeDuration.set({ target: snmp.name, collector: run.module }, run.durationSeconds);
         this.metrics.scrapeSuccess.set({ target: snmp.name, collector: run.module }, run.success ? 1 : 0);
@@ -324,7 +337,8 @@ export class Exporter {
       if (result.failure) {
         this.metrics.errors.inc({ target: snmp.name, protocol: 'snmp', reason: result.failure });
         this.options.logger.warn(
-          { event: 'scrape_failed', target: snmp.name, reason: result.failure },
+          // net-snmp's messages may quote a community: the reason and counts only
+          { event: 'scrape_failed', target: snmp.name, reason: result.failure, requests: result.requests },
           'SNMP scrape failed',
         );
       }
@@ -348,7 +362,17 @@ export class Exporter {
         const target = url.searchParams.get('target');
         if (!target) return send(400, "missing 'target' parameter\n");
         this.refreshTargetFiles();
-        const result = await this.probe(target, url.searchParams.get('module') ?? undefined);
+        // A client that hangs up stops the scrape; its own timeout sets the scrape's deadline.
+        const hangUp = new AbortController();
+        res.once('close', () => {
+          if (!res.writableFinished) hangUp.abort();
+        });
+        const timeoutHeader = req.headers['x-prometheus-scrape-timeout-seconds'];
+        const result = await this.probe(target, url.searchParams.get('module') ?? undefined, {
+          signal: hangUp.signal,
+          ...(typeof timeoutHeader === 'string' ? { timeoutHeader } : {}),
+        });
+        if (hangUp.signal.aborted) return;
         return send(result.status, result.body, result.contentType);
       }
       if (url.pathname === '/metrics' && req.method === 'GET') {

@@ -1,8 +1,10 @@
 // Starts the device lab and prints every address, port and credential it serves.
 //   node lab/dist/cli.js [--routers N] [--base-port P] [--control-port P] [--tls] [--churn X]
 //                        [--seed S] [--inventory DIR] [--json] [--no-snmp] [--probes N]
-// --inventory DIR writes DIR/exporter/targets.yml and DIR/file_sd/routeros.json (the contract billing
-// follows), so an exporter and Prometheus pointed at DIR scrape the lab at once.
+//                        [--inventory-host H]
+// --inventory DIR writes DIR/exporter/lab.yml and DIR/file_sd/routeros-lab.json (billing's format, beside
+// billing's own files), so an exporter and Prometheus pointed at DIR scrape the lab at once;
+// --inventory-host names the address the exporter dials (Compose: the lab service's name).
 import { parseArgs } from 'node:util';
 import { writeInventory } from './inventory.js';
 import { canCreateProbeTargets, startProbeTargets, type ProbeTargets } from './probes/index.js';
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
       churn: { type: 'string', default: '0.01' },
       seed: { type: 'string', default: '1' },
       inventory: { type: 'string' },
+      'inventory-host': { type: 'string' },
       json: { type: 'boolean', default: false },
       host: { type: 'string', default: '127.0.0.1' },
       'no-snmp': { type: 'boolean', default: false },
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
     pppChurn: Number(values.churn),
     seed: Number(values.seed),
   });
-  if (values.inventory) writeInventory(values.inventory, lab);
+  if (values.inventory) writeInventory(values.inventory, lab, 'lab', values['inventory-host']);
   const snmp: SnmpLab | undefined = values['no-snmp'] ? undefined : await startSnmpLab();
   const probeCount = Number(values.probes);
   const probes: ProbeTargets | undefined =
@@ -71,10 +74,13 @@ async function main(): Promise<void> {
     if (probeCount > 0 && !probes) console.log('  probe targets: not started (network namespaces need root)');
     if (values.inventory) console.log(`  inventory written to ${values.inventory}`);
   }
-  const stop = (): void =>
-    void Promise.all([lab.stop(), snmp?.stop(), probes?.stop()]).then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // One stop for any number of signals: a second Ctrl-C waits for the cleanup instead of skipping it.
+  let stopping: Promise<void> | undefined;
+  const stop = (): void => {
+    stopping ??= Promise.allSettled([lab.stop(), snmp?.stop(), probes?.stop()]).then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {

@@ -118,4 +118,44 @@ export class Migration20261122Initial extends Migration {
   }
 }
 
-export const migrationsList = [{ name: '2026-11-22-initial', class: Migration20261122Initial }];
+/**
+ * Outbox with one short transaction per send: an attempt row is written at claim time (ok null while in
+ * flight), notifications carry their escalation step for the receiver's idempotency key, a firing notice
+ * overtaken by the resolution is `superseded`, and refused webhooks keep their size.
+ */
+export class Migration20261130Outbox extends Migration {
+  override name = '2026-11-30-outbox';
+
+  override up(): void {
+    this.addSql('alter table notifications add column step integer, add column repeat integer');
+    this.addSql('alter table notifications add column dead_after integer');
+    this.addSql('alter table notifications drop constraint notifications_status_check');
+    this.addSql(
+      "alter table notifications add constraint notifications_status_check check (status in ('pending', 'sent', 'dead', 'superseded'))",
+    );
+    this.addSql('alter table notification_attempts alter column ok drop not null');
+    this.addSql('alter table notification_attempts alter column duration_ms drop not null');
+    this.addSql(
+      'create index notification_attempts_notification_idx on notification_attempts (notification_id)',
+    );
+    this.addSql('create index notifications_incident_idx on notifications (incident_id)');
+    this.addSql('alter table webhook_deliveries add column bytes bigint');
+  }
+
+  override down(): void {
+    this.addSql('alter table webhook_deliveries drop column bytes');
+    this.addSql('drop index notifications_incident_idx');
+    this.addSql('drop index notification_attempts_notification_idx');
+    this.addSql("delete from notifications where status = 'superseded'");
+    this.addSql('alter table notifications drop constraint notifications_status_check');
+    this.addSql(
+      "alter table notifications add constraint notifications_status_check check (status in ('pending', 'sent', 'dead'))",
+    );
+    this.addSql('alter table notifications drop column step, drop column repeat, drop column dead_after');
+  }
+}
+
+export const migrationsList = [
+  { name: '2026-11-22-initial', class: Migration20261122Initial },
+  { name: '2026-11-30-outbox', class: Migration20261130Outbox },
+];

@@ -2,7 +2,7 @@
 // pure function of the policy, where the incident is, and the time: no clock or I/O here.
 import { z } from 'zod';
 
-const duration = z
+export const duration = z
   .string()
   .regex(/^\d+(s|m|h)$/, 'must be a duration like 30s, 5m or 1h')
   .transform(

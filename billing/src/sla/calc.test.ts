@@ -240,6 +240,33 @@ describe('the SLA of a month', () => {
     expect(asDown.coveragePercent).toBeCloseTo((43_075 / 43_200) * 100, 10);
     expect(asDown.incidents.map((i) => i.durationMinutes)).toEqual([120, 10, 15]);
     expect(asDown.days[19]?.availabilityPercent).toBeCloseTo((1320 / 1440) * 100, 10);
+    // The unmeasured runs are listed under either policy, so a report can say which minutes they were.
+    const gaps = [
+      {
+        start: new Date('2026-04-20T00:00:00Z'),
+        end: new Date('2026-04-20T02:00:00Z'),
+        durationMinutes: 120,
+      },
+      { start: new Date('2026-04-22T00:05:00Z'), end: new Date('2026-04-22T00:10:00Z'), durationMinutes: 5 },
+    ];
+    expect(excluded.noDataPeriods).toEqual(gaps);
+    expect(asDown.noDataPeriods).toEqual(gaps);
+  });
+
+  it('charts hourly loss over up minutes only: an outage minute’s 100 % stays out', () => {
+    // 30 minutes down (loss 1) and 30 up at 2 % loss in the hour from 03:00 UTC on 10 April.
+    const { start, end } = monthBounds('2026-04', 'Asia/Jakarta');
+    const down = during('2026-04-10T03:00:00Z', 30);
+    const r = computeSlaMonth(
+      month('2026-04', 'Asia/Jakarta', {
+        down,
+        loss: series(start, end, (s) => (down(s) ? 1 : during('2026-04-10T03:30:00Z', 30)(s) ? 0.02 : 0)),
+      }),
+    );
+    const i = r.hourly.findIndex((h) => h.start.getTime() === Date.parse('2026-04-10T03:00:00Z'));
+    expect(r.hourly[i]?.lossPercent).toBeCloseTo(51, 10); // (30 × 100 + 30 × 2) / 60
+    expect(r.hourlyUpLossPercent[i]).toBeCloseTo(2, 10);
+    expect(r.hourlyUpLossPercent).toHaveLength(r.hourly.length);
   });
 
   it('DST month in Berlin: 44,580 minutes; an outage across the change lasts its real 90 minutes', () => {

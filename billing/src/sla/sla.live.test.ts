@@ -1,7 +1,10 @@
 // The SLA report from live measurements: billing registers a client link (its inventory files make the
-// exporter probe it and Prometheus scrape it), the device lab's probe target runs a known scenario (30 ms
-// latency, then 130 s without replies, then back), real Prometheus records it with the shipped rules, and
-// the report shows the outage minutes (± one minute), one incident, the breach and the credit.
+// exporter probe it and Prometheus scrape it), the device lab's probe target runs a short scenario
+// (30 ms latency; no replies for exactly one clock minute, from a minute boundary; back), real
+// Prometheus scrapes it every 2 s with the shipped rules, and the report shows exactly that minute down,
+// one incident over it, the breach and the credit. Waits are on conditions (samples in Prometheus) and
+// on the clock minute the scenario is defined by, not on fixed sleeps.
+// Needs root (network namespaces) and Chromium: locally it skips saying so; in CI (CI=true) it fails.
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +24,29 @@ import { PrometheusSlaSource } from './prometheus.js';
 import { SlaService } from './service.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const live = canCreateProbeTargets() && existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
-const maybe = live ? describe : describe.skip;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const missing = [
+  ...(canCreateProbeTargets() ? [] : ['root with CAP_NET_ADMIN (network namespaces for the probe target)']),
+  ...(existsSync(CHROMIUM)
+    ? []
+    : [`Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`]),
+];
+/** All prerequisites: describe; in CI without them: one failing test naming them; locally: a skip that says so. */
+function liveDescribe(): jest.Describe {
+  if (missing.length === 0) return describe;
+  if (process.env.CI === 'true')
+    return ((name: string) =>
+      describe(name, () => {
+        it('has its prerequisites', () => {
+          throw new Error(`missing: ${missing.join('; ')}`);
+        });
+      })) as unknown as jest.Describe;
+  console.warn(`SKIPPED: SLA live test — missing ${missing.join('; ')}`);
+  return describe.skip;
+}
+const MINUTE_MS = 60_000;
 
-maybe('SLA report from live lab measurements', () => {
+liveDescribe()('SLA report from live lab measurements', () => {
   let pg: PostgresServer;
   let prom: PrometheusServer;
   let exporter: Exporter;
@@ -116,37 +137,51 @@ maybe('SLA report from live lab measurements', () => {
         (await prom.query('link:probe_availability:ratio_1m{link="L-0777"} == 1')).length ? true : undefined,
       { timeoutMs: 60_000, intervalMs: 1_000 },
     );
-    await sleep(70_000);
-    const downAt = Date.now();
+    // The scenario: no replies for exactly the clock minute starting at the next boundary at least 5 s
+    // away (a minute of an SLA is a clock minute, so the clock is what the scenario waits for).
+    const downAt = Math.ceil((Date.now() + 5_000) / MINUTE_MS) * MINUTE_MS;
+    const upAt = downAt + MINUTE_MS;
+    const clockReaches = (at: number) => async (): Promise<true | undefined> =>
+      Date.now() >= at ? true : undefined;
+    await waitFor('the outage minute to begin', clockReaches(downAt), { timeoutMs: 70_000, intervalMs: 20 });
     target.setDown(true);
-    await sleep(130_000);
+    await waitFor('the outage minute to end', clockReaches(upAt), { timeoutMs: 70_000, intervalMs: 20 });
     target.setDown(false);
-    const upAt = Date.now();
-    await sleep(20_000);
+    // The minute after it is judged once Prometheus holds replies scraped well into it.
+    await waitFor(
+      'replies scraped 6 s after the outage',
+      async () =>
+        (
+          await prom.query(
+            `timestamp(probe_packets_received_total{link="L-0777"}) >= ${(upAt + 6_000) / 1000} and increase(probe_packets_received_total{link="L-0777"}[4s]) > 0`,
+          )
+        ).length
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
 
-    // The month is the current one in Jakarta; billing's clock is set just past its end.
-    const local = new Date(Date.now() + zoneOffsetMs(Date.now(), 'Asia/Jakarta'));
+    // The month is the outage's in Jakarta; billing's clock is set just past its end.
+    const local = new Date(downAt + zoneOffsetMs(downAt, 'Asia/Jakarta'));
     const month = `${local.getUTCFullYear()}-${String(local.getUTCMonth() + 1).padStart(2, '0')}`;
     t.clock.now = new Date(monthBounds(month, 'Asia/Jakarta').end.getTime() + 3_600_000);
     const r = await t.call('POST', `/api/v1/links/${link.body.id}/reports`, { month, email: false });
     expect(r.status).toBe(201);
     const summary = (await t.call('GET', `/api/v1/links/${link.body.id}/reports`)).body.items[0].summary;
-    // 130 s without replies: minute windows entirely without a reply number 1 or 2; ± one minute of scrape/rule phase.
-    expect(summary.minutes.down).toBeGreaterThanOrEqual(1);
-    expect(summary.minutes.down).toBeLessThanOrEqual(3);
-    expect(summary.incidents).toHaveLength(1);
-    const incident = summary.incidents[0];
-    expect(incident.durationMinutes).toBe(summary.minutes.down);
-    expect(Date.parse(incident.start)).toBeGreaterThanOrEqual(downAt - 60_000);
-    expect(Date.parse(incident.end)).toBeLessThanOrEqual(upAt + 120_000);
-    expect(summary.minutes.up).toBeGreaterThanOrEqual(2);
+    // Exactly the outage minute is down, whatever the scrape and rule phase; the ones around it are up.
+    expect(summary.minutes.down).toBe(1);
+    expect(summary.incidents).toEqual([
+      { start: new Date(downAt).toISOString(), end: new Date(upAt).toISOString(), durationMinutes: 1 },
+    ]);
+    expect(summary.minutes.up).toBeGreaterThanOrEqual(1);
     expect(r.body.availability_percent).toBeCloseTo(
       (summary.minutes.up / (summary.minutes.up + summary.minutes.down)) * 100,
       9,
     );
-    expect(summary.latency.meanMs).toBeGreaterThan(25);
-    expect(summary.latency.meanMs).toBeLessThan(45);
+    // The lab answers 30 ms late; a loaded machine adds to it, never takes away (2 cores, many tests).
+    expect(summary.latency.meanMs).toBeGreaterThan(29);
+    expect(summary.latency.meanMs).toBeLessThan(300);
     expect(summary.breaches).toMatchObject({ availability: true, latency: true });
     expect(r.body).toMatchObject({ breached: true, credit_idr: 2_500_000 }); // well below 99 % over a few minutes: 25 %
-  }, 360_000);
+  }, 180_000);
 });

@@ -74,6 +74,11 @@ export interface SlaMonth {
   days: SlaDay[];
   /** Hourly points for charts: hour start, mean latency (ms) and loss (%) over that hour, null when none. */
   hourly: Array<{ start: Date; latencyMs: number | null; lossPercent: number | null }>;
+  /** Per hour (as `hourly`): mean loss (%) over its up minutes only, null when none: the loss chart's
+   * points, apart from outage minutes (whose 100 % the availability figure already counts). */
+  hourlyUpLossPercent: Array<number | null>;
+  /** Maximal runs of non-maintenance minutes without data, whatever the no-data policy counts them as. */
+  noDataPeriods: SlaIncident[];
   noDataPolicy: 'down' | 'exclude';
   commitments: SlaCommitments;
   monthlyFeeIdr: bigint;

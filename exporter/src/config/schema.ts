@@ -84,7 +84,9 @@ export const snmpTargetSchema = z
     priv_protocol: z.enum(['des', 'aes', 'aes256b', 'aes256r']).optional(),
     priv_key: secretSchema.optional(),
     module: z.string().default('if_mib'),
+    /** Per SNMP request (as snmp_exporter); the whole scrape is bounded by Prometheus's scrape timeout. */
     timeout: durationSchema.optional(),
+    retries: z.number().int().min(0).max(10).default(3),
     max_repetitions: z.number().int().min(1).max(200).default(25),
     labels: labelsSchema,
   })

@@ -2,33 +2,63 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { canCreateProbeTargets, startProbeTargets, type ProbeTargets } from '@ispmon/lab';
+import { probeTargetsMissing, startProbeTargets, type ProbeTargets } from '@ispmon/lab';
+import { waitFor } from '@ispmon/testkit';
 import { Exporter } from '../app.js';
 import { parseExposition, sampleValue } from '../testing/exposition-parser.js';
 
-// Probe targets are network namespaces (root only; CI runs as root).
-const describeAsRoot = canCreateProbeTargets() ? describe : describe.skip;
+// Probe targets are network namespaces (root only). In CI (which runs as root) a missing prerequisite
+// fails the run; elsewhere the tests are skipped and say what is missing.
+const missing = probeTargetsMissing();
+if (missing && process.env.CI === 'true') {
+  it('has what the client-link probe tests need', () => {
+    throw new Error(`probe targets cannot be created in CI: ${missing}`);
+  });
+} else if (missing) {
+  console.warn(`exporter client-link probe tests skipped: needs ${missing}`);
+}
+const describeWithNamespaces = missing ? describe.skip : describe;
 
-describeAsRoot('client-link probes against the lab probe targets', () => {
+/** The lab's latency while a test does not set one. */
+const BASE_LATENCY_MS = 5;
+/** Room above a configured delay for a loaded 2-core machine (the delay itself is a floor). */
+const SLACK_MS = 200;
+
+describeWithNamespaces('client-link probes against the lab probe targets', () => {
   let probes: ProbeTargets;
   let exporter: Exporter;
   let base = '';
   let dir = '';
 
-  const read = async (target: string): Promise<{ sent: number; received: number; meanMs: number }> => {
-    const res = await fetch(`${base}/probe?target=${target}&module=icmp`);
+  interface Reading {
+    sent: number;
+    received: number;
+    rttSum: number;
+  }
+  const read = async (target: string, module = 'icmp'): Promise<Reading> => {
+    const res = await fetch(`${base}/probe?target=${target}&module=${module}`);
     const samples = parseExposition(await res.text());
-    const count = Number(sampleValue(samples, 'probe_rtt_seconds_count'));
     return {
       sent: Number(sampleValue(samples, 'probe_packets_sent_total')),
       received: Number(sampleValue(samples, 'probe_packets_received_total')),
-      meanMs: count ? (Number(sampleValue(samples, 'probe_rtt_seconds_sum')) / count) * 1000 : NaN,
+      rttSum: Number(sampleValue(samples, 'probe_rtt_seconds_sum')),
     };
   };
-  const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const until = (what: string, target: string, done: (r: Reading) => boolean): Promise<Reading> =>
+    waitFor(
+      what,
+      async () => {
+        const r = await read(target);
+        return done(r) ? r : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+  const meanMs = (from: Reading, to: Reading): number =>
+    ((to.rttSum - from.rttSum) / (to.received - from.received)) * 1000;
 
   beforeAll(async () => {
     probes = await startProbeTargets({ count: 2, firstIndex: 211 });
+    probes.targets[0]!.setLatency(BASE_LATENCY_MS);
     dir = mkdtempSync(join(tmpdir(), 'ispmon-probes-test-'));
     const [a, b] = probes.targets;
     writeFileSync(
@@ -40,47 +70,57 @@ describeAsRoot('client-link probes against the lab probe targets', () => {
     base = `http://${await exporter.listen()}`;
   });
   afterAll(async () => {
-    await exporter.close();
-    await probes.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await exporter?.close();
+    await probes?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('measures continuously between scrapes: every probe answered on a healthy link', async () => {
-    await settle(1_500);
-    const r = await read('L-0001');
-    expect(r.sent).toBeGreaterThanOrEqual(4);
+  it('measures continuously between scrapes: every probe answered on a healthy link, at the lab delay', async () => {
+    const r = await until('4 probes counted', 'L-0001', (x) => x.sent >= 4);
     expect(r.received).toBe(r.sent);
-    expect(r.meanMs).toBeLessThan(20);
+    const mean = meanMs({ sent: 0, received: 0, rttSum: 0 }, r);
+    expect(mean).toBeGreaterThanOrEqual(BASE_LATENCY_MS);
+    expect(mean).toBeLessThan(BASE_LATENCY_MS + SLACK_MS);
   });
 
   it('sees the latency the lab adds', async () => {
-    const before = await read('L-0001');
     probes.targets[0]!.setLatency(60);
-    await settle(2_000);
-    const after = await read('L-0001');
-    const newRtt =
-      (after.meanMs * after.received - before.meanMs * before.received) / (after.received - before.received);
-    expect(newRtt).toBeGreaterThan(50);
-    probes.targets[0]!.setLatency(1);
+    // probes answered before the change are behind this reading
+    const now = await read('L-0001');
+    const before = await until('two more replies', 'L-0001', (x) => x.received >= now.received + 2);
+    const after = await until('five replies more', 'L-0001', (x) => x.received >= before.received + 5);
+    expect(meanMs(before, after)).toBeGreaterThanOrEqual(60);
+    expect(meanMs(before, after)).toBeLessThan(60 + SLACK_MS);
+    probes.targets[0]!.setLatency(BASE_LATENCY_MS);
   });
 
   it('counts lost probes while the link is down, and recovers', async () => {
-    const before = await read('L-0001');
     probes.targets[0]!.setDown(true);
-    await settle(2_500);
-    const down = await read('L-0001');
-    expect(down.sent - before.sent).toBeGreaterThanOrEqual(3);
+    // read after the link is down (setDown returns once `ip` has done it)
+    const before = await read('L-0001');
+    const down = await until('three probes sent while down', 'L-0001', (x) => x.sent >= before.sent + 3);
+    // at most one reply that was already on its way
     expect(down.received - before.received).toBeLessThanOrEqual(1);
     probes.targets[0]!.setDown(false);
-    await settle(3_000);
-    const up = await read('L-0001');
-    expect(up.received - down.received).toBeGreaterThanOrEqual(2);
+    const up = await until(
+      'two replies after the link is back',
+      'L-0001',
+      (x) => x.received >= down.received + 2,
+    );
+    expect(up.sent).toBeGreaterThanOrEqual(down.sent);
   });
 
   it('measures TCP connect time where ICMP is not used', async () => {
-    const res = await fetch(`${base}/probe?target=L-0002&module=tcp`);
-    const samples = parseExposition(await res.text());
-    expect(Number(sampleValue(samples, 'probe_packets_received_total'))).toBeGreaterThanOrEqual(3);
+    const r = await waitFor(
+      'three TCP connects',
+      async () => {
+        const x = await read('L-0002', 'tcp');
+        return x.received >= 3 ? x : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    expect(r.received).toBe(r.sent);
+    const samples = parseExposition(await (await fetch(`${base}/probe?target=L-0002&module=tcp`)).text());
     expect(sampleValue(samples, 'probe_success')).toBe('1');
   });
 });

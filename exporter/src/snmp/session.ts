@@ -1,5 +1,7 @@
 // The SNMP client edge: one net-snmp session per scrape (v1/v2c community or v3 USM), GETBULK table
-// walks of several columns per PDU, scalar GETs, a hard deadline, and errors reduced to a typed reason.
+// walks of several columns per PDU, scalar GETs, a timeout per request with retries (as snmp_exporter
+// does), one deadline for the whole scrape, and errors reduced to a typed reason.
+import { createSocket, type Socket, type SocketType } from 'node:dgram';
 import snmp from 'net-snmp';
 import { compareOids, isExceptionType, normalizeOid, SnmpType, type SnmpVarbind } from './values.js';
 
@@ -23,12 +25,15 @@ export interface SnmpTarget {
   v3?: SnmpV3Credentials;
   /** Rows per column per GETBULK PDU. */
   maxRepetitions: number;
+  /** How long one request waits for its answer before it is sent again. */
   timeoutMs: number;
+  /** How many times an unanswered request is sent again. */
+  retries: number;
 }
 
 /** Why a request failed; becomes the `reason` label of `snmp_scrape_error` and the self-metrics. */
 export type SnmpFailureReason =
-  'timeout' | 'auth' | 'refused' | 'unreachable' | 'resolve' | 'agent_error' | 'protocol';
+  'timeout' | 'auth' | 'refused' | 'unreachable' | 'resolve' | 'agent_error' | 'protocol' | 'aborted';
 
 export class SnmpError extends Error {
   constructor(
@@ -45,8 +50,10 @@ export function classifySnmpError(err: unknown): SnmpError {
   if (err instanceof SnmpError) return err;
   const e = err as { name?: string; message?: string; code?: string | number };
   const message = e?.message ?? String(err);
-  if (e?.name === 'RequestTimedOutError') return new SnmpError('timeout', 'no answer from the agent');
-  if (e?.code === 'ECONNREFUSED') return new SnmpError('refused', 'agent port unreachable (ICMP refused)');
+  if (e?.name === 'RequestTimedOutError')
+    return new SnmpError('timeout', 'no answer from the agent to a request or any of its retries');
+  if (e?.code === 'ECONNREFUSED')
+    return new SnmpError('refused', 'agent port closed (ICMP port unreachable)');
   if (e?.code === 'EHOSTUNREACH' || e?.code === 'ENETUNREACH')
     return new SnmpError('unreachable', 'host unreachable');
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN')
@@ -83,6 +90,57 @@ interface RawVarbind {
   value?: unknown;
 }
 
+/**
+ * net-snmp sends from an unconnected UDP socket, so the kernel never reports an ICMP port-unreachable
+ * to it and a closed port costs the whole timeout. This dgram stand-in connects the socket to the agent
+ * (the kernel then delivers ECONNREFUSED) and hands socket errors to `onError`, since net-snmp 3.29
+ * re-emits them under a wrong event name and they would be lost.
+ */
+function connectedDgram(
+  host: string,
+  port: number,
+  onError: (err: Error) => void,
+): { createSocket(type: SocketType): Socket } {
+  return {
+    createSocket(type: SocketType): Socket {
+      const socket = createSocket(type);
+      const queued: Array<() => void> = [];
+      let connected = false;
+      const send = socket.send.bind(socket) as (
+        msg: Buffer,
+        offset: number,
+        length: number,
+        cb: (err: Error | null, bytes: number) => void,
+      ) => void;
+      socket.on('error', onError);
+      socket.connect(port, host, () => {
+        connected = true;
+        for (const run of queued.splice(0)) run();
+      });
+      // net-snmp passes the address on every send; a connected socket must be sent to without one.
+      (socket as unknown as { send: unknown }).send = (
+        msg: Buffer,
+        offset: number,
+        length: number,
+        _port: number,
+        _host: string,
+        cb: (err: Error | null, bytes: number) => void,
+      ): void => {
+        if (connected) send(msg, offset, length, cb);
+        else queued.push(() => send(msg, offset, length, cb));
+      };
+      return socket;
+    },
+  };
+}
+
+export interface SnmpSessionOptions {
+  /** Aborts every request (the HTTP client went away); it then fails as `aborted`. */
+  signal?: AbortSignal | undefined;
+  /** The whole scrape must be done within this many ms (from Prometheus's scrape timeout). */
+  deadlineMs: number;
+}
+
 /** An open session to one agent with a deadline; close() always. */
 export class SnmpSession {
   private readonly session: snmp.Session;
@@ -90,21 +148,30 @@ export class SnmpSession {
   private closed = false;
   private readonly pending = new Set<(err: Error) => void>();
   private readonly timer: NodeJS.Timeout;
+  private readonly onAbort: () => void;
   /** PDUs answered in this session (for the scrape's self-metrics). */
   pdus = 0;
+  /** Requests sent to the agent, retries included (for the scrape's self-metrics). */
+  get requestsSent(): number {
+    return this.sent;
+  }
+  private sent = 0;
 
   constructor(
     readonly target: SnmpTarget,
-    signal?: AbortSignal,
+    private readonly options: SnmpSessionOptions,
   ) {
-    this.deadline = Date.now() + target.timeoutMs;
-    // Two tries per request within the budget; the deadline timer bounds the whole walk.
-    const options = {
+    this.deadline = Date.now() + options.deadlineMs;
+    const dgramModule = connectedDgram(target.host, target.port, (err) =>
+      this.failAll(classifySnmpError(err)),
+    );
+    const sessionOptions = {
       port: target.port,
-      retries: 1,
-      timeout: Math.max(100, Math.floor(target.timeoutMs / 2)),
+      retries: target.retries,
+      timeout: target.timeoutMs,
       backoff: 1,
       idBitsSize: 32 as const,
+      dgramModule,
     };
     if (target.version === '3') {
       const v3 = target.v3;
@@ -124,22 +191,39 @@ export class SnmpSession {
         user.privProtocol = PRIV[v3.privProtocol ?? 'aes'];
         user.privKey = v3.privKey;
       }
-      this.session = snmp.createV3Session(target.host, user, { ...options, version: snmp.Version3 });
+      this.session = snmp.createV3Session(target.host, user, { ...sessionOptions, version: snmp.Version3 });
     } else {
       this.session = snmp.createSession(target.host, target.community ?? 'public', {
-        ...options,
+        ...sessionOptions,
         version: target.version === '1' ? snmp.Version1 : snmp.Version2c,
       });
     }
-    // Socket errors (e.g. ICMP port unreachable) arrive here, not on the request.
+    // A datagram that does not parse is reported here; unheard, net-snmp's emit would throw.
     this.session.on('error', (err: Error) => this.failAll(classifySnmpError(err)));
+    this.countSends();
     this.timer = setTimeout(
-      () => this.failAll(new SnmpError('timeout', `no complete answer within ${target.timeoutMs} ms`)),
-      target.timeoutMs,
+      () =>
+        this.failAll(
+          new SnmpError(
+            'timeout',
+            `scrape deadline of ${options.deadlineMs} ms passed before the walk finished`,
+          ),
+        ),
+      options.deadlineMs,
     );
-    signal?.addEventListener('abort', () => this.failAll(new SnmpError('timeout', 'scrape aborted')), {
-      once: true,
-    });
+    this.onAbort = () => this.failAll(new SnmpError('aborted', 'the scrape was abandoned by its client'));
+    if (options.signal?.aborted) queueMicrotask(this.onAbort);
+    else options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Counts datagrams handed to the socket, first tries and retries alike. */
+  private countSends(): void {
+    const raw = this.session as unknown as { send: (req: unknown, noWait?: boolean) => unknown };
+    const send = raw.send.bind(this.session);
+    raw.send = (req: unknown, noWait?: boolean) => {
+      this.sent += 1;
+      return send(req, noWait);
+    };
   }
 
   private failAll(err: SnmpError): void {
@@ -152,6 +236,7 @@ export class SnmpSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
     try {
       this.session.close();
     } catch {
@@ -162,7 +247,10 @@ export class SnmpSession {
   private call<T>(start: (done: (err: Error | null, result?: T) => void) => void): Promise<T> {
     if (this.closed || Date.now() >= this.deadline)
       return Promise.reject(
-        new SnmpError('timeout', `no complete answer within ${this.target.timeoutMs} ms`),
+        new SnmpError(
+          'timeout',
+          `scrape deadline of ${this.options.deadlineMs} ms passed before the walk finished`,
+        ),
       );
     return new Promise<T>((resolve, reject) => {
       const fail = (err: Error): void => {
@@ -174,8 +262,13 @@ export class SnmpSession {
         start((err, result) => {
           if (!this.pending.has(fail)) return;
           this.pending.delete(fail);
-          if (err) reject(classifySnmpError(err));
-          else {
+          if (err) {
+            const failure = classifySnmpError(err);
+            reject(failure);
+            // The kernel reports an ICMP error once, to whichever send or receive comes next: it
+            // concerns every request in flight, not only the one that happened to see it.
+            if (failure.reason === 'refused' || failure.reason === 'unreachable') this.failAll(failure);
+          } else {
             this.pdus += 1;
             resolve(result as T);
           }
@@ -220,21 +313,39 @@ export class SnmpSession {
       for (const base of result.keys()) await this.walkV1(base, result.get(base) as SnmpVarbind[]);
       return result;
     }
+    // Varbinds asked per PDU. An agent that cannot fit the answer in one datagram truncates it (RFC 3416
+    // 4.2.3) after computing it all, so the budget shrinks to what the agent returns: asking for more
+    // only makes a busy agent work for nothing (snmpsim returned a third of what was asked).
+    let budget = MAX_VARBINDS_PER_PDU;
     while (cursor.size > 0) {
       const active = [...cursor.keys()];
-      const reps = Math.max(1, Math.min(maxRepetitions, Math.floor(MAX_VARBINDS_PER_PDU / active.length)));
-      const columns = await this.call<RawVarbind[][]>((done) =>
-        this.session.getBulk(
-          active.map((b) => cursor.get(b) as string),
-          0,
-          reps,
-          done as unknown as snmp.GetBulkCallback,
-        ),
-      );
+      const reps = Math.max(1, Math.min(maxRepetitions, Math.floor(budget / active.length)));
+      let columns: RawVarbind[][];
+      try {
+        columns = await this.call<RawVarbind[][]>((done) =>
+          this.session.getBulk(
+            active.map((b) => cursor.get(b) as string),
+            0,
+            reps,
+            done as unknown as snmp.GetBulkCallback,
+          ),
+        );
+      } catch (err) {
+        // tooBig instead of truncation: ask for half as much, down to one row per column
+        if (err instanceof SnmpError && /TooBig/i.test(err.message) && reps > 1) {
+          budget = Math.max(active.length, Math.floor((reps * active.length) / 2));
+          continue;
+        }
+        throw err;
+      }
+      const received = active.reduce((n, _, i) => n + (columns[i]?.length ?? 0), 0);
+      const truncated = received > 0 && received < reps * active.length;
+      if (truncated) budget = Math.max(active.length, received);
       for (const [i, base] of active.entries()) {
         const got = columns[i] ?? [];
         const rows = result.get(base) as SnmpVarbind[];
-        let finished = got.length === 0;
+        // no row for a column in a truncated answer: asked again, not ended
+        let finished = got.length === 0 && !truncated;
         for (const vb of got) {
           const oid = normalizeOid(vb.oid);
           if (

@@ -1,6 +1,7 @@
 export {
   startProbeTargets,
   canCreateProbeTargets,
+  probeTargetsMissing,
   cleanStaleProbeTargets,
   type ProbeTarget,
   type ProbeTargets,

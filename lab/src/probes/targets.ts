@@ -10,11 +10,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
+/** Namespaces are `ispmon-p<pid>-<index>`, host links `isp<pid>h<index>` (at most 15 characters):
+ * unique per process, so parallel test files and labs never touch each other's. */
 const PREFIX = 'ispmon-p';
 const RESPONDER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'probes', 'responder.py');
+const namespaceName = (pid: number, i: number): string => `${PREFIX}${pid}-${i}`;
+const hostLinkName = (pid: number, i: number): string => `isp${pid}h${i}`;
+const nsLinkName = (pid: number, i: number): string => `isp${pid}n${i}`;
 
 export interface ProbeTarget {
   name: string;
+  /** The network namespace holding the target (removed by stop()). */
+  namespace: string;
   /** The address to probe (inside the target's namespace). */
   address: string;
   tcpPort: number;
@@ -34,8 +41,21 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Removes every ispmon probe namespace and link (all runs): for an operator cleaning up by hand. */
-export function cleanStaleProbeTargets(): void {
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes ispmon probe namespaces and host links left by processes that are gone (killed test runs);
+ * with `all`, every one, live owners included (for an operator cleaning up by hand).
+ */
+export function cleanStaleProbeTargets({ all = false }: { all?: boolean } = {}): void {
+  const stale = (pid: number): boolean => all || (pid !== process.pid && !alive(pid));
   let list = '';
   try {
     list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
@@ -44,7 +64,8 @@ export function cleanStaleProbeTargets(): void {
   }
   for (const line of list.split('\n')) {
     const ns = line.split(' ')[0] ?? '';
-    if (!ns.startsWith(PREFIX)) continue;
+    const m = /^ispmon-p(\d+)-\d+$/.exec(ns);
+    if (!m || !stale(Number(m[1]))) continue;
     try {
       ip('netns', 'del', ns);
     } catch {
@@ -52,7 +73,8 @@ export function cleanStaleProbeTargets(): void {
     }
   }
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
-  for (const m of links.matchAll(/^\d+: (ispmon-ph\d+)@/gm)) {
+  for (const m of links.matchAll(/^\d+: (isp(\d+)h\d+)@/gm)) {
+    if (!stale(Number(m[2]))) continue;
     try {
       ip('link', 'del', m[1] as string);
     } catch {
@@ -61,30 +83,29 @@ export function cleanStaleProbeTargets(): void {
   }
 }
 
-/** Removes one target's namespace and host link, if an earlier (killed) run left them. */
-function removeTarget(i: number): void {
+/** What this process lacks to create probe targets, with how to get it; undefined if nothing. */
+export function probeTargetsMissing(): string | undefined {
+  if (process.getuid?.() !== 0)
+    return 'root (CAP_NET_ADMIN, CAP_NET_RAW) to create network namespaces: run the tests as root, as CI does';
+  const check = namespaceName(process.pid, 0);
   try {
-    ip('netns', 'del', `${PREFIX}${i}`);
-  } catch {
-    // not there
+    ip('netns', 'add', check);
+    ip('netns', 'del', check);
+  } catch (err) {
+    return `creating a network namespace failed (${String((err as { stderr?: unknown }).stderr ?? err).trim()}): needs iproute2 (apt-get install -y iproute2) and a kernel that allows network namespaces`;
   }
-  try {
-    ip('link', 'del', `ispmon-ph${i}`);
-  } catch {
-    // not there
-  }
+  return undefined;
 }
 
 /** Whether this process may create namespaces (root with CAP_NET_ADMIN). */
 export function canCreateProbeTargets(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    ip('netns', 'add', `${PREFIX}check`);
-    ip('netns', 'del', `${PREFIX}check`);
-    return true;
-  } catch {
-    return false;
-  }
+  return probeTargetsMissing() === undefined;
+}
+
+/** The /24 indices (10.213.N.0) some interface of this machine already uses. */
+function usedIndices(): Set<number> {
+  const out = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
+  return new Set([...out.matchAll(/inet 10\.213\.(\d+)\./g)].map((m) => Number(m[1])));
 }
 
 export async function startProbeTargets({
@@ -92,21 +113,38 @@ export async function startProbeTargets({
   firstIndex = 1,
   tcpPort = 7,
 }: { count?: number; firstIndex?: number; tcpPort?: number } = {}): Promise<ProbeTargets> {
-  // Only this run's indices are touched: other labs (parallel test files) may own other namespaces.
-  const indices = Array.from({ length: count }, (_, k) => firstIndex + k);
-  for (const i of indices) removeTarget(i);
+  cleanStaleProbeTargets();
+  // firstIndex is a preference: an index another lab (a parallel test file) holds is skipped.
+  const used = usedIndices();
+  const indices: number[] = [];
+  for (let i = firstIndex; indices.length < count; i++) {
+    if (i > 254)
+      throw new Error(`no free 10.213.N.0/30 subnets from ${firstIndex} for ${count} probe targets`);
+    if (!used.has(i)) indices.push(i);
+  }
+  const pid = process.pid;
+  const created: string[] = [];
+  const remove = (): void => {
+    for (const ns of created.splice(0)) {
+      try {
+        ip('netns', 'del', ns); // takes the namespace's end of the veth pair, and so the pair, with it
+      } catch {
+        // already gone
+      }
+    }
+  };
   const dir = mkdtempSync(join(tmpdir(), 'ispmon-probes-'));
   const children: ChildProcess[] = [];
   const targets: ProbeTarget[] = [];
   try {
-    for (let k = 0; k < count; k++) {
-      const i = firstIndex + k;
-      const ns = `${PREFIX}${i}`;
-      const hostIf = `ispmon-ph${i}`;
-      const nsIf = `ispmon-pn${i}`;
+    for (const i of indices) {
+      const ns = namespaceName(pid, i);
+      const hostIf = hostLinkName(pid, i);
+      const nsIf = nsLinkName(pid, i);
       const hostAddr = `10.213.${i}.1`;
       const address = `10.213.${i}.2`;
       ip('netns', 'add', ns);
+      created.push(ns);
       ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
       ip('link', 'set', nsIf, 'netns', ns);
       ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
@@ -134,6 +172,7 @@ export async function startProbeTargets({
       });
       targets.push({
         name: `link-${i}`,
+        namespace: ns,
         address,
         tcpPort,
         setLatency(ms, jitterMs = 0) {
@@ -153,7 +192,7 @@ export async function startProbeTargets({
     }
   } catch (err) {
     for (const c of children) c.kill('SIGKILL');
-    for (const i of indices) removeTarget(i);
+    remove();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -165,9 +204,17 @@ export async function startProbeTargets({
       return t;
     },
     async stop(): Promise<void> {
-      for (const c of children) c.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 50));
-      for (const i of indices) removeTarget(i);
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+      remove();
       rmSync(dir, { recursive: true, force: true });
     },
   };

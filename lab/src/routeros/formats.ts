@@ -64,3 +64,9 @@ export function versionAtLeast(version: string, minimum: string): boolean {
   }
   return true;
 }
+
+/** A MikroTik-looking MAC address (48:8F:5A is a MikroTik prefix) drawn from `random`. */
+export function macFor(random: () => number): string {
+  const bytes = [0x48, 0x8f, 0x5a, ...Array.from({ length: 3 }, () => Math.floor(random() * 256))];
+  return bytes.map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(':');
+}

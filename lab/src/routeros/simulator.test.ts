@@ -375,8 +375,10 @@ describe('RouterOS API simulator', () => {
     it('injects receive errors on an interface through the HTTP control API, and rejects a bad rate', async () => {
       const c = await client('v712');
       await c.login('admin', 'lab-password');
-      const errors = async (tag: string): Promise<number> => {
-        const [row] = (await c.command(['/interface/print', '?name=sfp-sfpplus4'], tag))
+      let tags = 0;
+      const errors = async (): Promise<number> => {
+        tags += 1;
+        const [row] = (await c.command(['/interface/print', '?name=sfp-sfpplus4'], `e${tags}`))
           .filter((s) => s[0] === '!re')
           .map(attributes);
         return Number(row?.['rx-error']);
@@ -386,11 +388,11 @@ describe('RouterOS API simulator', () => {
           method: 'POST',
           body: JSON.stringify(body),
         });
-      const before = await errors('e1');
+      const before = await errors();
       expect((await post({ errorsPerSecond: 1000 })).status).toBe(200);
-      await waitFor('injected errors counted', async () =>
-        (await errors('e2')) > before ? true : undefined,
-      );
+      await waitFor('injected errors counted', async () => ((await errors()) > before ? true : undefined), {
+        timeoutMs: 30_000,
+      });
       expect((await post({ errorsPerSecond: 0 })).status).toBe(200);
       const bad = await post({ errorsPerSecond: -1 });
       expect(bad.status).toBe(400);

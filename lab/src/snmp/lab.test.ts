@@ -1,11 +1,17 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { waitFor } from '@ispmon/testkit';
 import { startSnmpLab, V3_USER, type SnmpLab } from './lab.js';
 
 const run = promisify(execFile);
 
-async function bulkwalk(args: string[]): Promise<Map<string, string>> {
-  const { stdout } = await run('snmpbulkwalk', ['-On', '-Oq', '-t', '1', '-r', '0', ...args], {
+/** snmpsim is a Python process that may be slow to answer under load: reads that must succeed wait 2 s
+ * per request and retry twice; reads that must fail give up after one second. */
+const PATIENT = ['-t', '2', '-r', '2'];
+const IMPATIENT = ['-t', '1', '-r', '0'];
+
+async function bulkwalk(args: string[], timing = PATIENT): Promise<Map<string, string>> {
+  const { stdout } = await run('snmpbulkwalk', ['-On', '-Oq', ...timing, ...args], {
     maxBuffer: 64 * 1024 * 1024,
   });
   const out = new Map<string, string>();
@@ -69,7 +75,7 @@ describe('SNMP lab', () => {
     const live = await bulkwalk([...v3('snmpd'), '1.3.6.1.2.1.1.5']);
     expect(live.get('.1.3.6.1.2.1.1.5.0')).toBe('lab-snmpd');
     const wrong = v3('snmpd').map((a) => (a === V3_USER.privKey ? 'wrong-priv-key' : a));
-    await expect(bulkwalk([...wrong, '1.3.6.1.2.1.1.5'])).rejects.toThrow();
+    await expect(bulkwalk([...wrong, '1.3.6.1.2.1.1.5'], IMPATIENT)).rejects.toThrow();
   });
 
   it('moves the generated switch counters between two reads, with one counter past 2^53', async () => {
@@ -80,18 +86,24 @@ describe('SNMP lab', () => {
       target('lab-switch'),
       '1.3.6.1.2.1.31.1.1.1.6',
     ]);
-    await new Promise((r) => setTimeout(r, 1_100));
-    const second = await bulkwalk([
-      '-v2c',
-      '-c',
-      'lab-switch',
-      target('lab-switch'),
-      '1.3.6.1.2.1.31.1.1.1.6',
-    ]);
     expect(first.size).toBe(24);
-    expect(BigInt(second.get('.1.3.6.1.2.1.31.1.1.1.6.2') ?? '0')).toBeGreaterThan(
-      BigInt(first.get('.1.3.6.1.2.1.31.1.1.1.6.2') ?? '0'),
+    const before = BigInt(first.get('.1.3.6.1.2.1.31.1.1.1.6.2') ?? '0');
+    // snmpsim's numeric variation moves with its clock: read again until it has
+    const second = await waitFor(
+      'the HC counter of port 2 to grow',
+      async () => {
+        const again = await bulkwalk([
+          '-v2c',
+          '-c',
+          'lab-switch',
+          target('lab-switch'),
+          '1.3.6.1.2.1.31.1.1.1.6',
+        ]);
+        return BigInt(again.get('.1.3.6.1.2.1.31.1.1.1.6.2') ?? '0') > before ? again : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
     );
+    expect(BigInt(second.get('.1.3.6.1.2.1.31.1.1.1.6.2') ?? '0')).toBeGreaterThan(before);
     expect(second.get('.1.3.6.1.2.1.31.1.1.1.6.1')).toBe('9007199254740993');
     const oper = await bulkwalk(['-v2c', '-c', 'lab-switch', target('lab-switch'), '1.3.6.1.2.1.2.2.1.8']);
     expect(oper.get('.1.3.6.1.2.1.2.2.1.8.3')).toBe('2');
@@ -104,9 +116,9 @@ describe('SNMP lab', () => {
 
   it('stops answering when paused and answers again when resumed', async () => {
     lab.pause('snmpd', true);
-    await expect(bulkwalk(['-v2c', '-c', 'ispmon-lab', target('snmpd'), '1.3.6.1.2.1.1.5'])).rejects.toThrow(
-      /Timeout/,
-    );
+    await expect(
+      bulkwalk(['-v2c', '-c', 'ispmon-lab', target('snmpd'), '1.3.6.1.2.1.1.5'], IMPATIENT),
+    ).rejects.toThrow(/Timeout/);
     lab.pause('snmpd', false);
     const again = await bulkwalk(['-v2c', '-c', 'ispmon-lab', target('snmpd'), '1.3.6.1.2.1.1.5']);
     expect(again.get('.1.3.6.1.2.1.1.5.0')).toBe('lab-snmpd');

@@ -42,6 +42,9 @@ export interface SnmpLab {
 export interface SnmpLabOptions {
   /** Ports of the generated switch (default 24). */
   switchPorts?: number;
+  /** Also serve `lab-switch-large`, the same generated switch with this many ports (an aggregation
+   * switch or OLT of the size ISPs run: 2,000 interfaces). */
+  largeSwitchPorts?: number;
   /** Start Debian's snmpd as well (default true). */
   snmpd?: boolean;
 }
@@ -68,10 +71,18 @@ function unprivileged(): { uid: number; gid: number; user: string; group: string
   return { uid: Number(uid), gid: Number(gid), user: 'nobody', group };
 }
 
-/** A switch with IF-MIB (ifTable + ifXTable) whose octet counters grow (snmpsim's numeric variation). */
-export function generatedSwitch(ports: number): string {
+/**
+ * A switch with IF-MIB (ifTable + ifXTable) whose octet counters grow (snmpsim's numeric variation), or
+ * stay as recorded with `moving: false` (each variation costs snmpsim a module call per value read,
+ * which makes a 2,000-port switch with moving counters much slower to walk than a recording).
+ */
+export function generatedSwitch(ports: number, { moving = true }: { moving?: boolean } = {}): string {
+  const counter = (type: 65 | 70, rate: number, initial: number): string =>
+    moving
+      ? `${type}:numeric|rate=${rate},initial=${initial}${type === 65 ? ',wrap=1' : ''}`
+      : `${type}|${initial}`;
   const lines: string[] = [
-    '1.3.6.1.2.1.1.1.0|4|ispmon lab switch, 24x10G',
+    `1.3.6.1.2.1.1.1.0|4|ispmon lab switch, ${ports}x10G`,
     '1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.8072.3.2.10',
     '1.3.6.1.2.1.1.3.0|67:numeric|rate=100,initial=360000',
     '1.3.6.1.2.1.1.5.0|4|lab-switch-1',
@@ -86,10 +97,10 @@ export function generatedSwitch(ports: number): string {
   col(5, () => '66|4294967295');
   col(7, () => '2|1');
   col(8, (i) => `2|${i === 3 ? 2 : 1}`); // port 3: admin up, oper down
-  col(10, (i) => `65:numeric|rate=${1000 * i},initial=${i * 100000},wrap=1`);
+  col(10, (i) => counter(65, 1000 * i, i * 100000));
   col(13, () => '65|0');
   col(14, (i) => `65|${i === 5 ? 17 : 0}`);
-  col(16, (i) => `65:numeric|rate=${500 * i},initial=${i * 50000},wrap=1`);
+  col(16, (i) => counter(65, 500 * i, i * 50000));
   col(19, () => '65|0');
   col(20, () => '65|0');
   const x = (c: number, f: (i: number) => string): void => {
@@ -97,11 +108,9 @@ export function generatedSwitch(ports: number): string {
   };
   x(1, (i) => `4|Te1/0/${i}`);
   // HC counters: one starts past 2^53 so exactness shows.
-  x(6, (i) =>
-    i === 1 ? '70|9007199254740993' : `70:numeric|rate=${1_000_000 * i},initial=${i * 10_000_000}`,
-  );
+  x(6, (i) => (i === 1 ? '70|9007199254740993' : counter(70, 1_000_000 * i, i * 10_000_000)));
   x(7, (i) => `70|${i * 1000}`);
-  x(10, (i) => `70:numeric|rate=${500_000 * i},initial=${i * 5_000_000}`);
+  x(10, (i) => counter(70, 500_000 * i, i * 5_000_000));
   x(15, () => '66|10000');
   x(18, (i) => `4|${i === 1 ? 'uplink to core-1' : i === 2 ? 'Pelanggan PT Maju Jaya' : ''}`);
   return `${lines.sort(compareOids).join('\n')}\n`;
@@ -155,6 +164,11 @@ export async function startSnmpLab(options: SnmpLabOptions = {}): Promise<SnmpLa
   );
   writeFileSync(join(data, 'lab-switch.snmprec'), generatedSwitch(options.switchPorts ?? 24));
   writeFileSync(join(data, 'lab-olt.snmprec'), generatedOlt());
+  if (options.largeSwitchPorts)
+    writeFileSync(
+      join(data, 'lab-switch-large.snmprec'),
+      generatedSwitch(options.largeSwitchPorts, { moving: false }),
+    );
   const user = unprivileged();
   if (user) execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
   chmodSync(dir, 0o755);
@@ -175,7 +189,9 @@ export async function startSnmpLab(options: SnmpLabOptions = {}): Promise<SnmpLa
   const processes: Array<{ agent: 'snmpsim' | 'snmpd'; proc: ServerProcess }> = [
     { agent: 'snmpsim', proc: sim },
   ];
-  const endpoints: SnmpEndpoint[] = ['cisco-c3750', 'linux-host', 'lab-switch', 'lab-olt'].map((device) => ({
+  const devices = ['cisco-c3750', 'linux-host', 'lab-switch', 'lab-olt'];
+  if (options.largeSwitchPorts) devices.push('lab-switch-large');
+  const endpoints: SnmpEndpoint[] = devices.map((device) => ({
     device,
     host,
     port: simPort,

@@ -67,6 +67,20 @@ function offsetName(at: Date, timeZone: string): string {
   );
 }
 
+/** Minutes of `span` covered by `periods` (disjoint). */
+function overlapMinutes(
+  span: { start: Date; end: Date },
+  periods: ReadonlyArray<{ start: Date; end: Date }>,
+): number {
+  let ms = 0;
+  for (const p of periods)
+    ms += Math.max(
+      0,
+      Math.min(span.end.getTime(), p.end.getTime()) - Math.max(span.start.getTime(), p.start.getTime()),
+    );
+  return ms / 60_000;
+}
+
 export function renderReportHtml(ctx: ReportContext): string {
   const { sla } = ctx;
   const tz = sla.timeZone;
@@ -149,12 +163,23 @@ export function renderReportHtml(ctx: ReportContext): string {
       : 'All commitments met',
     verdictClass: anyBreach ? 'breached' : 'met',
     summary,
-    minutes: Object.fromEntries(Object.entries(sla.minutes).map(([k, v]) => [k, v.toLocaleString('en-US')])),
+    minutes: {
+      ...Object.fromEntries(Object.entries(sla.minutes).map(([k, v]) => [k, v.toLocaleString('en-US')])),
+      countedDown: (sla.minutes.down + (sla.noDataPolicy === 'down' ? sla.minutes.noData : 0)).toLocaleString(
+        'en-US',
+      ),
+      counted: (
+        sla.minutes.up +
+        sla.minutes.down +
+        (sla.noDataPolicy === 'down' ? sla.minutes.noData : 0)
+      ).toLocaleString('en-US'),
+    },
+    noDataCountsAsDown: sla.noDataPolicy === 'down',
     coverage: pct(sla.coveragePercent, 2),
     noDataNote:
       sla.noDataPolicy === 'down'
-        ? 'Minutes without measurements count as down.'
-        : 'Minutes without measurements are excluded from availability; measurement coverage shows how much of the period was measured.',
+        ? 'A minute is down when more than half of its probes failed. Minutes without measurements count as down (counted down = down + no data).'
+        : 'A minute is down when more than half of its probes failed. Minutes without measurements are excluded from availability; measurement coverage shows how much of the period was measured.',
     credit: {
       owed: sla.credit.amountIdr > 0n,
       amount: formatIdr(sla.credit.amountIdr),
@@ -171,11 +196,32 @@ export function renderReportHtml(ctx: ReportContext): string {
       latency: c.latencyMs === null ? null : `${c.latencyMs} ms`,
       loss: c.lossPercent === null ? null : `${c.lossPercent}%`,
     },
-    incidents: sla.incidents.map((i, n) => ({
-      n: n + 1,
-      start: dateTime.format(i.start),
-      end: dateTime.format(i.end),
-      duration: formatDuration(i.durationMinutes),
+    incidents: sla.incidents.map((i, n) => {
+      const noData = overlapMinutes(i, sla.noDataPeriods);
+      const notes = [
+        i.start.getTime() === sla.periodStart.getTime() ? 'began before the period' : '',
+        i.end.getTime() === sla.periodEnd.getTime() ? 'continues after the period' : '',
+        noData === i.durationMinutes
+          ? 'no measurements (counted as down)'
+          : noData > 0
+            ? `${formatDuration(noData)} without measurements (counted as down)`
+            : '',
+      ].filter(Boolean);
+      return {
+        n: n + 1,
+        start: dateTime.format(i.start),
+        end:
+          i.end.getTime() === sla.periodEnd.getTime()
+            ? `${dateTime.format(i.end)} (period end)`
+            : dateTime.format(i.end),
+        duration: formatDuration(i.durationMinutes),
+        note: notes.join('; '),
+      };
+    }),
+    noDataPeriods: sla.noDataPeriods.map((g) => ({
+      start: dateTime.format(g.start),
+      end: dateTime.format(g.end),
+      duration: formatDuration(g.durationMinutes),
     })),
     maintenance: ctx.maintenance.map((m) => ({
       start: dateTime.format(m.start),

@@ -34,6 +34,7 @@ export function sampleSlaMonth(outageMinutes = 37): SlaMonth {
   const hours = Array.from({ length: (periodEnd.getTime() - periodStart.getTime()) / HOUR }, () => ({
     latency: [] as number[],
     loss: [] as number[],
+    upLoss: [] as number[],
   }));
   const minutes = { total: 0, up: 0, down: 0, noData: 0, maintenance: 0 };
   const latencies: number[] = [];
@@ -67,6 +68,7 @@ export function sampleSlaMonth(outageMinutes = 37): SlaMonth {
       hour.latency.push(ms);
       losses.push(0.1);
       hour.loss.push(0.1);
+      hour.upLoss.push(0.1);
     }
   }
   for (const d of days.values()) d.availabilityPercent = (d.upMinutes / (d.upMinutes + d.downMinutes)) * 100;
@@ -99,6 +101,8 @@ export function sampleSlaMonth(outageMinutes = 37): SlaMonth {
       latencyMs: mean(h.latency),
       lossPercent: mean(h.loss),
     })),
+    hourlyUpLossPercent: hours.map((h) => mean(h.upLoss)),
+    noDataPeriods: [],
     noDataPolicy: 'exclude',
     commitments: { availabilityPercent: 99.95, latencyMs: 20, lossPercent: 1 },
     monthlyFeeIdr: 12_500_000n,

@@ -135,8 +135,12 @@ export interface SnmpTargetFields {
   auth_protocol?: 'md5' | 'sha' | 'sha256' | 'sha512' | undefined;
   priv_protocol?: 'des' | 'aes' | 'aes256b' | 'aes256r' | undefined;
   timeout?: number | undefined;
+  retries?: number | undefined;
   max_repetitions: number;
 }
+
+/** As snmp_exporter: an unanswered request is sent up to three more times. */
+export const DEFAULT_SNMP_RETRIES = 3;
 
 /** Builds a session target; secrets come in already resolved (the config loader resolves references). */
 export function snmpTargetFromConfig(
@@ -151,6 +155,7 @@ export function snmpTargetFromConfig(
     version: t.version,
     maxRepetitions: t.max_repetitions,
     timeoutMs: t.timeout ?? defaultTimeoutMs,
+    retries: t.retries ?? DEFAULT_SNMP_RETRIES,
     ...(t.version !== '3' ? { community: secrets.community ?? 'public' } : {}),
     ...(t.version === '3'
       ? {

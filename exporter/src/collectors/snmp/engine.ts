@@ -162,15 +162,37 @@ export interface SnmpScrape {
   failure?: SnmpFailureReason;
   /** PDUs the agent answered in this scrape. */
   pdus: number;
+  /** Requests sent to the agent in this scrape, retries included. */
+  requests: number;
 }
 
 export interface SnmpScrapeOptions {
-  /** Aborts the scrape (e.g. the HTTP client went away); it then fails as `timeout`. */
-  signal?: AbortSignal;
+  /** Aborts the scrape (the HTTP client went away); no request is sent after it, it fails as `aborted`. */
+  signal?: AbortSignal | undefined;
+  /** Deadline of the whole scrape in ms (default: {@link DEFAULT_SCRAPE_DEADLINE_MS}). */
+  deadlineMs?: number | undefined;
 }
 
 /**
- * Scrapes one agent for the given modules in one session, bounded by the target's timeout.
+ * Without Prometheus's scrape timeout header nobody gives up at a known time (a person with curl):
+ * a generous bound, so a large device's walk is not cut short, as snmp_exporter would not cut it.
+ */
+export const DEFAULT_SCRAPE_DEADLINE_MS = 120_000;
+
+/**
+ * Pure: the scrape deadline from Prometheus's `X-Prometheus-Scrape-Timeout-Seconds` header, less a
+ * margin (10 %, at most 500 ms) left for encoding and sending the answer before Prometheus gives up.
+ */
+export function scrapeDeadlineMs(header: string | undefined): number {
+  const seconds = header === undefined ? NaN : Number(header);
+  if (!Number.isFinite(seconds) || seconds <= 0) return DEFAULT_SCRAPE_DEADLINE_MS;
+  const ms = seconds * 1000;
+  return Math.max(1, Math.round(ms - Math.min(500, ms * 0.1)));
+}
+
+/**
+ * Scrapes one agent for the given modules in one session. Each request has the target's timeout and
+ * retries; the whole scrape has `deadlineMs`.
  * Returns the modules' families plus `snmp_up`, per-module success and duration, and the reason on failure.
  */
 export async function scrapeSnmpTarget(
@@ -182,9 +204,13 @@ export async function scrapeSnmpTarget(
   const families: MetricFamily[] = [];
   let runs: SnmpModuleRun[];
   let pdus = 0;
+  let requests = 0;
   let session: SnmpSession | undefined;
   try {
-    session = new SnmpSession(target, options.signal);
+    session = new SnmpSession(target, {
+      signal: options.signal,
+      deadlineMs: options.deadlineMs ?? DEFAULT_SCRAPE_DEADLINE_MS,
+    });
     const open = session;
     runs = await Promise.all(
       modules.map(async (module): Promise<SnmpModuleRun> => {
@@ -204,12 +230,13 @@ export async function scrapeSnmpTarget(
         }
       }),
     );
-    pdus = open.pdus;
   } catch (err) {
     const error = err instanceof SnmpError ? err : new SnmpError('protocol', (err as Error).message);
     runs = modules.map((m) => ({ module: m.name, success: false, durationSeconds: 0, error }));
   } finally {
     session?.close();
+    pdus = session?.pdus ?? 0;
+    requests = session?.requestsSent ?? 0;
   }
   const failed = runs.find((r) => !r.success);
   const failure = failed?.error?.reason;
@@ -240,6 +267,12 @@ export async function scrapeSnmpTarget(
       samples: [{ value: pdus }],
     },
     {
+      name: 'snmp_scrape_packets_sent',
+      help: 'SNMP requests sent to the agent in this scrape, retries included.',
+      type: 'gauge',
+      samples: [{ value: requests }],
+    },
+    {
       name: 'snmp_scrape_duration_seconds',
       help: 'Time the whole SNMP scrape of the target took.',
       type: 'gauge',
@@ -254,5 +287,5 @@ export async function scrapeSnmpTarget(
       samples: [{ labels: { reason: failure }, value: 1 }],
     });
   }
-  return { families, up, runs, pdus, ...(failure ? { failure } : {}) };
+  return { families, up, runs, pdus, requests, ...(failure ? { failure } : {}) };
 }

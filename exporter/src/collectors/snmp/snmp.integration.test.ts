@@ -3,7 +3,7 @@
 // compared with what Debian's snmpbulkwalk reads from the same agent.
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { findBinary, freePort } from '@ispmon/testkit';
+import { findBinary, freePort, waitFor } from '@ispmon/testkit';
 import { encodeText, type MetricFamily } from '../../exposition.js';
 import type { SnmpTarget } from '../../snmp/session.js';
 import {
@@ -14,7 +14,8 @@ import {
   type ReferenceValue,
   type SnmpAgentHandle,
 } from '../../snmp/testing/agents.js';
-import { scrapeSnmpTarget } from './engine.js';
+import { startUdpRelay, type UdpRelay } from '../../snmp/testing/relay.js';
+import { DEFAULT_SCRAPE_DEADLINE_MS, scrapeDeadlineMs, scrapeSnmpTarget } from './engine.js';
 import { generatedSwitch, OLT_BASE, OLT_MODULE } from './fixtures.js';
 import { parseSnmpModule } from './config.js';
 import { CAMEL_CASE_COMPAT_NAMES, HOST_RESOURCES_MIB, IF_MIB, SYSTEM_MIB } from './modules.js';
@@ -58,6 +59,7 @@ function v2c(community: string, port = sim.port, extra: Partial<SnmpTarget> = {}
     community,
     maxRepetitions: 25,
     timeoutMs: 5000,
+    retries: 1,
     ...extra,
   };
 }
@@ -236,6 +238,7 @@ describe('SNMPv3 and failures', () => {
     v3: { user: V3.user, authProtocol: 'sha', authKey, privProtocol: 'aes', privKey: V3.privKey },
     maxRepetitions: 25,
     timeoutMs: 3000,
+    retries: 1,
     ...extra,
   });
 
@@ -256,7 +259,7 @@ describe('SNMPv3 and failures', () => {
     const t0 = performance.now();
     const [wrongKey, dead, alive] = await Promise.all([
       scrapeSnmpTarget(v3(snmpd.port, 'wrong-key-000'), [IF_MIB]),
-      scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 800 }), [IF_MIB, SYSTEM_MIB]),
+      scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 400, retries: 1 }), [IF_MIB, SYSTEM_MIB]),
       scrapeSnmpTarget(v2c('generated'), [SYSTEM_MIB]),
     ]);
     expect(wrongKey.up).toBe(false);
@@ -269,17 +272,116 @@ describe('SNMPv3 and failures', () => {
     expect(deadText).toContain('snmp_up 0');
     expect(deadText).toContain('snmp_scrape_collector_success{collector="if_mib"} 0');
     expect(alive.up).toBe(true);
-    // bounded by the dead target's 800 ms timeout, not by retries of the default 5 s
+    // bounded by the dead target's 2 × 400 ms (one retry), not by a default 5 s
     expect(performance.now() - t0).toBeLessThan(3000);
+    expect(value(dead.families, 'snmp_scrape_packets_sent')).toBe('4'); // 2 modules × (1 + 1 retry)
     const wrongTime = Number(value(wrongKey.families, 'snmp_scrape_duration_seconds'));
     expect(wrongTime).toBeLessThan(1);
+  });
+});
+
+describe('timeouts per request, retries, deadline, refusal, abort', () => {
+  let relay: UdpRelay;
+  beforeEach(async () => {
+    relay = await startUdpRelay(sim.port);
+  });
+  afterEach(async () => {
+    await relay.close();
+  });
+
+  it('sends an unanswered request again after its own timeout and completes the walk', async () => {
+    relay.drop(2);
+    const scrape = await scrapeSnmpTarget(
+      v2c('generated', relay.port, { timeoutMs: 300, retries: 3 }),
+      [IF_MIB],
+      { deadlineMs: 10_000 },
+    );
+    expect(scrape.up).toBe(true);
+    expect(family(scrape.families, 'ifHCInOctets').samples).toHaveLength(2);
+    // the two dropped datagrams were sent again: two more requests than answers
+    expect(scrape.requests).toBe(scrape.pdus + 2);
+    expect(relay.received).toBe(scrape.requests);
+  });
+
+  it('fails as timeout at the scrape deadline, though each request could still be retried', async () => {
+    const t0 = performance.now();
+    const scrape = await scrapeSnmpTarget(
+      v2c('cisco', silentPort, { timeoutMs: 5_000, retries: 3 }),
+      [IF_MIB],
+      { deadlineMs: 300 },
+    );
+    const took = performance.now() - t0;
+    expect(scrape.failure).toBe('timeout');
+    expect(scrape.runs[0]?.error?.message).toMatch(/scrape deadline of 300 ms/);
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(2_000);
+  });
+
+  it('reports a closed port as refused at once (ICMP port unreachable on a connected socket), v2c and v3', async () => {
+    const closedPort = await freePort();
+    for (const target of [
+      v2c('cisco', closedPort, { timeoutMs: 5_000, retries: 3 }),
+      {
+        ...v2c('cisco', closedPort, { timeoutMs: 5_000, retries: 3 }),
+        version: '3' as const,
+        v3: { user: V3.user, authProtocol: 'sha' as const, authKey: V3.authKey },
+      },
+    ]) {
+      const t0 = performance.now();
+      const scrape = await scrapeSnmpTarget(target, [IF_MIB, SYSTEM_MIB], { deadlineMs: 10_000 });
+      const took = performance.now() - t0;
+      expect(scrape.failure).toBe('refused');
+      expect(encodeText(scrape.families)).toContain('snmp_scrape_error{reason="refused"} 1');
+      // the deadline is 10 s and a request 5 s: only the port's refusal can end it this soon
+      expect(took).toBeLessThan(1_000);
+    }
+  });
+
+  it('stops sending when the scrape is aborted, and fails as aborted', async () => {
+    const stop = new AbortController();
+    // max-repetitions 1: the Cisco walk needs hundreds of requests, so it is mid-walk when aborted
+    const scraping = scrapeSnmpTarget(
+      v2c('cisco', relay.port, { maxRepetitions: 1, timeoutMs: 200 }),
+      [IF_MIB],
+      {
+        signal: stop.signal,
+        deadlineMs: 60_000,
+      },
+    );
+    await waitFor('the walk to be under way', async () => (relay.forwarded >= 5 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 5,
+    });
+    stop.abort();
+    const scrape = await scraping;
+    const atAbort = relay.received;
+    expect(scrape.failure).toBe('aborted');
+    // a live session sends its next request as soon as an answer comes, and a retry after its 200 ms
+    // timeout: three timeouts without a datagram show it stopped
+    await new Promise((r) => setTimeout(r, 600));
+    expect(relay.received).toBe(atAbort);
+    expect(scrape.requests).toBeLessThan(50);
+  });
+});
+
+describe('the scrape deadline from Prometheus', () => {
+  it('is the scrape timeout less 10 % (at most 500 ms), two minutes without the header', () => {
+    expect(scrapeDeadlineMs('10')).toBe(9_500);
+    expect(scrapeDeadlineMs('2')).toBe(1_800);
+    expect(scrapeDeadlineMs('0.5')).toBe(450);
+    expect(scrapeDeadlineMs(undefined)).toBe(120_000);
+    expect(DEFAULT_SCRAPE_DEADLINE_MS).toBe(120_000);
+    expect(scrapeDeadlineMs('soon')).toBe(DEFAULT_SCRAPE_DEADLINE_MS);
+    expect(scrapeDeadlineMs('-1')).toBe(DEFAULT_SCRAPE_DEADLINE_MS);
   });
 });
 
 describe('promtool check metrics', () => {
   it('is clean except the camelCase IF-MIB names kept for snmp_exporter compatibility', async () => {
     const scrape = await scrapeSnmpTarget(v2c('generated'), [IF_MIB, SYSTEM_MIB, OLT_MODULE]);
-    const dead = await scrapeSnmpTarget(v2c('x', silentPort, { timeoutMs: 200 }), [HOST_RESOURCES_MIB]);
+    const dead = await scrapeSnmpTarget(v2c('x', silentPort, { timeoutMs: 200, retries: 0 }), [
+      HOST_RESOURCES_MIB,
+    ]);
     const host = await scrapeSnmpTarget(v2c('linux'), [HOST_RESOURCES_MIB]);
     const text = encodeText([
       ...scrape.families,

@@ -1,9 +1,23 @@
 // What every notification says, whatever the channel: severity, what and where, since when, the values
 // in the description, runbook, dashboard and a link to acknowledge.
+import type { IncidentRow } from '../db/sql.js';
+
+export type NotificationKind = 'firing' | 'resolved' | 'acknowledged';
+
+/** Which send this is: stable across retries and crashes, so a receiver can drop a repeat. */
+export interface NotificationIdentity {
+  id: string;
+  /** Escalation step and repeat of a firing notice (null for resolution notices). */
+  step: number | null;
+  repeat: number | null;
+  /** `ispmon-<id>`, sent as `Idempotency-Key` and in the webhook body. */
+  key: string;
+}
 
 export interface NotificationMessage {
+  notification: NotificationIdentity;
   incidentId: string;
-  kind: 'firing' | 'resolved' | 'acknowledged';
+  kind: NotificationKind;
   alertname: string;
   severity: string;
   summary: string;
@@ -15,6 +29,45 @@ export interface NotificationMessage {
   dashboardUrl?: string;
   incidentUrl: string;
   ackUrl: string;
+  /** On a resolution notice: whether this channel received the firing notice (false: superseded or dead). */
+  firingDelivered?: boolean;
+}
+
+export function notificationKey(id: string): string {
+  return `ispmon-${id}`;
+}
+
+export function buildMessage(
+  i: IncidentRow,
+  kind: NotificationKind,
+  publicUrl: string,
+  n: { id: string; step: number | null; repeat: number | null },
+  firingDelivered?: boolean,
+): NotificationMessage {
+  return {
+    notification: { id: n.id, step: n.step, repeat: n.repeat, key: notificationKey(n.id) },
+    incidentId: i.id,
+    kind,
+    alertname: i.alertname,
+    severity: i.severity,
+    summary: i.annotations.summary ?? i.summary ?? '',
+    description: i.annotations.description ?? '',
+    labels: i.labels,
+    startsAt: new Date(i.starts_at),
+    resolvedAt: i.resolved_at ? new Date(i.resolved_at) : null,
+    ...(i.annotations.runbook_url ? { runbookUrl: i.annotations.runbook_url } : {}),
+    ...(i.annotations.dashboard ? { dashboardUrl: i.annotations.dashboard } : {}),
+    incidentUrl: `${publicUrl}/api/v1/incidents/${i.id}`,
+    ackUrl: `${publicUrl}/api/v1/incidents/${i.id}/ack`,
+    ...(firingDelivered === undefined ? {} : { firingDelivered }),
+  };
+}
+
+/** Said on a resolution notice whose firing notice never reached this channel. */
+function missedFiring(m: NotificationMessage): string {
+  return m.kind === 'resolved' && m.firingDelivered === false
+    ? `Fired at ${m.startsAt.toISOString()} and resolved at ${m.resolvedAt?.toISOString() ?? 'unknown'} before the firing notice was delivered.`
+    : '';
 }
 
 const ICON: Record<string, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
@@ -42,6 +95,7 @@ export function plainText(m: NotificationMessage): string {
     where(m) ? `Where: ${where(m)}` : '',
     `Since: ${m.startsAt.toISOString()}`,
     m.resolvedAt ? `Resolved: ${m.resolvedAt.toISOString()}` : '',
+    missedFiring(m),
     m.description,
     m.runbookUrl ? `Runbook: ${m.runbookUrl}` : '',
     m.dashboardUrl ? `Dashboard: ${m.dashboardUrl}` : '',
@@ -62,6 +116,7 @@ export function telegramHtml(m: NotificationMessage): string {
     where(m) ? `<code>${escapeHtml(where(m))}</code>` : '',
     `Since ${escapeHtml(m.startsAt.toISOString())}`,
     m.resolvedAt ? `Resolved ${escapeHtml(m.resolvedAt.toISOString())}` : '',
+    escapeHtml(missedFiring(m)),
     escapeHtml(m.description),
     [
       m.runbookUrl ? `<a href="${escapeHtml(m.runbookUrl)}">Runbook</a>` : '',

@@ -16,17 +16,26 @@ export class DeliveryError extends Error {
   }
 }
 
-export type Deliver = (message: NotificationMessage) => Promise<void>;
+/** One send; `signal` aborts it when the outbox's delivery timeout passes. */
+export type Deliver = (message: NotificationMessage, signal: AbortSignal) => Promise<void>;
 
 async function post(
   url: string,
   body: string,
   headers: Record<string, string>,
   what: string,
+  m: NotificationMessage,
+  signal: AbortSignal,
 ): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(10_000) });
+    // The same key on every attempt of this notification, so a receiver can drop the repeat a crash causes.
+    res = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { ...headers, 'idempotency-key': m.notification.key },
+      signal,
+    });
   } catch (err) {
     throw new DeliveryError(`${what}: ${(err as Error).message}`);
   }
@@ -50,13 +59,13 @@ async function post(
   return res;
 }
 
-export function makeDeliver(name: string, c: ChannelConfig): Deliver {
+export function makeDeliver(name: string, c: ChannelConfig, timeoutMs = 10_000): Deliver {
   const where = `channels.${name}`;
   switch (c.type) {
     case 'telegram': {
       const token = resolveSecret(c.bot_token, `${where}.bot_token`) ?? '';
       const url = `${c.api_url.replace(/\/$/, '')}/bot${token}/sendMessage`;
-      return async (m) => {
+      return async (m, signal) => {
         const res = await post(
           url,
           JSON.stringify({
@@ -67,6 +76,8 @@ export function makeDeliver(name: string, c: ChannelConfig): Deliver {
           }),
           { 'content-type': 'application/json' },
           `telegram ${name}`,
+          m,
+          signal,
         );
         const body = (await res.json()) as { ok?: boolean; description?: string };
         if (body.ok !== true) throw new DeliveryError(`telegram ${name}: ${body.description ?? 'not ok'}`);
@@ -74,21 +85,24 @@ export function makeDeliver(name: string, c: ChannelConfig): Deliver {
     }
     case 'slack': {
       const url = resolveSecret(c.webhook_url, `${where}.webhook_url`) ?? '';
-      return async (m) => {
+      return async (m, signal) => {
         await post(
           url,
           JSON.stringify({ text: plainText(m) }),
           { 'content-type': 'application/json' },
           `slack ${name}`,
+          m,
+          signal,
         );
       };
     }
     case 'webhook': {
       const key = resolveSecret(c.secret, `${where}.secret`);
-      return async (m) => {
+      return async (m, signal) => {
         const body = JSON.stringify({
           version: '1',
           kind: m.kind,
+          notification: m.notification,
           incident: {
             id: m.incidentId,
             alertname: m.alertname,
@@ -102,6 +116,7 @@ export function makeDeliver(name: string, c: ChannelConfig): Deliver {
             runbookUrl: m.runbookUrl ?? null,
             dashboardUrl: m.dashboardUrl ?? null,
           },
+          ...(m.firingDelivered === undefined ? {} : { firingDelivered: m.firingDelivered }),
         });
         const timestamp = String(Math.floor(Date.now() / 1000));
         const headers: Record<string, string> = {
@@ -112,12 +127,12 @@ export function makeDeliver(name: string, c: ChannelConfig): Deliver {
         if (key)
           headers['x-ispmon-signature'] =
             `sha256=${createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex')}`;
-        await post(c.url, body, headers, `webhook ${name}`);
+        await post(c.url, body, headers, `webhook ${name}`, m, signal);
       };
     }
     case 'ntfy': {
       const token = resolveSecret(c.token, `${where}.token`);
-      return async (m) => {
+      return async (m, signal) => {
         const headers: Record<string, string> = {
           title: title(m),
           priority: m.kind === 'resolved' ? '3' : m.severity === 'critical' ? '5' : '4',
@@ -135,24 +150,38 @@ export function makeDeliver(name: string, c: ChannelConfig): Deliver {
           plainText(m),
           headers,
           `ntfy ${name}`,
+          m,
+          signal,
         );
       };
     }
     case 'sms': {
       const token = resolveSecret(c.token, `${where}.token`);
-      return async (m) => {
+      return async (m, signal) => {
         const text = `${title(m)} ${m.incidentUrl}`.slice(0, 300);
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (token) headers.authorization = `Bearer ${token}`;
         for (const to of c.to)
-          await post(c.url, JSON.stringify({ to, message: text }), headers, `sms ${name}`);
+          await post(c.url, JSON.stringify({ to, message: text }), headers, `sms ${name}`, m, signal);
       };
     }
     case 'email': {
-      const transport = nodemailer.createTransport(resolveSecret(c.smtp_url, `${where}.smtp_url`) ?? '');
+      const transport = nodemailer.createTransport({
+        url: resolveSecret(c.smtp_url, `${where}.smtp_url`) ?? '',
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+      });
       return async (m) => {
         try {
-          await transport.sendMail({ from: c.from, to: c.to, subject: title(m), text: plainText(m) });
+          // Message-ID from the notification key: mail clients show a repeated send as one message.
+          await transport.sendMail({
+            from: c.from,
+            to: c.to,
+            subject: title(m),
+            text: plainText(m),
+            messageId: `<${m.notification.key}@ispmon>`,
+          });
         } catch (err) {
           throw new DeliveryError(`email ${name}: ${(err as Error).message}`);
         }
