@@ -33,10 +33,12 @@ describe('VictoriaMetrics through the harness', () => {
     });
     expect(res.status).toBe(204);
     await server.text('/internal/force_flush');
-    const instant = await waitFor('the imported series', async () => {
-      const r = await server.query('harness_value', new Date(now * 1000));
-      return r.length ? r : undefined;
+    // Imported rows become searchable part by part: wait until all three are, then read them back.
+    await waitFor('all three imported samples searchable', async () => {
+      const r = await server.query('count_over_time(harness_value[30s])', new Date(now * 1000));
+      return r[0]?.value[1] === '3' ? true : undefined;
     });
+    const instant = await server.query('harness_value', new Date(now * 1000));
     expect(instant.map((s) => [s.metric.router, s.value[1]])).toEqual([['r-1', '12']]);
     const range = await server.queryRange('harness_value', now - 20, now, 10);
     expect(range[0]?.values.map(([, v]) => v)).toEqual(['10', '11', '12']);

@@ -9,6 +9,19 @@ import { repoRoot } from '../support/paths.js';
 // without a daemon, and held to its sources — the shard configurations are the generator's output and
 // Grafana's datasources are the shipped ones with the Prometheus URL moved to the global layer.
 const run = promisify(execFile);
+// docker-compose.yml requires every secret from the environment (tests/deploy/compose.test.ts); test values.
+const SECRETS = {
+  POSTGRES_PASSWORD: 'pg-super',
+  ALERT_ROUTER_DB_PASSWORD: 'ar-db',
+  BILLING_DB_PASSWORD: 'billing-db',
+  GRAFANA_DB_PASSWORD: 'grafana-db',
+  BILLING_ENCRYPTION_KEY: 'ab'.repeat(32),
+  BILLING_ADMIN_TOKEN: 'billing-admin',
+  ALERT_ROUTER_ADMIN_TOKEN: 'ar-admin',
+  NOTIFY_CONSOLE_SECRET: 'console-secret',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-admin',
+};
+const env = { ...process.env, ...SECRETS, ISPMON_BIND: '' };
 const files = ['-f', 'docker-compose.yml', '-f', 'deploy/compose.scale.yml'];
 const REMOTE_WRITE = 'http://vminsert:8480/insert/0/prometheus/api/v1/write';
 
@@ -18,14 +31,22 @@ interface Service {
   command?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
+  ports?: Array<string | { host_ip?: string }>;
+  healthcheck?: { test: string[] };
 }
 
 describe('deploy/compose.scale.yml', () => {
-  const rendered = execFileSync('docker-compose', [...files, 'config'], { cwd: repoRoot, encoding: 'utf8' });
+  const rendered = execFileSync('docker-compose', [...files, 'config'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env,
+  });
   const services = (parse(rendered) as { services: Record<string, Service> }).services;
 
   it('is valid for docker-compose together with docker-compose.yml', () => {
-    expect(() => execFileSync('docker-compose', [...files, 'config', '-q'], { cwd: repoRoot })).not.toThrow();
+    expect(() =>
+      execFileSync('docker-compose', [...files, 'config', '-q'], { cwd: repoRoot, env }),
+    ).not.toThrow();
     expect(Object.keys(services)).toEqual(
       expect.arrayContaining([
         'prometheus',
@@ -52,6 +73,15 @@ describe('deploy/compose.scale.yml', () => {
         if (source.startsWith(repoRoot))
           expect({ name, source, exists: existsSync(source) }).toEqual({ name, source, exists: true });
       }
+    for (const name of ['exporter-1', 'prometheus-1', 'vmstorage', 'vminsert', 'vmselect']) {
+      const s = services[name];
+      expect({ name, health: s?.healthcheck?.test[0] }).toEqual({ name, health: 'CMD' });
+      for (const p of s?.ports ?? [])
+        expect({ name, host: typeof p === 'string' ? p.split(':')[0] : p.host_ip }).toEqual({
+          name,
+          host: '127.0.0.1',
+        });
+    }
     expect(services.billing?.environment?.PROMETHEUS_URL).toBe('http://vmselect:8481/select/0/prometheus');
     expect(services.vminsert?.command).toEqual(['-storageNode=vmstorage:8400']);
     expect(services.vmselect?.command).toEqual(['-storageNode=vmstorage:8401']);
