@@ -35,6 +35,7 @@ COPY --from=build /app/node_modules/ node_modules/
 FROM runtime AS exporter
 # ICMP probes use iputils ping (CAP_NET_RAW is granted to the binary by the package).
 RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping && rm -rf /var/lib/apt/lists/*
+COPY --from=build /app/service-kit/ service-kit/
 COPY --from=build /app/routeros/ routeros/
 COPY --from=build /app/exporter/ exporter/
 USER node
@@ -43,6 +44,7 @@ HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:9436/-/healthy').then(r=>proces
 CMD ["node", "exporter/dist/main.js"]
 
 FROM runtime AS alert-router
+COPY --from=build /app/service-kit/ service-kit/
 COPY --from=build /app/alert-router/ alert-router/
 USER node
 EXPOSE 8080
@@ -65,6 +67,7 @@ FROM runtime AS billing
 # SLA PDFs are printed by Debian's Chromium through puppeteer-core (no browser download).
 RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 ENV CHROMIUM_PATH=/usr/bin/chromium
+COPY --from=build /app/service-kit/ service-kit/
 COPY --from=build /app/routeros/ routeros/
 COPY --from=build /app/billing/ billing/
 # The inventory volume mounts here; created owned by `node` so a new volume starts writable for billing.
