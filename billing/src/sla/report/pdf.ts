@@ -40,7 +40,7 @@ export interface PdfRendererOptions {
   rendersPerPage?: number;
   /** Reports laid out in one Chromium document at most (default 25; 1 = each report alone). */
   batchSize?: number;
-  /** Bound on loading and printing one report (default 30 s). */
+  /** Bound on loading and printing one report (default 30 s; a batch of n gets n times that). */
   renderTimeoutMs?: number;
 }
 
@@ -441,7 +441,7 @@ export class PdfRenderer {
       try {
         const pdf = await session.print(html, batch.length, {
           rendersPerPage: this.o.rendersPerPage,
-          timeoutMs: this.o.renderTimeoutMs,
+          timeoutMs: this.o.renderTimeoutMs * batch.length, // the bound is per report
           keepPage: () => !this.draining && !this.closed,
         });
         this.documents += 1;
