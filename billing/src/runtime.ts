@@ -20,6 +20,7 @@ import { SecretBox } from './secrets.js';
 import { issueToken } from './tokens.js';
 import { SubscriptionService } from './subscriptions.js';
 import { RouterSync } from './sync.js';
+import { PrometheusClient } from './prometheus/client.js';
 import { UsageService } from './usage.js';
 
 export interface MidtransOptions {
@@ -145,7 +146,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     metrics,
     o.logger,
   );
-  const usage = new UsageService(orm, o.prometheusUrl);
+  const usage = new UsageService(
+    orm,
+    o.prometheusUrl ? new PrometheusClient({ url: o.prometheusUrl, timeoutMs: 15_000 }) : undefined,
+  );
   const deps: RuntimeDeps = { orm, logger: o.logger, metrics, box, clock };
   const extensions = o.extensions?.(deps) ?? [];
   const app = createApp({

@@ -3,6 +3,7 @@
 // handles the counter resets of every reconnect. For usage statements and fair-use plans.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApiError, notFound, q } from './db/sql.js';
+import { PrometheusQueryError, type PrometheusClient } from './prometheus/client.js';
 import { promqlString } from './sla/prometheus.js';
 
 export interface UsageFigures {
@@ -17,8 +18,7 @@ export interface UsageFigures {
 export class UsageService {
   constructor(
     private readonly orm: MikroORM,
-    private readonly prometheusUrl: string | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly prometheus: PrometheusClient | undefined,
   ) {}
 
   private period(query: Record<string, unknown>, now: Date): { from: Date; to: Date } {
@@ -37,23 +37,15 @@ export class UsageService {
   }
 
   private async instant(expr: string, at: Date): Promise<number> {
-    if (!this.prometheusUrl)
+    if (!this.prometheus)
       throw new ApiError(503, 'usage needs PROMETHEUS_URL (billing is not connected to Prometheus)');
-    const url = `${this.prometheusUrl}/api/v1/query?${new URLSearchParams({ query: expr, time: String(at.getTime() / 1000) })}`;
-    let res: Response;
     try {
-      res = await this.fetchImpl(url, { signal: AbortSignal.timeout(15_000) });
+      return (await this.prometheus.query(expr, at))[0]?.value ?? 0;
     } catch (err) {
-      throw new ApiError(503, `Prometheus unreachable: ${(err as Error).message}`);
+      if (err instanceof PrometheusQueryError && err.kind === 'refused')
+        throw new ApiError(502, `Prometheus query failed: ${err.message}`);
+      throw new ApiError(503, `Prometheus unavailable: ${(err as Error).message}`);
     }
-    const body = (await res.json().catch(() => ({}))) as {
-      status?: string;
-      error?: string;
-      data?: { result?: Array<{ value: [number, string] }> };
-    };
-    if (!res.ok || body.status !== 'success')
-      throw new ApiError(502, `Prometheus query failed: ${body.error ?? res.status}`);
-    return Number(body.data?.result?.[0]?.value[1] ?? 0);
   }
 
   private async figures(selectors: string[], from: Date, to: Date): Promise<UsageFigures> {

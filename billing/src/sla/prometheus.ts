@@ -7,7 +7,7 @@
 // down depending on that offset. Evaluating the same expression at each minute's end does not depend
 // on when rules run. The minute rule (shared with link:probe_availability:ratio_1m and LinkDown):
 // a minute is down when more than half of its probes failed (success fraction < 0.5).
-import { z } from 'zod';
+import { PrometheusClient } from '../prometheus/client.js';
 import type { MinuteSeries } from './types.js';
 
 /** The probe counters the exporter exposes per client link (label `link`). */
@@ -63,22 +63,6 @@ export function latencyQuery(link: string): string {
   return linkRatioQuery(PROBE_COUNTERS.rttSum, PROBE_COUNTERS.rttCount, link);
 }
 
-const queryRangeAnswer = z.discriminatedUnion('status', [
-  z.object({
-    status: z.literal('success'),
-    data: z.object({
-      resultType: z.literal('matrix'),
-      result: z.array(
-        z.object({
-          metric: z.record(z.string(), z.string()),
-          values: z.array(z.tuple([z.number(), z.string()])),
-        }),
-      ),
-    }),
-  }),
-  z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() }),
-]);
-
 export interface PrometheusSlaSourceOptions {
   /** Base URL of Prometheus, e.g. http://prometheus:9090 (a path prefix is kept). */
   url: string;
@@ -90,16 +74,16 @@ export interface PrometheusSlaSourceOptions {
 }
 
 export class PrometheusSlaSource {
-  private readonly baseUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly client: PrometheusClient;
   private readonly maxPoints: number;
-  private readonly timeoutMs: number;
 
   constructor(o: PrometheusSlaSourceOptions) {
-    this.baseUrl = o.url.replace(/\/+$/, '');
-    this.fetchImpl = o.fetch ?? fetch;
+    this.client = new PrometheusClient({
+      url: o.url,
+      ...(o.fetch ? { fetch: o.fetch } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    });
     this.maxPoints = o.maxPointsPerQuery ?? 10_000;
-    this.timeoutMs = o.timeoutMs ?? 30_000;
     if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1 || this.maxPoints > PROMETHEUS_MAX_POINTS)
       throw new RangeError(
         `maxPointsPerQuery must be a whole number from 1 to ${PROMETHEUS_MAX_POINTS}, got ${this.maxPoints}`,
@@ -131,69 +115,15 @@ export class PrometheusSlaSource {
   }
 
   private async chunk(query: string, from: number, to: number): Promise<Array<[number, number]>> {
-    const context = `query ${query} from ${iso(from)} to ${iso(to)}`;
-    const params = new URLSearchParams({
-      query,
-      start: String(from),
-      end: String(to),
-      step: String(STEP_SECONDS),
-    });
-    let status: number;
-    let text: string;
-    try {
-      const res = await this.fetchImpl(`${this.baseUrl}/api/v1/query_range?${params.toString()}`, {
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = res.status;
-      text = await res.text();
-    } catch (err) {
-      // Duck-typed: fetch's errors may come from another realm (test sandboxes), failing instanceof.
-      const e = describeError(err);
-      if (e.name === 'TimeoutError')
-        throw new Error(
-          `Prometheus at ${this.baseUrl} did not answer within ${this.timeoutMs} ms: ${context}`,
-        );
-      const cause = err && typeof err === 'object' && 'cause' in err ? describeError(err.cause) : undefined;
-      const detail = cause?.message ? `${e.message} (${cause.message})` : e.message;
-      throw new Error(`Prometheus at ${this.baseUrl} unreachable: ${detail}: ${context}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new Error(`Prometheus answered HTTP ${status} with no JSON (${snippet(text)}): ${context}`);
-    }
-    const parsed = queryRangeAnswer.safeParse(json);
-    if (!parsed.success)
-      throw new Error(
-        `Prometheus answered HTTP ${status} with an unexpected body (${snippet(text)}): ${context}`,
-      );
-    const answer = parsed.data;
-    if (answer.status === 'error')
-      throw new Error(
-        `Prometheus refused the ${context}: ${answer.errorType ?? 'error'}: ${answer.error ?? ''} (HTTP ${status})`,
-      );
-    if (status !== 200) throw new Error(`Prometheus answered HTTP ${status}: ${context}`);
-    const series = answer.data.result;
+    const series = await this.client.queryRange(query, from, to, STEP_SECONDS);
     if (series.length > 1)
-      throw new Error(`Prometheus returned ${series.length} series where one was expected: ${context}`);
-    return (series[0]?.values ?? []).map(([t, v]) => [Math.round(t), Number(v)]);
+      throw new Error(
+        `Prometheus returned ${series.length} series where one was expected: query ${query} from ${iso(from)} to ${iso(to)}`,
+      );
+    return (series[0]?.values ?? []).map(([t, v]) => [Math.round(t), v]);
   }
-}
-
-function describeError(err: unknown): { name: string; message: string } {
-  if (err && typeof err === 'object') {
-    const { name, message } = err as { name?: unknown; message?: unknown };
-    return { name: String(name ?? 'Error'), message: String(message ?? err) };
-  }
-  return { name: 'Error', message: String(err) };
 }
 
 function iso(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString();
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || 'empty body';
 }
