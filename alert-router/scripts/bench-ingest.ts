@@ -93,7 +93,7 @@ console.log(
   `ingestion: ${sent} alerts in ${wall.toFixed(1)} s = ${(sent / wall).toFixed(0)} alerts/s (${concurrency} concurrent senders, ${perWebhook} alerts per webhook, fsync on)`,
 );
 console.log(
-  `latency per webhook: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms; incidents stored ${n} of ${sent} sent (${Number(n) === sent ? 'no loss' : 'LOSS'}); process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
+  `latency per webhook: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms; incidents stored ${n} of ${sent} sent (${Number(n) === sent ? 'no loss' : 'LOSS'}); process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s = ${((cpu.user + cpu.system) / 1e3 / sent).toFixed(3)} ms per alert (router and senders; PostgreSQL not counted)`,
 );
 
 // Notifications: 300 incidents for one channel limited to 600/min.

@@ -1,8 +1,9 @@
 // The webhook seam against a real PostgreSQL and a real Alertmanager: large groups accepted up to the
 // configured limit, every refusal stored (bounded), logged and counted, webhook credentials from the
 // environment as Alertmanager's http_config sends them, counters at 0 before anything happens.
+import { execFile } from 'node:child_process';
 import { pino } from 'pino';
-import { startAlertmanager, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
+import { findBinary, startAlertmanager, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import { webhook } from '../test/fixtures.js';
 import { settingsFromEnv } from './config.js';
 import { startRuntime, type Runtime } from './runtime.js';
@@ -55,7 +56,7 @@ describe('Alertmanager webhook limits, refusals and credentials', () => {
     await pg?.stop();
   });
 
-  it('shows every webhook outcome and every channel outcome as 0 before anything happened', async () => {
+  it('shows every webhook outcome and every channel outcome as 0 before anything happened, in a form promtool accepts', async () => {
     const text = await (await fetch(`${router.url}/metrics`)).text();
     for (const outcome of ['accepted', 'rejected', 'too_large', 'unauthorized', 'failed'])
       expect(text).toContain(`ispmon_alert_router_webhooks_total{outcome="${outcome}"}`);
@@ -64,6 +65,14 @@ describe('Alertmanager webhook limits, refusals and credentials', () => {
         `ispmon_alert_router_notifications_total{channel="sink",outcome="${outcome}"} 0`,
       );
     expect(text).toContain('ispmon_alert_router_incidents_open{severity="critical"} 0');
+    // Prometheus naming and format, as promtool judges them.
+    const check = await new Promise<{ code: number; output: string }>((resolve) => {
+      const child = execFile(findBinary('promtool', 'prometheus'), ['check', 'metrics'], (err, out, errOut) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${out}${errOut}` }),
+      );
+      child.stdin?.end(text);
+    });
+    expect(check).toEqual({ code: 0, output: '' });
   });
 
   it('accepts a 10 MiB webhook of 10,000 alerts and stores every one', async () => {

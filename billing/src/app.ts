@@ -4,8 +4,9 @@
 // /metrics, /healthz, /readyz. Every mounted route is recorded, so a test can hold the OpenAPI document
 // to exactly what is mounted.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import { RequestContext, type MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '@ispmon/service-kit';
 import type { BillingCycle } from './cycle.js';
 import { ApiError } from './db/sql.js';
 import type { InvoiceService } from './invoices.js';
@@ -24,7 +25,7 @@ import { mountSubscriptions } from './routes/subscriptions.js';
 import { mountUsage } from './routes/usage.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { RouterSync } from './sync.js';
-import { allows, lookupToken, type Role } from './tokens.js';
+import { lookupToken, roles, type Role } from './tokens.js';
 import type { UsageService } from './usage.js';
 
 export interface AppOptions {
@@ -48,19 +49,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     staff?: { username: string; role: Role };
   }
-}
-
-function isDatabaseError(err: unknown): boolean {
-  const e = err as { code?: string; message?: string; name?: string };
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003', 'ETIMEDOUT'].includes(
-      e.code ?? '',
-    ) ||
-    e.name === 'ConnectionException' ||
-    /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
-      e.message ?? '',
-    )
-  );
 }
 
 export type Handler = (req: Request, res: Response) => Promise<unknown>;
@@ -151,7 +139,7 @@ export function createApp(o: AppOptions): express.Express {
           res.status(401).json({ error: 'unknown or revoked token' });
           return;
         }
-        if (!allows(staff.role, needed)) {
+        if (!roles.allows(staff.role, needed)) {
           res.status(403).json({ error: `role ${staff.role} may not do this; needs ${needed}` });
           return;
         }
@@ -182,6 +170,8 @@ export function createApp(o: AppOptions): express.Express {
 
   const router = express.Router();
   router.use(express.json({ limit, strict: false }));
+  // One unit of work (identity map) per request: resources.ts reads and writes through it.
+  router.use((_req, _res, next) => RequestContext.create(o.orm.em, next));
   const api = recording(router, '/api/v1', routes);
   for (const area of [
     mountResources,
@@ -214,7 +204,7 @@ export function createApp(o: AppOptions): express.Express {
       res.status(413).json({ error: 'body too large' });
       return;
     }
-    if (isDatabaseError(err)) {
+    if (isDatabaseUnavailable(err)) {
       o.logger.error(
         { event: 'database_unavailable', path: req.path, error: e.message },
         'database unavailable',

@@ -1,5 +1,5 @@
 export { startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 export { issueToken } from './tokens.js';
 export { SecretBox } from './secrets.js';
-export { openDatabase } from './db/orm.js';
+export { openBillingDatabase } from './db/orm.js';
 export { slaExtensions } from './sla/wiring.js';

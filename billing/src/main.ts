@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
+import { stopOnSignals } from '@ispmon/service-kit';
 import { startRuntime } from './runtime.js';
 import { slaExtensions } from './sla/wiring.js';
 
@@ -72,12 +73,5 @@ if (!serverKey)
   );
 logger.info({ event: 'listening', url: runtime.url }, `billing listening on ${runtime.url}`);
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    logger.info(
-      { event: 'shutdown', signal },
-      'shutting down: finishing requests and the router sync in flight',
-    );
-    void runtime.stop().then(() => process.exit(0));
-  });
-}
+// The first SIGTERM/SIGINT finishes requests and the job rounds in flight; a second one waits for that.
+stopOnSignals(logger, () => runtime.stop());

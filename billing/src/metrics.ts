@@ -2,12 +2,13 @@
 // (subscriptions and invoices by status, overdue amount, each client link's SLA commitments) by the
 // aggregates in refresh().
 // Names are the contract in README ("Billing metrics", "SLA commitments exported by billing").
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import { createServiceRegistry } from '@ispmon/service-kit';
 import { q, type Em } from './db/sql.js';
 import { MIDTRANS_OUTCOMES } from './payments/notification.js';
 
 export class BillingMetrics {
-  readonly registry = new Registry();
+  readonly registry = createServiceRegistry();
   readonly subscriptions = new Gauge({
     name: 'ispmon_billing_subscriptions',
     help: 'Subscriptions by status.',
@@ -90,18 +91,10 @@ export class BillingMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
     // Known label values start at 0, so a panel or a rate() shows 0 instead of "No data".
     for (const outcome of MIDTRANS_OUTCOMES) this.midtransNotifications.inc({ outcome }, 0);
     for (const outcome of ['ok', 'failed']) this.cycleRuns.inc({ outcome }, 0);
     for (const outcome of ['met', 'breached', 'failed']) this.slaReports.inc({ outcome }, 0);
-    // Gauges named *_total upset `promtool check metrics`; nothing reads them.
-    for (const name of [
-      'nodejs_active_handles_total',
-      'nodejs_active_requests_total',
-      'nodejs_active_resources_total',
-    ])
-      this.registry.removeSingleMetric(name);
   }
 
   /** Reads the gauges from the database (at scrape time); counters of known routers start at 0. */

@@ -2,6 +2,7 @@
 // the same rules set-based in SQL (cycle.ts); these functions are what a single payment or a single
 // subscription is judged by, and what the rules mean in words.
 import { z } from 'zod';
+import type { BackoffPolicy } from '@ispmon/service-kit';
 
 export const billingPolicySchema = z.strictObject({
   /** Renewal invoices are issued this many days before the period ends; they fall due when it ends. */
@@ -46,11 +47,8 @@ export function desiredRouterState(
   }
 }
 
-/** Backoff for router retries: 5 s doubling to 10 min, with ±20 % jitter from `random`. */
-export function syncBackoffMs(attempts: number, random = Math.random()): number {
-  const base = Math.min(600_000, 5_000 * 2 ** Math.max(0, attempts - 1));
-  return Math.round(base * (0.8 + 0.4 * random));
-}
+/** Backoff for router retries: 5 s doubling to 10 min, ±20 % jitter (service-kit's `backoffDelay`). */
+export const SYNC_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 600_000, jitter: 0.4 };
 
 /** Year of `at` in the billing time zone: the invoice number series. */
 export function invoiceSeries(policy: Pick<BillingPolicy, 'invoice_prefix' | 'time_zone'>, at: Date): string {

@@ -1,9 +1,18 @@
-// Plain CRUD resources of the staff API (customers, plans, routers, client links), described once as
-// tables of fields. API field names are the column names (snake_case), so what staff send, what the
-// API answers, what Grafana reads and what the audit log names are the same words.
+// Plain CRUD resources of the staff API (customers, plans, routers, client links): each is its entity
+// (db/entities.ts, the table) plus what the API accepts for it (fields with their zod schemas). API field
+// names are the column names (snake_case), so what staff send, what the API answers, what Grafana reads
+// and what the audit log names are the same words. The store works through MikroORM's unit of work.
 import { z } from 'zod';
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { ApiError, audit, conflictFrom, notFound, q, tx, type Em } from './db/sql.js';
+import {
+  RequestContext,
+  wrap,
+  type EntityManager,
+  type EntitySchema,
+  type FilterQuery,
+  type MikroORM,
+} from '@mikro-orm/postgresql';
+import { ClientLinkEntity, CustomerEntity, PlanEntity, RouterEntity } from './db/entities.js';
+import { ApiError, audit, conflictFrom, notFound } from './db/sql.js';
 import type { SecretBox } from './secrets.js';
 
 export const moneyIdr = z
@@ -39,26 +48,38 @@ interface Field {
   required?: boolean;
   /** Stored sealed in `<name>_enc`, never returned. */
   secret?: boolean;
-  money?: boolean;
-  json?: boolean;
-  /** A text[] column (bound as a PostgreSQL array literal: MikroORM expands JS arrays into lists). */
-  array?: boolean;
+}
+
+/** What every CRUD entity has: a bigint id (as a string) and the time of its last change. */
+export interface Resource {
+  id: string;
+  updated_at: Date;
 }
 
 export interface ResourceSpec {
-  name: string; // singular, for messages and the audit log
+  name: string; // singular, for messages
+  /** The table: its entity, and its name (the audit log's `entity`). */
+  entity: EntitySchema<Resource>;
   table: string;
   fields: Record<string, Field>;
   filters: string[];
   search: string[];
 }
 
+const resource = <T extends Resource>(
+  entity: EntitySchema<T>,
+  spec: Omit<ResourceSpec, 'entity' | 'table'>,
+): ResourceSpec => ({
+  ...spec,
+  entity: entity as unknown as EntitySchema<Resource>,
+  table: entity.meta.tableName,
+});
+
 const text = (max = 200) => z.string().trim().min(1, 'must not be empty').max(max);
 const nullableText = (max = 500) => z.string().trim().max(max).nullable();
 
-export const customerSpec: ResourceSpec = {
+export const customerSpec = resource(CustomerEntity, {
   name: 'customer',
-  table: 'customers',
   fields: {
     code: {
       schema: text(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
@@ -78,11 +99,10 @@ export const customerSpec: ResourceSpec = {
   },
   filters: ['code', 'suspension_exempt'],
   search: ['code', 'name', 'email', 'phone'],
-};
+});
 
-export const planSpec: ResourceSpec = {
+export const planSpec = resource(PlanEntity, {
   name: 'plan',
-  table: 'plans',
   fields: {
     code: { schema: text(40), required: true },
     name: { schema: text(), required: true },
@@ -92,7 +112,7 @@ export const planSpec: ResourceSpec = {
       required: true,
     },
     burst: { schema: nullableText(100) },
-    price_idr: { schema: moneyIdr, required: true, money: true },
+    price_idr: { schema: moneyIdr, required: true },
     validity_days: { schema: z.number().int().min(1).max(3660), required: true },
     profile: { schema: text(64), required: true },
     isolation: { schema: z.enum(['profile', 'disable']) },
@@ -101,11 +121,10 @@ export const planSpec: ResourceSpec = {
   },
   filters: ['kind', 'active', 'code'],
   search: ['code', 'name', 'profile'],
-};
+});
 
-export const routerSpec: ResourceSpec = {
+export const routerSpec = resource(RouterEntity, {
   name: 'router',
-  table: 'routers',
   fields: {
     name: {
       schema: text(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
@@ -125,11 +144,10 @@ export const routerSpec: ResourceSpec = {
   },
   filters: ['site', 'name', 'monitored'],
   search: ['name', 'host', 'site'],
-};
+});
 
-export const linkSpec: ResourceSpec = {
+export const linkSpec = resource(ClientLinkEntity, {
   name: 'client link',
-  table: 'client_links',
   fields: {
     code: {
       schema: text(40).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash, underscore'),
@@ -147,16 +165,16 @@ export const linkSpec: ResourceSpec = {
     availability_target_percent: { schema: z.number().gt(0).max(100), required: true },
     latency_target_ms: { schema: z.number().positive().max(100000).nullable() },
     loss_target_percent: { schema: z.number().min(0).max(100).nullable() },
-    monthly_fee_idr: { schema: moneyIdr, required: true, money: true },
-    credit_policy: { schema: creditPolicySchema, required: true, json: true },
-    contacts: { schema: z.array(z.email()).max(20), array: true },
+    monthly_fee_idr: { schema: moneyIdr, required: true },
+    credit_policy: { schema: creditPolicySchema, required: true },
+    contacts: { schema: z.array(z.email()).max(20) },
     time_zone: { schema: timeZone },
     no_data_policy: { schema: z.enum(['down', 'exclude']) },
     active: { schema: z.boolean() },
   },
   filters: ['customer_id', 'router_id', 'active', 'code'],
   search: ['code', 'name'],
-};
+});
 
 export const pageSchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -248,6 +266,11 @@ export class ResourceStore {
     private readonly afterChange: (spec: ResourceSpec) => Promise<void> = async () => undefined,
   ) {}
 
+  /** The request's unit of work (RequestContext, set by the HTTP shell); a fresh one outside a request. */
+  private em(): EntityManager {
+    return (RequestContext.getEntityManager() as EntityManager | undefined) ?? this.orm.em.fork();
+  }
+
   private createSchema(spec: ResourceSpec): z.ZodType<Record<string, unknown>> {
     const shape: Record<string, z.ZodType> = {};
     for (const [name, f] of Object.entries(spec.fields))
@@ -261,58 +284,69 @@ export class ResourceStore {
     return z.strictObject(shape) as unknown as z.ZodType<Record<string, unknown>>;
   }
 
-  private columns(spec: ResourceSpec, values: Record<string, unknown>): Array<[string, unknown, string]> {
-    return Object.entries(values)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => {
-        const f = spec.fields[k];
-        if (f?.secret) return [`${k}_enc`, this.box.seal(String(v)), '?'];
-        if (f?.json) return [k, JSON.stringify(v), '?::jsonb'];
-        if (f?.array)
-          return [
-            k,
-            `{${(v as string[]).map((x) => `"${x.replace(/["\\]/g, '\\$&')}"`).join(',')}}`,
-            '?::text[]',
-          ];
-        if (typeof v === 'bigint') return [k, v.toString(), '?'];
-        return [k, v, '?'];
-      });
+  /** Validated API values → entity properties: secrets sealed into `<name>_enc`, money as digit strings. */
+  private properties(spec: ResourceSpec, values: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue;
+      if (spec.fields[k]?.secret) out[`${k}_enc`] = this.box.seal(String(v));
+      else out[k] = typeof v === 'bigint' ? v.toString() : v;
+    }
+    return out;
+  }
+
+  /**
+   * Exact-match filters from the query string, typed by the entity's properties. A value that cannot be
+   * equal to any stored one (`active=yes`, `customer_id=x`) matches nothing, as text comparison would.
+   */
+  private where(
+    spec: ResourceSpec,
+    query: Record<string, unknown>,
+    search?: string,
+  ): FilterQuery<Resource> | undefined {
+    const where: Record<string, unknown> = {};
+    const props = spec.entity.meta.properties as Record<string, { kind: string; type: string } | undefined>;
+    for (const f of spec.filters) {
+      const v = query[f];
+      if (typeof v !== 'string' || v === '') continue;
+      const prop = props[f];
+      const type = String(prop?.type ?? '').toLowerCase();
+      if (prop?.kind === 'm:1' || /int/.test(type)) {
+        if (!/^(0|[1-9]\d{0,17})$/.test(v)) return undefined;
+        where[f] = v;
+      } else if (type === 'boolean') {
+        if (v !== 'true' && v !== 'false') return undefined;
+        where[f] = v === 'true';
+      } else where[f] = v;
+    }
+    if (search) {
+      const like = `%${search.replace(/[%_\\]/g, '\\$&')}%`;
+      where.$or = spec.search.map((c) => ({ [c]: { $ilike: like } }));
+    }
+    return where as FilterQuery<Resource>;
   }
 
   async list(spec: ResourceSpec, query: Record<string, unknown>): Promise<Page<Record<string, unknown>>> {
     const page = parseBody(pageSchema, query);
-    const { where, params } = exactFilters(query, spec.filters);
-    if (page.q) {
-      where.push(`(${spec.search.map((c) => `${c} ilike ?`).join(' or ')})`);
-      for (let i = 0; i < spec.search.length; i++) params.push(`%${page.q.replace(/[%_\\]/g, '\\$&')}%`);
-    }
-    const clause = where.length ? `where ${where.join(' and ')}` : '';
-    const em = this.orm.em.fork();
-    const rows = await q<Record<string, unknown> & { total: string }>(
-      em,
-      `select *, count(*) over () as total from ${spec.table} ${clause} order by id limit ? offset ?`,
-      [...params, page.limit, page.offset],
-    );
-    let total = Number(rows[0]?.total ?? 0);
-    if (rows.length === 0 && page.offset > 0)
-      total = Number(
-        (await q<{ n: string }>(em, `select count(*) as n from ${spec.table} ${clause}`, params))[0]?.n ?? 0,
-      );
-    return {
-      items: rows.map(({ total: _t, ...r }) => present(spec, r)),
-      total,
+    const where = this.where(spec, query, page.q);
+    if (!where) return { items: [], total: 0, limit: page.limit, offset: page.offset };
+    const [rows, total] = await this.em().findAndCount(spec.entity, where, {
+      orderBy: { id: 'asc' },
       limit: page.limit,
       offset: page.offset,
-    };
+    });
+    return { items: rows.map((r) => answer(spec, r)), total, limit: page.limit, offset: page.offset };
+  }
+
+  private async find(em: EntityManager, spec: ResourceSpec, id: string): Promise<Resource> {
+    if (!/^\d{1,18}$/.test(id)) throw new ApiError(400, `id: must be a positive integer`, 'id');
+    const row = await em.findOne(spec.entity, { id } as FilterQuery<Resource>);
+    if (!row) throw notFound(spec.name, id);
+    return row;
   }
 
   async get(spec: ResourceSpec, id: string): Promise<Record<string, unknown>> {
-    if (!/^\d{1,18}$/.test(id)) throw new ApiError(400, `id: must be a positive integer`, 'id');
-    const row = (
-      await q<Record<string, unknown>>(this.orm.em.fork(), `select * from ${spec.table} where id = ?`, [id])
-    )[0];
-    if (!row) throw notFound(spec.name, id);
-    return present(spec, row);
+    return answer(spec, await this.find(this.em(), spec, id));
   }
 
   async create(
@@ -322,18 +356,14 @@ export class ResourceStore {
     now: Date,
   ): Promise<Record<string, unknown>> {
     const values = parseBody(this.createSchema(spec), body);
-    const cols = this.columns(spec, values);
-    const row = await this.run(async (em) => {
-      const [created] = await q<Record<string, unknown>>(
-        em,
-        `insert into ${spec.table} (${cols.map((c) => c[0]).join(', ')}) values (${cols.map((c) => c[2]).join(', ')}) returning *`,
-        cols.map((c) => c[1]),
-      );
-      if (!created) throw new Error('insert returned nothing');
+    const row = await this.unitOfWork(async (em) => {
+      // Validated by the spec's zod schemas; the entity's own types are not known here.
+      const created = em.create(spec.entity, this.properties(spec, values) as Partial<Resource> as Resource);
+      await em.flush();
       await audit(em, now, {
         actor,
         entity: spec.table,
-        entityId: String(created.id),
+        entityId: created.id,
         action: 'create',
         toState: 'created',
         detail: redact(spec, values),
@@ -341,7 +371,7 @@ export class ResourceStore {
       return created;
     });
     await this.afterChange(spec);
-    return present(spec, row);
+    return answer(spec, row);
   }
 
   async update(
@@ -351,46 +381,59 @@ export class ResourceStore {
     actor: string,
     now: Date,
   ): Promise<Record<string, unknown>> {
-    await this.get(spec, id);
+    const em = this.em();
+    await this.find(em, spec, id);
     const values = parseBody(this.updateSchema(spec), body);
-    const cols = this.columns(spec, values);
-    if (cols.length === 0) throw new ApiError(400, '(body): nothing to change', '(body)');
-    const row = await this.run(async (em) => {
-      const [updated] = await q<Record<string, unknown>>(
-        em,
-        `update ${spec.table} set ${cols.map((c) => `${c[0]} = ${c[2]}`).join(', ')}, updated_at = now() where id = ? returning *`,
-        [...cols.map((c) => c[1]), id],
-      );
-      if (!updated) throw notFound(spec.name, id);
-      await audit(em, now, {
+    const changes = this.properties(spec, values);
+    if (Object.keys(changes).length === 0) throw new ApiError(400, '(body): nothing to change', '(body)');
+    const row = await this.unitOfWork(async (tem) => {
+      const current = await this.find(tem, spec, id);
+      // updated_at moves even when the values are the same (as the API always did).
+      tem.assign(current, { ...changes, updated_at: new Date() });
+      await tem.flush();
+      await audit(tem, now, {
         actor,
         entity: spec.table,
         entityId: id,
         action: 'update',
         detail: redact(spec, values),
       });
-      return updated;
-    });
+      return current;
+    }, em);
     await this.afterChange(spec);
-    return present(spec, row);
+    return answer(spec, row);
   }
 
   async remove(spec: ResourceSpec, id: string, actor: string, now: Date): Promise<void> {
-    await this.get(spec, id);
-    await this.run(async (em) => {
-      await em.execute(`delete from ${spec.table} where id = ?`, [id], 'run');
-      await audit(em, now, { actor, entity: spec.table, entityId: id, action: 'delete', toState: 'deleted' });
-    });
+    const em = this.em();
+    await this.find(em, spec, id);
+    await this.unitOfWork(async (tem) => {
+      tem.remove(await this.find(tem, spec, id));
+      await tem.flush();
+      await audit(tem, now, {
+        actor,
+        entity: spec.table,
+        entityId: id,
+        action: 'delete',
+        toState: 'deleted',
+      });
+    }, em);
     await this.afterChange(spec);
   }
 
-  private async run<T>(fn: (em: Em) => Promise<T>): Promise<T> {
+  /** One transaction, flushed at the end; constraint violations become 409 answers. */
+  private async unitOfWork<T>(fn: (em: EntityManager) => Promise<T>, em = this.em()): Promise<T> {
     try {
-      return await tx(this.orm, fn);
+      return await em.transactional(fn);
     } catch (err) {
       throw conflictFrom(err) ?? err;
     }
   }
+}
+
+/** An entity as the API answers it: relations as their ids, no sealed secrets, JSON-safe numbers. */
+function answer(spec: ResourceSpec, entity: Resource): Record<string, unknown> {
+  return present(spec, wrap(entity).toObject() as Record<string, unknown>);
 }
 
 function redact(spec: ResourceSpec, values: Record<string, unknown>): Record<string, unknown> {

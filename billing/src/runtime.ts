@@ -3,9 +3,10 @@
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { JobRunner } from '@ispmon/service-kit';
 import { createApp, mountedRoutes, type ApiExtension, type MountedRoute } from './app.js';
 import { BillingCycle } from './cycle.js';
-import { openDatabase } from './db/orm.js';
+import { openBillingDatabase } from './db/orm.js';
 import { InventoryWriter } from './inventory.js';
 import { InvoiceService } from './invoices.js';
 import { BillingMetrics } from './metrics.js';
@@ -80,7 +81,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const policy = billingPolicySchema.parse(o.policy ?? {});
   const clock = o.clock ?? (() => new Date());
   const box = new SecretBox(o.encryptionKey);
-  const orm = await openDatabase(o.databaseUrl);
+  const orm = await openBillingDatabase(o.databaseUrl);
   if (o.adminToken) await issueToken(orm, 'admin', 'admin', o.adminToken, 'bootstrap');
   const metrics = new BillingMetrics();
   const gateway = o.gateway ?? new RouterOsGateway();
@@ -102,31 +103,30 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     }
   };
 
-  let syncing: Promise<{ synced: number; failed: number }> | undefined;
-  let stopping = false;
+  // Periodic jobs; a period of 0 registers the job for runNow only (tests drive it by hand).
+  const jobs = new JobRunner(o.logger, clock);
+  const period = (ms: number | undefined, fallback: number): number => ms ?? fallback;
   const sync = new RouterSync(orm, gateway, box, metrics, o.logger);
-  const syncNow = async (now?: Date): Promise<{ synced: number; failed: number }> => {
-    while (syncing) await syncing.catch(() => undefined);
-    syncing = (async () => {
+  jobs.add({
+    name: 'router_sync',
+    everyMs: period(o.jobs?.syncMs, 2_000),
+    // Rounds until nothing is due, or a round makes no progress (routers unreachable), or stop.
+    run: async (now) => {
       const total = { synced: 0, failed: 0 };
       for (;;) {
-        const r = await sync.round(now ?? clock());
+        const r = await sync.round(now);
         total.synced += r.synced;
         total.failed += r.failed;
-        if (r.claimed === 0 || r.synced === 0 || stopping) return total;
+        if (r.claimed === 0 || r.synced === 0 || jobs.isStopping) return total;
       }
-    })();
-    try {
-      return await syncing;
-    } finally {
-      syncing = undefined;
-    }
-  };
+    },
+  });
+  const syncNow = (now?: Date): Promise<{ synced: number; failed: number }> =>
+    jobs.runNow('router_sync', now);
+  // A change the routers must follow starts a sync round at once (unless sync is driven by hand).
   const kick = (): void => {
     if (o.jobs?.syncMs === 0) return;
-    void syncNow().catch((err: unknown) =>
-      o.logger.error({ event: 'sync_failed', error: (err as Error).message }, 'router sync round failed'),
-    );
+    void syncNow().catch(() => undefined); // the runner logs the failure
   };
   // Customer codes label probe targets, so customers count too; plans do not reach monitoring.
   const resources = new ResourceStore(orm, box, async (spec) => {
@@ -169,66 +169,54 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : (o.host ?? '127.0.0.1')}:${typeof address === 'object' && address ? address.port : o.port}`;
   await writeInventory();
 
-  const timers: NodeJS.Timeout[] = [];
-  const every = (
-    ms: number | undefined,
-    fallback: number,
-    name: string,
-    job: () => Promise<unknown>,
-  ): void => {
-    const period = ms ?? fallback;
-    if (period === 0) return;
-    let running = false;
-    const t = setInterval(() => {
-      if (running || stopping) return;
-      running = true;
-      job()
-        .catch((err: unknown) =>
-          o.logger.error({ event: `${name}_failed`, error: (err as Error).message }, `${name} failed`),
-        )
-        .finally(() => {
-          running = false;
-        });
-    }, period);
-    t.unref();
-    timers.push(t);
-  };
-  every(o.jobs?.syncMs, 2_000, 'router_sync', () => syncNow());
-  every(o.jobs?.cycleMs, 3_600_000, 'billing_cycle', async () => {
-    try {
-      const r = await cycle.run(clock());
-      metrics.cycleRuns.inc({ outcome: 'ok' });
-      o.logger.info(
-        {
-          event: 'billing_cycle',
-          issued: r.invoicesIssued.count,
-          overdue: r.invoicesOverdue.count,
-          suspended: r.subscriptionsSuspended.count,
-          expired: r.subscriptionsExpired.count,
-          duration_ms: r.durationMs,
-        },
-        'billing cycle ran',
-      );
-    } catch (err) {
-      metrics.cycleRuns.inc({ outcome: 'failed' });
-      throw err;
-    }
-  });
-  every(o.jobs?.pollMs, 300_000, 'midtrans_poll', () => payments.pollPending(clock()));
-  every(o.jobs?.driftMs, 3_600_000, 'drift_report', async () => {
-    const routers = (await orm.em.fork().execute('select id from routers', [], 'all')) as Array<{
-      id: string;
-    }>;
-    for (const r of routers) {
-      const d = await sync.drift(r.id).catch(() => undefined);
-      if (d?.drift.length)
-        o.logger.warn(
-          { event: 'router_drift', router: d.router, secrets: d.drift.length },
-          'router differs from the database',
+  jobs.add({
+    name: 'billing_cycle',
+    everyMs: period(o.jobs?.cycleMs, 3_600_000),
+    run: async (now) => {
+      try {
+        const r = await cycle.run(now);
+        metrics.cycleRuns.inc({ outcome: 'ok' });
+        o.logger.info(
+          {
+            event: 'billing_cycle',
+            issued: r.invoicesIssued.count,
+            overdue: r.invoicesOverdue.count,
+            suspended: r.subscriptionsSuspended.count,
+            expired: r.subscriptionsExpired.count,
+            duration_ms: r.durationMs,
+          },
+          'billing cycle ran',
         );
-    }
+      } catch (err) {
+        metrics.cycleRuns.inc({ outcome: 'failed' });
+        throw err;
+      }
+    },
   });
-  if (o.jobs?.syncMs !== 0) kick();
+  jobs.add({
+    name: 'midtrans_poll',
+    everyMs: period(o.jobs?.pollMs, 300_000),
+    run: (now) => payments.pollPending(now),
+  });
+  jobs.add({
+    name: 'drift_report',
+    everyMs: period(o.jobs?.driftMs, 3_600_000),
+    run: async () => {
+      const routers = (await orm.em.fork().execute('select id from routers', [], 'all')) as Array<{
+        id: string;
+      }>;
+      for (const r of routers) {
+        const d = await sync.drift(r.id).catch(() => undefined);
+        if (d?.drift.length)
+          o.logger.warn(
+            { event: 'router_drift', router: d.router, secrets: d.drift.length },
+            'router differs from the database',
+          );
+      }
+    },
+  });
+  jobs.start();
+  kick();
   for (const e of extensions) e.start?.();
 
   return {
@@ -247,12 +235,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     routes: mountedRoutes(app),
     syncNow,
     async stop(graceMs = 10_000): Promise<void> {
-      stopping = true;
-      for (const t of timers) clearInterval(t);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await Promise.race([
-        Promise.all([closed, syncing]),
+        Promise.all([closed, jobs.stop(graceMs)]),
         new Promise((r) => setTimeout(r, graceMs).unref()),
       ]);
       server.closeAllConnections();

@@ -4,9 +4,10 @@
 // pending. An unreachable router keeps its subscriptions pending with backoff and counts a failure.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { backoffDelay } from '@ispmon/service-kit';
 import { pgIds, q, tx } from './db/sql.js';
 import type { BillingMetrics } from './metrics.js';
-import { desiredRouterState, syncBackoffMs, type Isolation, type SubscriptionStatus } from './policy.js';
+import { desiredRouterState, SYNC_BACKOFF, type Isolation, type SubscriptionStatus } from './policy.js';
 import type {
   DesiredSecret,
   Drift,
@@ -206,7 +207,7 @@ export class RouterSync {
     await this.orm.em.fork().execute(
       `update subscriptions set sync_attempts = sync_attempts + 1, sync_error = ?, next_sync_at = ?, sync_claimed_until = null
         where id = any(?::bigint[])`,
-      [error.slice(0, 500), new Date(now.getTime() + syncBackoffMs(attempts)), pgIds(rows.map((r) => r.id))],
+      [error.slice(0, 500), new Date(now.getTime() + backoffDelay(attempts, SYNC_BACKOFF)), pgIds(rows.map((r) => r.id))],
       'run',
     );
   }

@@ -1,25 +1,18 @@
-// Staff users and their API tokens: random, shown once, stored as SHA-256 hashes.
-// Roles: admin (everything, staff and routers) > billing (day-to-day writes) > viewer (read only).
-import { createHash, randomBytes } from 'node:crypto';
+// Staff users and their API tokens (billing's staff_users and api_tokens tables); token making, hashing and
+// the role ladder are service-kit's. Roles: admin (everything, staff and routers) > billing (day-to-day
+// writes) > viewer (read only).
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { hashToken, newToken, RoleLadder } from '@ispmon/service-kit';
 
-export type Role = 'admin' | 'billing' | 'viewer';
-const RANK: Record<Role, number> = { viewer: 0, billing: 1, admin: 2 };
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-export function allows(role: Role, needed: Role): boolean {
-  return RANK[role] >= RANK[needed];
-}
+export const roles = new RoleLadder(['viewer', 'billing', 'admin'] as const);
+export type Role = (typeof roles.roles)[number];
 
 /** Creates (or updates) a staff user and issues a token for it. Returns the token (shown once). */
 export async function issueToken(
   orm: MikroORM,
   username: string,
   role: Role,
-  token = `isb_${randomBytes(24).toString('base64url')}`,
+  token = newToken('isb_'),
   label = '',
 ): Promise<string> {
   const em = orm.em.fork();

@@ -149,9 +149,11 @@ targets:
     expect(sampleValue(samples, 'snmp_up')).toBe('0');
     expect(samples.find((s) => s.name === 'snmp_scrape_error')?.labels.reason).toBe('refused');
     // a request waits 5 s (the default timeout) and is retried 3 times: only the refusal ends it this
-    // soon. (bench:snmp prints the latency; under a loaded CI machine the bound here is loose.)
-    expect(Number(sampleValue(samples, 'snmp_scrape_duration_seconds'))).toBeLessThan(0.25);
-    expect(took).toBeLessThan(1_000);
+    // soon.
+    // (bench:snmp prints the latency: tens of ms on a loaded 2-core machine; the bound here only has to
+    // tell a refusal from a 5 s timeout on a machine under any load)
+    expect(Number(sampleValue(samples, 'snmp_scrape_duration_seconds'))).toBeLessThan(1);
+    expect(took).toBeLessThan(2_000);
   });
 
   it("ends the walk at Prometheus's scrape timeout less a margin, as a timeout", async () => {
@@ -167,7 +169,7 @@ targets:
       // 1.5 s less 10 %: 1.35 s, though a request alone may wait 5 s and be retried 3 times
       const duration = Number(sampleValue(samples, 'snmp_scrape_duration_seconds'));
       expect(duration).toBeGreaterThanOrEqual(1.34);
-      expect(duration).toBeLessThan(1.45);
+      expect(duration).toBeLessThan(1.5); // Prometheus's own timeout
       expect(took).toBeLessThan(3_000);
     } finally {
       lab.pause('snmpsim', false);

@@ -386,7 +386,7 @@ export const dashboards: Record<string, Dashboard> = {
             "SELECT avg(extract(epoch FROM acknowledged_at - starts_at)) AS value FROM incidents WHERE acknowledged_at IS NOT NULL AND starts_at > now() - interval '7 days'",
         },
       ],
-      { unit: 's', w: 12 },
+      { unit: 's', w: 12, noValue: 'no incident acknowledged in 7 days' },
     ),
     stat(
       'Mean time to resolve (7 days)',
@@ -396,7 +396,7 @@ export const dashboards: Record<string, Dashboard> = {
             "SELECT avg(extract(epoch FROM resolved_at - starts_at)) AS value FROM incidents WHERE resolved_at IS NOT NULL AND starts_at > now() - interval '7 days'",
         },
       ],
-      { unit: 's', w: 12 },
+      { unit: 's', w: 12, noValue: 'no incident resolved in 7 days' },
     ),
   ]),
   'billing-overview': dashboard('ispmon-billing', 'ispmon · Billing overview', [

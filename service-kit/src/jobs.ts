@@ -26,11 +26,15 @@ export class JobRunner {
     return this;
   }
 
-  /** Starts the timers; a job's first round runs after one period. */
+  /** Starts the timers; a job's first round runs after one period. A tick while a round runs is skipped
+   *  (a slow round does not queue up more rounds behind it). */
   start(): void {
     for (const job of this.jobs.values()) {
       if (job.everyMs <= 0) continue;
-      const timer = setInterval(() => void this.runNow(job.name).catch(() => undefined), job.everyMs);
+      const timer = setInterval(() => {
+        if (this.stopping || this.running.has(job.name)) return;
+        void this.runNow(job.name).catch(() => undefined);
+      }, job.everyMs);
       timer.unref();
       this.timers.push(timer);
     }

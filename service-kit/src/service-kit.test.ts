@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Migration } from '@mikro-orm/migrations';
 import { pino } from 'pino';
 import { startPostgres, type PostgresServer } from '@ispmon/testkit';
@@ -63,6 +64,37 @@ describe('JobRunner', () => {
     await stopped;
     expect(maxActive).toBe(1);
     expect(runner.isStopping).toBe(true);
+  });
+
+  it('skips a timer tick while the round it started still runs, instead of queueing rounds behind it', async () => {
+    jest.useFakeTimers();
+    const runner = new JobRunner(silent);
+    try {
+      let starts = 0;
+      let release: () => void = () => undefined;
+      runner.add({
+        name: 'slow',
+        everyMs: 1_000,
+        run: async () => {
+          starts += 1;
+          await new Promise<void>((r) => (release = r));
+        },
+      });
+      runner.start();
+      jest.advanceTimersByTime(1_000);
+      expect(starts).toBe(1);
+      jest.advanceTimersByTime(5_000);
+      expect(starts).toBe(1);
+      release();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(starts).toBe(1);
+      jest.advanceTimersByTime(1_000);
+      expect(starts).toBe(2);
+      release();
+    } finally {
+      await runner.stop(0);
+      jest.useRealTimers();
+    }
   });
 
   it('rethrows a failed round to the caller and keeps the job usable', async () => {

@@ -15,3 +15,9 @@ export {
   type AlertmanagerServer,
   type StartAlertmanagerOptions,
 } from './alertmanager.js';
+export {
+  startVictoriaMetrics,
+  type VictoriaMetricsServer,
+  type PromRangeSeries,
+  type StartVictoriaMetricsOptions,
+} from './victoria-metrics.js';

@@ -1,11 +1,12 @@
 // The notification outbox. Each notification is claimed, sent and marked on its own:
-//   claim  (short transaction): lock one due row (SKIP LOCKED), count the attempt, lease the row for
-//          2 × delivery timeout + 5 s, write an attempt row with `ok` null (in flight), commit;
+//   claim  (one statement, its own transaction): move one pending, due row into its lease
+//          (2 × delivery timeout + 5 s) counting the attempt, and write the attempt row with `ok` null
+//          (in flight); the condition makes the claim exclusive among replicas;
 //   send   (no transaction open) with the notification's stable key as `Idempotency-Key`;
-//   mark   (short transaction): the attempt's outcome, then sent / retry with backoff / dead letter.
+//   mark   (one statement): the attempt's outcome, then sent / retry with backoff / dead letter.
 // A crash between claim and mark re-sends that one notification after its lease (the receiver can drop
 // it by key); a database outage during the mark is waited out, since this process knows the outcome.
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { RouterConfig } from '../config.js';
 import { ConflictError, q, type IncidentRow, type Row } from '../db/sql.js';
@@ -110,70 +111,76 @@ export class NotificationOutbox {
     return true;
   }
 
+  /**
+   * Picks the next due notification and claims it with one conditional statement (its own short
+   * transaction): only one process can move a pending, due row into its lease, so a lost race or a
+   * resolution committed in between (status no longer pending) just means "next one".
+   */
   private async claim(now: Date): Promise<Claim | 'handled' | undefined> {
-    return this.orm.em.fork().transactional(async (em) => {
-      const [n] = await q<NotificationRow & { incident_status: string }>(
-        em,
-        `select n.id, n.incident_id, n.channel, n.kind, n.attempts, n.dead_after, n.step, n.repeat, i.status as incident_status
-           from notifications n join incidents i on i.id = n.incident_id
-          where n.status = 'pending' and n.next_attempt_at <= ?
-          order by n.next_attempt_at, n.id limit 1 for update of n skip locked`,
-        [now],
+    const em = this.orm.em.fork();
+    const [n] = await q<NotificationRow & { incident: IncidentRow; firing_delivered: boolean }>(
+      em,
+      `select n.id, n.incident_id, n.channel, n.kind, n.attempts, n.dead_after, n.step, n.repeat, to_jsonb(i) as incident,
+              exists (select 1 from notifications f where f.incident_id = n.incident_id and f.channel = n.channel
+                         and f.kind = 'firing' and f.status = 'sent') as firing_delivered
+         from notifications n join incidents i on i.id = n.incident_id
+        where n.status = 'pending' and n.next_attempt_at <= ?
+        order by n.next_attempt_at, n.id limit 1`,
+      [now],
+    );
+    if (!n) return undefined;
+    const settle = async (sql: string, params: unknown[], outcome: string): Promise<'handled'> => {
+      if (
+        (await q(em, `${sql} and status = 'pending' and next_attempt_at <= ? returning id`, [...params, now]))
+          .length
+      )
+        this.metrics.notifications.inc({ channel: n.channel, outcome });
+      return 'handled';
+    };
+    if (!this.deliverer(n.channel))
+      return settle(
+        "update notifications set status = 'dead', last_error = ? where id = ?",
+        [`channel ${n.channel} is not configured`, n.id],
+        'dead',
       );
-      if (!n) return undefined;
-      if (!this.deliverer(n.channel)) {
-        await q(em, "update notifications set status = 'dead', last_error = ? where id = ?", [
-          `channel ${n.channel} is not configured`,
-          n.id,
-        ]);
-        this.metrics.notifications.inc({ channel: n.channel, outcome: 'dead' });
-        return 'handled';
-      }
-      // A resolution committed after this row was queued: the firing notice would be stale.
-      if (n.kind === 'firing' && n.incident_status === 'resolved') {
-        await q(
-          em,
-          "update notifications set status = 'superseded', last_error = 'incident resolved before delivery' where id = ?",
-          [n.id],
-        );
-        this.metrics.notifications.inc({ channel: n.channel, outcome: 'superseded' });
-        return 'handled';
-      }
-      if (!this.allowed(n.channel, now.getTime())) {
-        await q(em, 'update notifications set next_attempt_at = ? where id = ?', [
-          this.windowEnd(n.channel, now.getTime()),
-          n.id,
-        ]);
-        this.metrics.notifications.inc({ channel: n.channel, outcome: 'rate_limited' });
-        return 'handled';
-      }
-      const lease = new Date(now.getTime() + 2 * this.config().deliveryTimeoutMs + 5_000);
-      await q(em, 'update notifications set attempts = attempts + 1, next_attempt_at = ? where id = ?', [
-        lease,
-        n.id,
-      ]);
-      const [attempt] = await q<{ id: string }>(
-        em,
-        'insert into notification_attempts (notification_id, at, ok) values (?, ?, null) returning id',
-        [n.id, now],
+    // A resolution committed after this row was queued: the firing notice would be stale.
+    if (n.kind === 'firing' && n.incident.status === 'resolved')
+      return settle(
+        "update notifications set status = 'superseded', last_error = 'incident resolved before delivery' where id = ?",
+        [n.id],
+        'superseded',
       );
-      const [incident] = await q<IncidentRow>(em, 'select * from incidents where id = ?', [n.incident_id]);
-      const firingDelivered =
-        n.kind === 'resolved'
-          ? (
-              await q(
-                em,
-                "select 1 from notifications where incident_id = ? and channel = ? and kind = 'firing' and status = 'sent' limit 1",
-                [n.incident_id, n.channel],
-              )
-            ).length > 0
-          : undefined;
-      return {
-        notification: { ...n, attempts: n.attempts + 1 },
-        attemptId: (attempt as { id: string }).id,
-        message: buildMessage(incident as IncidentRow, n.kind, this.config().publicUrl, n, firingDelivered),
-      };
-    });
+    if (!this.allowed(n.channel, now.getTime()))
+      return settle(
+        'update notifications set next_attempt_at = ? where id = ?',
+        [this.windowEnd(n.channel, now.getTime()), n.id],
+        'rate_limited',
+      );
+    const lease = new Date(now.getTime() + 2 * this.config().deliveryTimeoutMs + 5_000);
+    const [claimed] = await q<{ attempts: number; attempt_id: string }>(
+      em,
+      `with c as (
+         update notifications set attempts = attempts + 1, next_attempt_at = ?
+          where id = ? and status = 'pending' and next_attempt_at <= ?
+         returning id, attempts
+       ), a as (
+         insert into notification_attempts (notification_id, at, ok) select id, ?::timestamptz, null from c returning id
+       )
+       select c.attempts, a.id as attempt_id from c, a`,
+      [lease, n.id, now, now],
+    );
+    if (!claimed) return 'handled'; // another replica took it, or the incident was resolved meanwhile
+    return {
+      notification: { ...n, attempts: claimed.attempts },
+      attemptId: claimed.attempt_id,
+      message: buildMessage(
+        { ...n.incident, id: n.incident_id }, // to_jsonb gives the bigint id as a number
+        n.kind,
+        this.config().publicUrl,
+        n,
+        n.kind === 'resolved' ? n.firing_delivered : undefined,
+      ),
+    };
   }
 
   /** Records the outcome; retries through a database outage (the send happened, its record must not be lost). */
@@ -187,42 +194,34 @@ export class NotificationOutbox {
     const channel = this.config().channels.get(n.channel);
     const limit = n.dead_after ?? channel?.max_attempts ?? 1;
     const outcome = !error ? 'sent' : error.permanent || n.attempts >= limit ? 'dead' : 'failed';
-    const write = async (em: EntityManager): Promise<void> => {
-      await q(em, 'update notification_attempts set ok = ?, error = ?, duration_ms = ? where id = ?', [
-        !error,
-        error?.message ?? null,
-        durationMs,
-        c.attemptId,
-      ]);
-      if (outcome === 'sent') {
-        // Sent even if the resolution superseded it meanwhile: the receiver has it, the record says so.
-        await q(
-          em,
-          "update notifications set status = 'sent', sent_at = ?, last_error = null, attempts = greatest(attempts, ?) where id = ?",
-          [now, n.attempts, n.id],
-        );
-      } else if (outcome === 'dead') {
-        await q(
-          em,
-          "update notifications set status = 'dead', last_error = ?, attempts = greatest(attempts, ?) where id = ? and status = 'pending'",
-          [error?.message ?? null, n.attempts, n.id],
-        );
-      } else {
-        await q(
-          em,
-          "update notifications set last_error = ?, next_attempt_at = ?, attempts = greatest(attempts, ?) where id = ? and status = 'pending'",
-          [
-            error?.message ?? null,
-            new Date(now.getTime() + backoffMs(n.attempts, this.random, error?.retryAfterMs)),
-            n.attempts,
-            n.id,
-          ],
-        );
-      }
-    };
+    // One statement (one short transaction): the attempt's outcome and the notification's next state.
+    const attempt =
+      'with a as (update notification_attempts set ok = ?, error = ?, duration_ms = ? where id = ?) ';
+    const attemptParams = [!error, error?.message ?? null, durationMs, c.attemptId];
+    const [sql, params]: [string, unknown[]] =
+      outcome === 'sent'
+        ? [
+            // Sent even if the resolution superseded it meanwhile: the receiver has it, the record says so.
+            "update notifications set status = 'sent', sent_at = ?, last_error = null, attempts = greatest(attempts, ?) where id = ?",
+            [now, n.attempts, n.id],
+          ]
+        : outcome === 'dead'
+          ? [
+              "update notifications set status = 'dead', last_error = ?, attempts = greatest(attempts, ?) where id = ? and status = 'pending'",
+              [error?.message ?? null, n.attempts, n.id],
+            ]
+          : [
+              "update notifications set last_error = ?, next_attempt_at = ?, attempts = greatest(attempts, ?) where id = ? and status = 'pending'",
+              [
+                error?.message ?? null,
+                new Date(now.getTime() + backoffMs(n.attempts, this.random, error?.retryAfterMs)),
+                n.attempts,
+                n.id,
+              ],
+            ];
     for (let wait = 200; ; wait = Math.min(wait * 2, 5_000)) {
       try {
-        await this.orm.em.fork().transactional(write);
+        await q(this.orm.em.fork(), attempt + sql, [...attemptParams, ...params]);
         break;
       } catch (err) {
         this.logger.warn(

@@ -3,7 +3,7 @@ import type express from 'express';
 import { z } from 'zod';
 import type { AppOptions, MountTools } from '../app.js';
 import { parseBody } from '../resources.js';
-import { issueToken } from '../tokens.js';
+import { issueToken, roles } from '../tokens.js';
 
 export const staffTokenSchema = z.strictObject({
   username: z
@@ -12,7 +12,7 @@ export const staffTokenSchema = z.strictObject({
     .min(1)
     .max(64)
     .regex(/^[a-z0-9._-]+$/, 'lower-case letters, digits, dot, dash, underscore'),
-  role: z.enum(['admin', 'billing', 'viewer']),
+  role: z.enum(roles.roles),
   label: z.string().max(100).optional(),
 });
 

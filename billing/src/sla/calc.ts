@@ -194,11 +194,18 @@ export function validateSlaInput(input: SlaInput): void {
   });
 }
 
-/** Samples by minute-end second; NaN and infinities are no measurement. */
-function byMinuteEnd(series: SlaInput['availability']): Map<number, number> {
-  const map = new Map<number, number>();
-  for (const [t, v] of series) if (Number.isFinite(v)) map.set(Math.round(t), v);
-  return map;
+/**
+ * Samples by minute index k (the minute ending at `firstEnd` + 60·k s), NaN where none; NaN and
+ * infinities are no measurement. A typed array: a Map keyed by epoch seconds cost 28 ms a month.
+ */
+function byMinuteEnd(series: SlaInput['availability'], firstEnd: number, count: number): Float64Array {
+  const values = new Float64Array(count).fill(NaN);
+  for (const [t, v] of series) {
+    if (!Number.isFinite(v)) continue;
+    const k = (Math.round(t) - firstEnd) / 60;
+    if (Number.isInteger(k) && k >= 0 && k < count) values[k] = v;
+  }
+  return values;
 }
 
 /** Tells, minute by minute in increasing order, whether a minute's start lies inside a window. */
@@ -233,9 +240,11 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
   const { y, m } = parseMonth(input.month);
   const periodStart = start.getTime();
   const periodEnd = end.getTime();
-  const availability = byMinuteEnd(input.availability);
-  const latency = byMinuteEnd(input.latencyMeanSeconds);
-  const loss = byMinuteEnd(input.loss);
+  const firstEnd = periodStart / 1000 + 60;
+  const count = Math.ceil((periodEnd - periodStart) / MINUTE_MS);
+  const availability = byMinuteEnd(input.availability, firstEnd, count);
+  const latency = byMinuteEnd(input.latencyMeanSeconds, firstEnd, count);
+  const loss = byMinuteEnd(input.loss, firstEnd, count);
   const inMaintenance = maintenanceCursor(input.maintenance);
   const noDataIsDown = input.noDataPolicy === 'down';
 
@@ -311,8 +320,9 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
       endNoData(s);
       continue;
     }
-    const minuteEnd = s / 1000 + 60;
-    const a = availability.get(minuteEnd);
+    const k = (s - periodStart) / MINUTE_MS;
+    const measured = availability[k] ?? NaN;
+    const a = Number.isNaN(measured) ? undefined : measured;
     let countedDown: boolean;
     if (a === undefined) {
       minutes.noData += 1;
@@ -332,14 +342,14 @@ export function computeSlaMonth(input: SlaInput): SlaMonth {
     else endIncident(s);
     if (a !== undefined) endNoData(s);
 
-    const seconds = latency.get(minuteEnd);
-    if (seconds !== undefined) {
+    const seconds = latency[k] ?? NaN;
+    if (!Number.isNaN(seconds)) {
       latenciesMs.push(seconds * 1000);
       hour.latencyMsSum += seconds * 1000;
       hour.latencyMinutes += 1;
     }
-    const ratio = loss.get(minuteEnd);
-    if (ratio !== undefined) {
+    const ratio = loss[k] ?? NaN;
+    if (!Number.isNaN(ratio)) {
       lossSum += ratio;
       lossMinutes += 1;
       hour.lossPercentSum += ratio * 100;

@@ -15,7 +15,7 @@ import {
   type PostgresServer,
   type PrometheusServer,
 } from '@ispmon/testkit';
-import { startHarness, type Harness } from '../testing/harness.js';
+import { startHarness, type Harness } from '../../test/harness.js';
 import { monthBounds } from './calc.js';
 import { PrometheusSlaSource } from './prometheus.js';
 import { SlaService } from './service.js';

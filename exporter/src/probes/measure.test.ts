@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@ispmon/testkit';
@@ -151,4 +152,34 @@ describe('probe rate', () => {
       runner.stop();
     }
   }, 40_000);
+
+  it('sends TCP connects on fixed due times: 50 at 100 ms take 5 s (± 3 %)', async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const runner = new ProbeRunner({
+      name: 'tcp',
+      host: '127.0.0.1',
+      protocol: 'tcp',
+      port,
+      intervalMs: 100,
+      timeoutMs: 1_000,
+    });
+    runner.start();
+    try {
+      const at = async (n: number): Promise<number> =>
+        waitFor(`connect ${n}`, async () => (runner.stats.received >= n ? performance.now() : undefined), {
+          timeoutMs: 20_000,
+          intervalMs: 2,
+        });
+      const first = await at(5);
+      const last = await at(55);
+      expect((last - first) / 1000).toBeGreaterThan(5 * 0.97);
+      expect((last - first) / 1000).toBeLessThan(5 * 1.03);
+      expect(runner.stats.sent).toBe(runner.stats.received);
+    } finally {
+      runner.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 30_000);
 });

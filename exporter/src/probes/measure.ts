@@ -49,10 +49,6 @@ export class ProbeRunner {
     this.icmp = new IcmpAccounting(this.stats, spec.timeoutMs);
   }
 
-  get started(): boolean {
-    return this.child !== undefined || this.tcpCount > 0 || this.stats.startFailures > 0;
-  }
-
   start(): void {
     if (this.spec.protocol === 'tcp') {
       this.tcpEpoch = performance.now();
@@ -78,7 +74,8 @@ export class ProbeRunner {
     let failed = false;
     // ENOENT (no ping on PATH), EAGAIN (process limit), EMFILE (file limit) arrive here, not as a
     // throw; unheard, the event would end the exporter.
-    child.once('error', (err: NodeJS.ErrnoException) => {
+    // `on`, not `once`: a second error event (a failed kill) must not go unheard either.
+    child.on('error', (err: NodeJS.ErrnoException) => {
       if (failed) return;
       failed = true;
       child.kill('SIGKILL');
@@ -132,8 +129,14 @@ export class ProbeRunner {
     socket.once('connect', () => finish(true));
     socket.once('error', () => finish(false));
     // Due times are fixed from the start, so a late timer does not push every later probe back.
-    const due = this.tcpEpoch + this.tcpCount * this.spec.intervalMs;
-    this.timer = setTimeout(() => this.tcpLoop(), Math.max(0, due - performance.now()));
+    let due = this.tcpEpoch + this.tcpCount * this.spec.intervalMs;
+    const now = performance.now();
+    if (due < now - this.spec.intervalMs) {
+      // stalled for more than an interval (a suspended process): start afresh rather than burst
+      this.tcpEpoch = now - this.tcpCount * this.spec.intervalMs;
+      due = now;
+    }
+    this.timer = setTimeout(() => this.tcpLoop(), Math.max(0, due - now));
     this.timer.unref();
   }
 

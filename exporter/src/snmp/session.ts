@@ -313,21 +313,39 @@ export class SnmpSession {
       for (const base of result.keys()) await this.walkV1(base, result.get(base) as SnmpVarbind[]);
       return result;
     }
+    // Varbinds asked per PDU. An agent that cannot fit the answer in one datagram truncates it (RFC 3416
+    // 4.2.3) after computing it all, so the budget shrinks to what the agent returns: asking for more
+    // only makes a busy agent work for nothing (snmpsim returned a third of what was asked).
+    let budget = MAX_VARBINDS_PER_PDU;
     while (cursor.size > 0) {
       const active = [...cursor.keys()];
-      const reps = Math.max(1, Math.min(maxRepetitions, Math.floor(MAX_VARBINDS_PER_PDU / active.length)));
-      const columns = await this.call<RawVarbind[][]>((done) =>
-        this.session.getBulk(
-          active.map((b) => cursor.get(b) as string),
-          0,
-          reps,
-          done as unknown as snmp.GetBulkCallback,
-        ),
-      );
+      const reps = Math.max(1, Math.min(maxRepetitions, Math.floor(budget / active.length)));
+      let columns: RawVarbind[][];
+      try {
+        columns = await this.call<RawVarbind[][]>((done) =>
+          this.session.getBulk(
+            active.map((b) => cursor.get(b) as string),
+            0,
+            reps,
+            done as unknown as snmp.GetBulkCallback,
+          ),
+        );
+      } catch (err) {
+        // tooBig instead of truncation: ask for half as much, down to one row per column
+        if (err instanceof SnmpError && /TooBig/i.test(err.message) && reps > 1) {
+          budget = Math.max(active.length, Math.floor((reps * active.length) / 2));
+          continue;
+        }
+        throw err;
+      }
+      const received = active.reduce((n, _, i) => n + (columns[i]?.length ?? 0), 0);
+      const truncated = received > 0 && received < reps * active.length;
+      if (truncated) budget = Math.max(active.length, received);
       for (const [i, base] of active.entries()) {
         const got = columns[i] ?? [];
         const rows = result.get(base) as SnmpVarbind[];
-        let finished = got.length === 0;
+        // no row for a column in a truncated answer: asked again, not ended
+        let finished = got.length === 0 && !truncated;
         for (const vb of got) {
           const oid = normalizeOid(vb.oid);
           if (

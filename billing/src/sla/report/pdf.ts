@@ -2,13 +2,28 @@
 // the browser recycled (drained, closed, relaunched) after N reports or when its process tree's memory
 // grows, and relaunched when it died.
 //
-// Pages: a fresh tab costs Chromium a new renderer process (~200 ms of CPU, more than printing the
-// report), so each tab prints up to `rendersPerPage` reports before it is closed; a tab is closed at
-// once after any failure. setContent replaces the whole document, and JavaScript is off, so nothing of
-// one report survives into the next. rendersPerPage = 1 gives a fresh tab per report.
+// Batches: loading and printing a document costs Chromium ~400 ms of CPU per report printed alone and
+// ~100 ms per report when 25 share one document, so reports waiting for a free slot are laid out in one
+// document (each from a new page, after a marker link) and printed at once; the PDF is split per report
+// at the markers with pdf-lib, and each report gets its own footer ("Page X of Y" counts its own pages).
+// Reports whose <head> differs (another style sheet) go into different batches.
+//
+// Pages: a fresh tab costs Chromium a new renderer process (~200 ms of CPU), so each tab prints up to
+// `rendersPerPage` documents before it is closed; a tab is closed at once after any failure. setContent
+// replaces the whole document, and JavaScript is off, so nothing of one batch survives into the next.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFString,
+  StandardFonts,
+  rgb,
+} from '@cantoo/pdf-lib';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export interface PdfRendererOptions {
@@ -21,8 +36,10 @@ export interface PdfRendererOptions {
   /** Recycle the browser when the resident memory (Pss) of its process tree exceeds this (default 1 GiB;
    * a browser printing two reports at a time holds about 0.5 GiB). */
   recycleAboveRssBytes?: number;
-  /** Reports printed by one tab before it is closed (default 25; 1 = a fresh tab per report). */
+  /** Documents printed by one tab before it is closed (default 25; 1 = a fresh tab per document). */
   rendersPerPage?: number;
+  /** Reports laid out in one Chromium document at most (default 25; 1 = each report alone). */
+  batchSize?: number;
   /** Bound on loading and printing one report (default 30 s). */
   renderTimeoutMs?: number;
 }
@@ -34,8 +51,10 @@ export interface PdfRendererStats {
   browserRestarts: number;
   /** Largest resident memory (Pss) of the browser's process tree seen (sampled at most twice a second). */
   peakRssBytes: number;
-  /** Largest number of reports that were being printed at the same time. */
+  /** Largest number of documents (batches) that were being printed at the same time. */
   peakInFlight: number;
+  /** Chromium documents printed (a batch of reports is one). */
+  documentsPrinted: number;
 }
 
 const RSS_SAMPLE_INTERVAL_MS = 500;
@@ -89,16 +108,118 @@ export function processTreeRssBytes(rootPid: number): number {
   return total;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[<>&"']/g,
-    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
+const MARK_URL = 'https://ispmon.invalid/report/';
+const MM = 72 / 25.4;
+const FOOTER_GREY = rgb(0x5b / 255, 0x67 / 255, 0x76 / 255);
+
+/** The <head> of an HTML document (what decides whether two reports can share one) and its body. */
+function headAndBody(html: string): { head: string; body: string } {
+  const open = /<body[^>]*>/i.exec(html);
+  const close = html.toLowerCase().lastIndexOf('</body>');
+  if (!open) return { head: '', body: html };
+  return {
+    head: html.slice(0, open.index),
+    body: html.slice(open.index + open[0].length, close > open.index ? close : undefined),
+  };
 }
 
-function footerTemplate(label: string): string {
-  // Chromium renders header/footer templates at their own scale: sizes here are in CSS px of the PDF.
-  return `<div style="font-family:'DejaVu Sans',sans-serif;font-size:7.5px;color:#5b6776;width:100%;padding:0 16mm;display:flex;justify-content:space-between"><span>${escapeHtml(label)}</span><span>Page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>`;
+/** One document of `bodies`, each from a new page and starting with a marker link to find its pages by. */
+export function batchDocument(head: string, bodies: readonly string[]): string {
+  const style =
+    '<style>.ispmon-report{break-before:page;position:relative}.ispmon-report:first-child{break-before:auto}' +
+    '.ispmon-mark{position:absolute;top:0;left:0;width:2px;height:2px;overflow:hidden;font-size:1px;color:transparent}</style>';
+  const h = /<\/head>/i.test(head)
+    ? head.replace(/<\/head>/i, `${style}</head>`)
+    : `<!doctype html><html><head><meta charset="utf-8">${style}</head>`;
+  const parts = bodies.map(
+    (body, i) =>
+      `<div class="ispmon-report"><a class="ispmon-mark" href="${MARK_URL}${i}">.</a>${body}</div>`,
+  );
+  return `${h}<body>${parts.join('')}</body></html>`;
+}
+
+/** The report index a page's marker link names, removing the marker; undefined without one. */
+function takeMarker(page: ReturnType<PDFDocument['getPages']>[number]): number | undefined {
+  const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
+  if (!annots) return undefined;
+  let found: number | undefined;
+  for (let k = annots.size() - 1; k >= 0; k--) {
+    const action = annots.lookupMaybe(k, PDFDict)?.lookupMaybe(PDFName.of('A'), PDFDict);
+    const uri = action?.lookupMaybe(PDFName.of('URI'), PDFString, PDFHexString)?.decodeText() ?? '';
+    if (!uri.startsWith(MARK_URL)) continue;
+    found = Number(uri.slice(MARK_URL.length));
+    annots.remove(k);
+  }
+  return found;
+}
+
+/**
+ * Splits the PDF of a batch into one PDF per report, at the pages holding each report's marker, and
+ * writes each report's footer: its label and "Page X of Y" of its own pages.
+ */
+export async function splitBatch(
+  pdf: Uint8Array,
+  reports: ReadonlyArray<{ footerLabel: string; title?: string }>,
+): Promise<Buffer[]> {
+  const src = await PDFDocument.load(pdf, { updateMetadata: false });
+  const pages = src.getPages();
+  const starts: number[] = [];
+  pages.forEach((page, i) => {
+    const n = takeMarker(page);
+    if (n !== undefined && starts[n] === undefined) starts[n] = i;
+  });
+  for (let n = 0; n < reports.length; n++)
+    if (
+      starts[n] === undefined ||
+      (n > 0 && (starts[n] ?? 0) <= (starts[n - 1] ?? 0)) ||
+      (n === 0 && starts[0] !== 0)
+    )
+      throw new Error(
+        `batch of ${reports.length} reports: no page starts report ${n + 1} (markers at ${JSON.stringify(starts)})`,
+      );
+  const out: Buffer[] = [];
+  for (const [n, report] of reports.entries()) {
+    const from = starts[n] ?? 0;
+    const to = starts[n + 1] ?? pages.length;
+    const doc = await PDFDocument.create({ updateMetadata: false });
+    if (report.title) doc.setTitle(report.title);
+    const copied = await doc.copyPages(
+      src,
+      Array.from({ length: to - from }, (_, k) => from + k),
+    );
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    const supported = new Set(font.getCharacterSet());
+    // The standard font has no glyphs beyond Latin-1 (WinAnsi): other characters print as '?'.
+    const label = [...report.footerLabel]
+      .map((c) => (supported.has(c.codePointAt(0) ?? 0) ? c : '?'))
+      .join('');
+    copied.forEach((page, k) => {
+      doc.addPage(page);
+      const size = 5.6; // 7.5 CSS px
+      const y = 10 * MM;
+      page.drawText(label, { x: 16 * MM, y, size, font, color: FOOTER_GREY });
+      const number = `Page ${k + 1} of ${copied.length}`;
+      page.drawText(number, {
+        x: page.getWidth() - 16 * MM - font.widthOfTextAtSize(number, size),
+        y,
+        size,
+        font,
+        color: FOOTER_GREY,
+      });
+    });
+    out.push(Buffer.from(await doc.save()));
+  }
+  return out;
+}
+
+interface QueuedReport {
+  head: string;
+  /** The head without its <title>: reports with the same one share a document. */
+  style: string;
+  body: string;
+  footerLabel: string;
+  resolve: (pdf: Buffer) => void;
+  reject: (err: Error) => void;
 }
 
 /** One launched browser with its own profile directory and its idle tabs. */
@@ -154,11 +275,12 @@ class BrowserSession {
     });
   }
 
+  /** Prints `html` (holding `reports` reports) as one A4 PDF, without header or footer. */
   async print(
     html: string,
-    footerLabel: string,
+    reports: number,
     o: { rendersPerPage: number; timeoutMs: number; keepPage: () => boolean },
-  ): Promise<Buffer> {
+  ): Promise<Uint8Array> {
     const tab = this.idle.pop() ?? { page: await this.newPage(), uses: 0 };
     let reusable = false;
     try {
@@ -166,16 +288,13 @@ class BrowserSession {
       const pdf = await tab.page.pdf({
         format: 'A4',
         printBackground: true,
-        displayHeaderFooter: true,
-        headerTemplate: '<span></span>',
-        footerTemplate: footerTemplate(footerLabel),
         margin: { top: '18mm', bottom: '20mm', left: '16mm', right: '16mm' },
         timeout: o.timeoutMs,
       });
-      this.rendered += 1;
+      this.rendered += reports;
       tab.uses += 1;
       reusable = tab.uses < o.rendersPerPage && o.keepPage() && this.alive;
-      return Buffer.from(pdf);
+      return pdf;
     } finally {
       if (reusable) this.idle.push(tab);
       else await tab.page.close().catch(() => undefined);
@@ -218,13 +337,15 @@ export class PdfRenderer {
   private session: Promise<BrowserSession> | undefined;
   private latest: BrowserSession | undefined;
   private launches = 0;
+  /** Documents being printed. */
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  /** Set when the browser is due for recycling: no new report starts until the running ones finish. */
+  private readonly queue: QueuedReport[] = [];
+  /** Set when the browser is due for recycling: no new document starts until the running ones finish. */
   private draining = false;
   private recycling: Promise<void> = Promise.resolve();
   private closed = false;
   private rendered = 0;
+  private documents = 0;
   private peakRss = 0;
   private peakInFlight = 0;
   private lastRssSample = 0;
@@ -243,39 +364,25 @@ export class PdfRenderer {
       recycleAfterPages: positive('recycleAfterPages', o.recycleAfterPages, 2_000),
       recycleAboveRssBytes: positive('recycleAboveRssBytes', o.recycleAboveRssBytes, 2 ** 30),
       rendersPerPage: positive('rendersPerPage', o.rendersPerPage, 25),
+      batchSize: positive('batchSize', o.batchSize, 25),
       renderTimeoutMs: positive('renderTimeoutMs', o.renderTimeoutMs, 30_000),
     });
     await r.currentSession(); // fail fast on a missing or broken Chromium
     return r;
   }
 
-  /** An A4 PDF of `html`, with "page X of Y" (and `footerLabel`) in the footer of every page. */
-  async render(html: string, o: { footerLabel?: string } = {}): Promise<Buffer> {
-    await this.acquire();
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const session = await this.currentSession();
-        try {
-          const pdf = await session.print(html, o.footerLabel ?? '', {
-            rendersPerPage: this.o.rendersPerPage,
-            timeoutMs: this.o.renderTimeoutMs,
-            keepPage: () => !this.draining && !this.closed,
-          });
-          this.rendered += 1;
-          return pdf;
-        } catch (err) {
-          // The browser died under this report (crash, OOM kill): print it once more on a new one.
-          if (attempt === 1 && !this.closed && (await session.diedWithin(250))) continue;
-          throw new Error(`PDF rendering failed (Chromium pid ${session.pid}): ${(err as Error).message}`, {
-            cause: err,
-          });
-        } finally {
-          this.afterPrint(session);
-        }
-      }
-    } finally {
-      this.release();
-    }
+  /**
+   * An A4 PDF of `html`, with `footerLabel` and "Page X of Y" in the footer of every page. Reports asked
+   * for while every slot is busy are printed together in one document when a slot frees up.
+   */
+  render(html: string, o: { footerLabel?: string } = {}): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new Error('PdfRenderer is closed'));
+    return new Promise<Buffer>((resolve, reject) => {
+      const { head, body } = headAndBody(html);
+      const style = head.replace(/<title>[\s\S]*?<\/title>/i, '');
+      this.queue.push({ head, style, body, footerLabel: o.footerLabel ?? '', resolve, reject });
+      this.pump();
+    });
   }
 
   stats(): PdfRendererStats {
@@ -284,6 +391,7 @@ export class PdfRenderer {
       browserRestarts: Math.max(0, this.launches - 1),
       peakRssBytes: this.peakRss,
       peakInFlight: this.peakInFlight,
+      documentsPrinted: this.documents,
     };
   }
 
@@ -294,13 +402,71 @@ export class PdfRenderer {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const r of this.queue.splice(0)) r.reject(new Error('PdfRenderer is closed'));
     await this.recycling;
     const session = this.session;
     this.session = undefined;
     await (await session?.catch(() => undefined))?.close();
-    for (const wake of this.waiting.splice(0)) {
-      this.active += 1; // acquire() gives the slot back when it sees the renderer closed
-      wake();
+  }
+
+  /** Starts documents while slots are free: each takes the oldest waiting report and up to batchSize − 1
+   * more with the same <head>. */
+  private pump(): void {
+    while (!this.draining && !this.closed && this.active < this.o.concurrency && this.queue.length > 0) {
+      const first = this.queue[0] as QueuedReport;
+      const batch: QueuedReport[] = [];
+      for (let i = 0; i < this.queue.length && batch.length < this.o.batchSize;)
+        if ((this.queue[i] as QueuedReport).style === first.style) batch.push(...this.queue.splice(i, 1));
+        else i += 1;
+      this.active += 1;
+      this.peakInFlight = Math.max(this.peakInFlight, this.active);
+      void this.printBatch(batch).finally(() => this.release());
+    }
+  }
+
+  private async printBatch(batch: QueuedReport[]): Promise<void> {
+    const head = batch[0]?.head ?? '';
+    const html = batchDocument(
+      head,
+      batch.map((r) => r.body),
+    );
+    for (let attempt = 1; ; attempt++) {
+      let session: BrowserSession;
+      try {
+        session = await this.currentSession();
+      } catch (err) {
+        for (const r of batch) r.reject(err as Error);
+        return;
+      }
+      try {
+        const pdf = await session.print(html, batch.length, {
+          rendersPerPage: this.o.rendersPerPage,
+          timeoutMs: this.o.renderTimeoutMs,
+          keepPage: () => !this.draining && !this.closed,
+        });
+        this.documents += 1;
+        const titles = batch.map((r) => /<title>([^<]*)<\/title>/i.exec(r.head)?.[1]?.trim());
+        const parts = await splitBatch(
+          pdf,
+          batch.map((r, i) => ({
+            footerLabel: r.footerLabel,
+            ...(titles[i] ? { title: unescapeHtml(titles[i]) } : {}),
+          })),
+        );
+        this.rendered += batch.length;
+        batch.forEach((r, i) => r.resolve(parts[i] as Buffer));
+        return;
+      } catch (err) {
+        // The browser died under this batch (crash, OOM kill): print it once more on a new one.
+        if (attempt === 1 && !this.closed && (await session.diedWithin(250))) continue;
+        const e = new Error(`PDF rendering failed (Chromium pid ${session.pid}): ${(err as Error).message}`, {
+          cause: err,
+        });
+        for (const r of batch) r.reject(e);
+        return;
+      } finally {
+        this.afterPrint(session);
+      }
     }
   }
 
@@ -341,36 +507,26 @@ export class PdfRenderer {
     if (due && session === this.latest && session.alive) this.draining = true;
   }
 
-  private async acquire(): Promise<void> {
-    if (this.closed) throw new Error('PdfRenderer is closed');
-    if (this.active < this.o.concurrency && !this.draining && this.waiting.length === 0) this.active += 1;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // dispatch() counts us in
-    if (this.closed) {
-      this.active -= 1;
-      throw new Error('PdfRenderer is closed');
-    }
-    this.peakInFlight = Math.max(this.peakInFlight, this.active);
-  }
-
   private release(): void {
     this.active -= 1;
     if (this.draining && this.active === 0) {
-      // Nothing is printing: close the old browser; the next report launches a new one.
+      // Nothing is printing: close the old browser; the next document launches a new one.
       const old = this.session;
       this.session = undefined;
       this.recycling = (async () => {
         await (await old?.catch(() => undefined))?.close();
       })().finally(() => {
         this.draining = false;
-        this.dispatch();
+        this.pump();
       });
-    } else this.dispatch();
+    } else this.pump();
   }
+}
 
-  private dispatch(): void {
-    while (!this.draining && this.active < this.o.concurrency && this.waiting.length > 0) {
-      this.active += 1;
-      (this.waiting.shift() as () => void)();
-    }
-  }
+function unescapeHtml(s: string): string {
+  return s.replace(
+    /&(lt|gt|amp|quot|#39|#x27|#x3D);/g,
+    (_m, e: string) =>
+      ({ lt: '<', gt: '>', amp: '&', quot: '"', '#39': "'", '#x27': "'", '#x3D': '=' })[e] ?? _m,
+  );
 }

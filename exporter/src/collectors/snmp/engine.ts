@@ -173,8 +173,11 @@ export interface SnmpScrapeOptions {
   deadlineMs?: number | undefined;
 }
 
-/** Without Prometheus's scrape timeout header: its default scrape_timeout (10 s) less the margin. */
-export const DEFAULT_SCRAPE_DEADLINE_MS = 9_500;
+/**
+ * Without Prometheus's scrape timeout header nobody gives up at a known time (a person with curl):
+ * a generous bound, so a large device's walk is not cut short, as snmp_exporter would not cut it.
+ */
+export const DEFAULT_SCRAPE_DEADLINE_MS = 120_000;
 
 /**
  * Pure: the scrape deadline from Prometheus's `X-Prometheus-Scrape-Timeout-Seconds` header, less a

@@ -365,11 +365,12 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
 });
 
 describe('the scrape deadline from Prometheus', () => {
-  it('is the scrape timeout less 10 % (at most 500 ms), 9.5 s without the header', () => {
+  it('is the scrape timeout less 10 % (at most 500 ms), two minutes without the header', () => {
     expect(scrapeDeadlineMs('10')).toBe(9_500);
     expect(scrapeDeadlineMs('2')).toBe(1_800);
     expect(scrapeDeadlineMs('0.5')).toBe(450);
-    expect(scrapeDeadlineMs(undefined)).toBe(DEFAULT_SCRAPE_DEADLINE_MS);
+    expect(scrapeDeadlineMs(undefined)).toBe(120_000);
+    expect(DEFAULT_SCRAPE_DEADLINE_MS).toBe(120_000);
     expect(scrapeDeadlineMs('soon')).toBe(DEFAULT_SCRAPE_DEADLINE_MS);
     expect(scrapeDeadlineMs('-1')).toBe(DEFAULT_SCRAPE_DEADLINE_MS);
   });
