@@ -21,7 +21,7 @@ describe('cleaning what a killed demo run left', () => {
     const work = join(parent, 'demo');
     mkdirSync(join(work, 'tmp'), { recursive: true });
     // A namespace named as the lab names them, owned by a pid that no longer runs.
-    const dead = spawn(process.execPath, ['-e', '0']);
+    const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
     await new Promise((r) => dead.once('exit', r));
     const ns = `ispmon-p${dead.pid}-1`;
     execFileSync('ip', ['netns', 'add', ns]);
@@ -52,7 +52,9 @@ describe('cleaning what a killed demo run left', () => {
       );
       expect(existsSync(join(work, 'run.json'))).toBe(true);
     } finally {
+      const exited = new Promise((r) => demo.once('exit', r));
       demo.kill();
+      await exited;
     }
   });
 });
