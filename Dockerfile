@@ -8,6 +8,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY testkit/package.json testkit/
 COPY service-kit/package.json service-kit/
+COPY inventory/package.json inventory/
 COPY lab/package.json lab/
 COPY routeros/package.json routeros/
 COPY exporter/package.json exporter/
@@ -17,6 +18,7 @@ COPY demo/package.json demo/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY testkit/ testkit/
+COPY inventory/ inventory/
 COPY lab/ lab/
 COPY routeros/ routeros/
 COPY exporter/ exporter/
@@ -24,7 +26,7 @@ COPY alert-router/ alert-router/
 COPY billing/ billing/
 COPY service-kit/ service-kit/
 COPY demo/ demo/
-RUN npx tsc -b testkit service-kit lab routeros exporter alert-router billing demo && npm prune --omit=dev
+RUN npx tsc -b testkit service-kit inventory lab routeros exporter alert-router billing demo && npm prune --omit=dev
 
 FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -54,6 +56,7 @@ CMD ["node", "alert-router/dist/main.js"]
 FROM runtime AS lab
 # The device lab (RouterOS API simulator) for demos; never point it at production.
 COPY --from=build /app/testkit/ testkit/
+COPY --from=build /app/inventory/ inventory/
 COPY --from=build /app/lab/ lab/
 # The inventory volume mounts here; created owned by `node` so a new volume starts writable.
 RUN mkdir -p /var/lib/ispmon/inventory && chown node:node /var/lib/ispmon/inventory
@@ -68,6 +71,7 @@ FROM runtime AS billing
 RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 ENV CHROMIUM_PATH=/usr/bin/chromium
 COPY --from=build /app/service-kit/ service-kit/
+COPY --from=build /app/inventory/ inventory/
 COPY --from=build /app/routeros/ routeros/
 COPY --from=build /app/billing/ billing/
 # The inventory volume mounts here; created owned by `node` so a new volume starts writable for billing.

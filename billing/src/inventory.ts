@@ -2,24 +2,19 @@
 // written as the exporter's target file and Prometheus file_sd files (README, "Contracts"), atomically
 // and only when the content changes, so the exporter and Prometheus follow without a restart.
 // Router passwords go to 0600 files next to them, referenced as `{ file: … }`, never inline.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { stringify } from 'yaml';
+import {
+  probeFileSd,
+  renderExporterTargets,
+  routerFileSd,
+  writeIfChanged,
+  type ProbeTarget,
+  type RouterTarget,
+} from '@ispmon/inventory';
 import { q } from './db/sql.js';
 import type { SecretBox } from './secrets.js';
-
-function writeIfChanged(path: string, content: string, mode = 0o644): boolean {
-  try {
-    if (readFileSync(path, 'utf8') === content) return false;
-  } catch {
-    // missing: write it
-  }
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode });
-  renameSync(tmp, path);
-  return true;
-}
 
 export interface InventoryFiles {
   routers: number;
@@ -92,7 +87,7 @@ export class InventoryWriter {
     for (const sub of ['exporter', 'file_sd', 'secrets'])
       mkdirSync(join(this.dir, sub), { recursive: true, mode: sub === 'secrets' ? 0o700 : 0o755 });
     const changed: string[] = [];
-    const targets = {
+    const targets: { routers: RouterTarget[]; probes: ProbeTarget[] } = {
       routers: routers.map((r) => {
         const secretFile = join(this.dir, 'secrets', `router-${r.name}.password`);
         if (writeIfChanged(secretFile, this.box.open(r.password_enc), 0o600)) changed.push(secretFile);
@@ -103,7 +98,7 @@ export class InventoryWriter {
           tls: r.tls ? { insecure_skip_verify: true } : false,
           username: r.username,
           password: { file: secretFile },
-          labels: r.site ? { site: r.site } : {},
+          labels: r.site ? { site: r.site } : ({} as Record<string, string>),
         };
       }),
       probes: links.map((l) => ({
@@ -117,35 +112,22 @@ export class InventoryWriter {
     const files: Array<[string, string]> = [
       [
         join(this.dir, 'exporter', 'targets.yml'),
-        `# written by ispmon billing from its database; edit in billing, not here\n${stringify(targets)}`,
+        renderExporterTargets('ispmon billing from its database', targets),
       ],
-      [
-        join(this.dir, 'file_sd', 'routeros.json'),
-        `${JSON.stringify(
-          routers.map((r) => ({
-            targets: [r.name],
-            labels: { router: r.name, ...(r.site ? { site: r.site } : {}), module: 'routeros' },
-          })),
-          null,
-          2,
-        )}\n`,
-      ],
+      [join(this.dir, 'file_sd', 'routeros.json'), routerFileSd(targets.routers)],
       [
         join(this.dir, 'file_sd', 'probes.json'),
-        `${JSON.stringify(
+        probeFileSd(
           links.map((l) => ({
-            targets: [l.code],
+            name: l.code,
+            protocol: l.probe_protocol,
             labels: {
-              link: l.code,
               customer: l.customer,
               ...(l.site ? { site: l.site } : {}),
               ...(l.router ? { router: l.router } : {}),
-              module: l.probe_protocol,
             },
           })),
-          null,
-          2,
-        )}\n`,
+        ),
       ],
     ];
     for (const [path, content] of files) if (writeIfChanged(path, content)) changed.push(path);
