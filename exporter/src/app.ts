@@ -22,7 +22,8 @@ import {
 import type { RouterOsModuleConfig, RouterTargetConfig, TargetsConfig } from './config/schema.js';
 import { encodeText, TEXT_CONTENT_TYPE } from './exposition.js';
 import { resolveSnmpModules, snmpTargetFromConfig } from './collectors/snmp/config.js';
-import { scrapeDeadlineMs, scrapeSnmpTarget } from './collectors/snmp/engine.js';
+import { scrapeDeadlineMs } from './collectors/snmp/engine.js';
+import { SharedSnmpScrapes } from './collectors/snmp/shared.js';
 import { ProbeScheduler } from './probes/measure.js';
 import { RouterConnections, type RouterEndpoint } from './routeros/connections.js';
 import { SelfMetrics } from './self-metrics.js';
@@ -55,6 +56,7 @@ export class Exporter {
   private readonly connections: RouterConnections;
   private readonly endpoints = new Map<string, RouterEndpoint>();
   private readonly probes: ProbeScheduler;
+  private readonly snmpScrapes = new SharedSnmpScrapes();
   private readonly scrapeSlots = new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64));
   private server: Server | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -322,7 +324,8 @@ export class Exporter {
         this.config.default_timeout,
       );
       this.metrics.probes.inc({ module: moduleKey });
-      const result = await scrapeSnmpTarget(target, modules, {
+      // an HA pair's overlapping scrapes of one device share one walk
+      const result = await this.snmpScrapes.scrape(`${snmp.name}\0${moduleKey}`, target, modules, {
         signal: scrape.signal,
         deadlineMs: scrapeDeadlineMs(scrape.timeoutHeader),
       });
