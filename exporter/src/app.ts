@@ -24,7 +24,8 @@ import {
 import type { RouterOsModuleConfig, RouterTargetConfig, TargetsConfig } from './config/schema.js';
 import { encodeText, TEXT_CONTENT_TYPE } from './exposition.js';
 import { resolveSnmpModules, snmpTargetFromConfig } from './collectors/snmp/config.js';
-import { scrapeDeadlineMs, scrapeSnmpTarget } from './collectors/snmp/engine.js';
+import { scrapeDeadlineMs } from './collectors/snmp/engine.js';
+import { SharedSnmpScrapes } from './collectors/snmp/shared.js';
 import { ProbeScheduler } from './probes/measure.js';
 import { SelfMetrics } from './self-metrics.js';
 
@@ -57,6 +58,7 @@ export class Exporter {
   private readonly endpoints = new Map<string, RouterEndpoint>();
   private readonly probes: ProbeScheduler;
   private readonly commandFailures: CommandFailureLog;
+  private readonly snmpScrapes = new SharedSnmpScrapes();
   private readonly scrapeSlots = new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64));
   private server: Server | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -326,7 +328,8 @@ export class Exporter {
         this.config.default_timeout,
       );
       this.metrics.probes.inc({ module: moduleKey });
-      const result = await scrapeSnmpTarget(target, modules, {
+      // an HA pair's overlapping scrapes of one device share one walk
+      const result = await this.snmpScrapes.scrape(`${snmp.name}\0${moduleKey}`, target, modules, {
         signal: scrape.signal,
         deadlineMs: scrapeDeadlineMs(scrape.timeoutHeader),
       });

@@ -23,11 +23,13 @@ describe('SNMP targets through /probe', () => {
   let base = '';
   let dir = '';
   let relay: UdpRelay;
+  let pairRelay: UdpRelay;
   let closedPort = 0;
 
   beforeAll(async () => {
     lab = await startSnmpLab({ largeSwitchPorts: LARGE_PORTS });
     relay = await startUdpRelay(lab.endpoint('lab-switch-large').port);
+    pairRelay = await startUdpRelay(lab.endpoint('lab-switch-large').port);
     closedPort = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'ispmon-snmp-probe-'));
     process.env.ISPMON_TEST_V3_AUTH = V3_USER.authKey;
@@ -61,6 +63,7 @@ targets:
     - { name: lab-olt, host: ${olt.host}, port: ${olt.port}, version: 2c, community: lab-olt, module: olt_optics }
     - { name: snmpd-v3, host: ${snmpd.host}, port: ${snmpd.port}, version: '3', user: ${V3_USER.user}, auth_protocol: sha, auth_key: { env: ISPMON_TEST_V3_AUTH }, priv_protocol: aes, priv_key: ${V3_USER.privKey}, module: system }
     - { name: large, host: ${sw.host}, port: ${sw.port}, version: 2c, community: lab-switch-large, module: if_counters }
+    - { name: large-pair, host: 127.0.0.1, port: ${pairRelay.port}, version: 2c, community: lab-switch-large, module: if_counters }
     - { name: large-relayed, host: 127.0.0.1, port: ${relay.port}, version: 2c, community: lab-switch-large, module: if_mib, timeout: 300ms }
     - { name: closed-port, host: 127.0.0.1, port: ${closedPort}, version: 2c, community: public, module: if_mib }
     - { name: snmpd-wrong-key, host: ${snmpd.host}, port: ${snmpd.port}, version: '3', user: ${V3_USER.user}, auth_protocol: sha, auth_key: not-the-key-123, priv_protocol: aes, priv_key: ${V3_USER.privKey}, module: system, timeout: 1s }
@@ -73,6 +76,7 @@ targets:
   afterAll(async () => {
     await exporter.close();
     await relay?.close();
+    await pairRelay?.close();
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -118,16 +122,17 @@ targets:
     expect(bad.find((s) => s.name === 'snmp_scrape_error')?.labels.reason).toBe('auth');
   });
 
-  it('scrapes a 2,000-interface device completely for two concurrent clients (an HA Prometheus pair)', async () => {
+  it('scrapes a 2,000-interface device completely for two concurrent clients (an HA Prometheus pair), in one walk', async () => {
     const scrape = async (): Promise<ReturnType<typeof parseExposition>> =>
       parseExposition(
         await (
-          await fetch(`${base}/probe?target=large`, {
+          await fetch(`${base}/probe?target=large-pair`, {
             // generous: this checks completeness, not speed (bench:snmp measures that)
             headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '60' },
           })
         ).text(),
       );
+    const before = pairRelay.received;
     const both = await Promise.all([scrape(), scrape()]);
     for (const samples of both) {
       expect(sampleValue(samples, 'snmp_up')).toBe('1');
@@ -140,6 +145,36 @@ targets:
         '20000000000',
       );
     }
+    // the agent answered one walk for both clients: what reached it is one scrape's requests
+    const sent = Number(sampleValue(both[0]!, 'snmp_scrape_packets_sent'));
+    expect(sampleValue(both[1]!, 'snmp_scrape_packets_sent')).toBe(String(sent));
+    expect(pairRelay.received - before).toBe(sent);
+    // a later scrape walks again
+    const again = await scrape();
+    expect(sampleValue(again, 'snmp_up')).toBe('1');
+    expect(pairRelay.received - before).toBeGreaterThan(sent);
+  }, 90_000);
+
+  it('keeps walking for the client that stays when the other of a pair hangs up', async () => {
+    const leaving = new AbortController();
+    const gone = fetch(`${base}/probe?target=large-pair`, { signal: leaving.signal }).catch((e: Error) => e);
+    const staying = fetch(`${base}/probe?target=large-pair`, {
+      headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '60' },
+    }).then(async (r) => parseExposition(await r.text()));
+    const before = pairRelay.received;
+    await waitFor(
+      'the walk to be under way',
+      async () => (pairRelay.received >= before + 3 ? true : undefined),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 5,
+      },
+    );
+    leaving.abort();
+    expect(((await gone) as Error).name).toBe('AbortError');
+    const samples = await staying;
+    expect(sampleValue(samples, 'snmp_up')).toBe('1');
+    expect(samples.filter((s) => s.name === 'ifHCInOctets')).toHaveLength(LARGE_PORTS);
   }, 90_000);
 
   it('answers a closed SNMP port at once as refused', async () => {

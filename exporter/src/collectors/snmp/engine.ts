@@ -238,6 +238,24 @@ export async function scrapeSnmpTarget(
     pdus = session?.pdus ?? 0;
     requests = session?.requestsSent ?? 0;
   }
+  return scrapeOutcome(runs, families, pdus, requests, started);
+}
+
+/** A scrape that failed before any request (its client went away or its deadline passed first). */
+export function failedScrape(modules: readonly SnmpModule[], error: SnmpError, started: number): SnmpScrape {
+  const runs = modules.map((m) => ({ module: m.name, success: false, durationSeconds: 0, error }));
+  return scrapeOutcome(runs, [], 0, 0, started);
+}
+
+/** The modules' families plus the scrape's own: up, per-module success and duration, PDUs, reason. */
+function scrapeOutcome(
+  runs: SnmpModuleRun[],
+  moduleFamilies: MetricFamily[],
+  pdus: number,
+  requests: number,
+  started: number,
+): SnmpScrape {
+  const families = [...moduleFamilies];
   const failed = runs.find((r) => !r.success);
   const failure = failed?.error?.reason;
   const up = !failed;
