@@ -1,5 +1,5 @@
 import { startPostgres, type PostgresServer } from '@ispmon/testkit';
-import { openDatabase } from './orm.js';
+import { openRouterDatabase } from './orm.js';
 import { IncidentSchema } from './entities.js';
 
 describe('alert-router database', () => {
@@ -13,7 +13,7 @@ describe('alert-router database', () => {
 
   it('creates the schema by migration, idempotently, and reads incidents through the ORM', async () => {
     const url = await pg.createDatabase();
-    const orm = await openDatabase(url);
+    const orm = await openRouterDatabase(url);
     await orm.migrator.up(); // second run: nothing to do
     const db = url.split('/').pop();
     const tables = await pg.query<{ table_name: string }>(

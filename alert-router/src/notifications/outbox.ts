@@ -6,6 +6,7 @@
 //   mark   (one statement): the attempt's outcome, then sent / retry with backoff / dead letter.
 // A crash between claim and mark re-sends that one notification after its lease (the receiver can drop
 // it by key); a database outage during the mark is waited out, since this process knows the outcome.
+import { backoffDelay, type BackoffPolicy } from '@ispmon/service-kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { RouterConfig } from '../config.js';
@@ -31,10 +32,8 @@ interface Claim {
   message: NotificationMessage;
 }
 
-/** Exponential backoff with ±50 % jitter: 1 s, 2 s, 4 s … capped at 10 minutes. */
-export function backoffMs(attempts: number, random: () => number, retryAfterMs?: number): number {
-  return retryAfterMs ?? Math.min(600_000, 1_000 * 2 ** (attempts - 1)) * (0.5 + random());
-}
+/** Retry delays: 1 s, 2 s, 4 s … capped at 10 minutes, each within ±50 % (a `Retry-After` wins). */
+const RETRY: BackoffPolicy = { baseMs: 1_000, maxMs: 600_000, jitter: 1 };
 
 export class NotificationOutbox {
   private readonly deliverers = new Map<string, Deliver>();
@@ -214,7 +213,7 @@ export class NotificationOutbox {
               "update notifications set last_error = ?, next_attempt_at = ?, attempts = greatest(attempts, ?) where id = ? and status = 'pending'",
               [
                 error?.message ?? null,
-                new Date(now.getTime() + backoffMs(n.attempts, this.random, error?.retryAfterMs)),
+                new Date(now.getTime() + (error?.retryAfterMs ?? backoffDelay(n.attempts, RETRY, this.random))),
                 n.attempts,
                 n.id,
               ],
