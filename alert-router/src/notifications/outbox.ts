@@ -213,7 +213,9 @@ export class NotificationOutbox {
               "update notifications set last_error = ?, next_attempt_at = ?, attempts = greatest(attempts, ?) where id = ? and status = 'pending'",
               [
                 error?.message ?? null,
-                new Date(now.getTime() + (error?.retryAfterMs ?? backoffDelay(n.attempts, RETRY, this.random))),
+                new Date(
+                  now.getTime() + (error?.retryAfterMs ?? backoffDelay(n.attempts, RETRY, this.random)),
+                ),
                 n.attempts,
                 n.id,
               ],
