@@ -44,6 +44,7 @@ HEALTHCHECK CMD node -e "fetch('http://127.0.0.1:9436/-/healthy').then(r=>proces
 CMD ["node", "exporter/dist/main.js"]
 
 FROM runtime AS alert-router
+COPY --from=build /app/service-kit/ service-kit/
 COPY --from=build /app/alert-router/ alert-router/
 USER node
 EXPOSE 8080
