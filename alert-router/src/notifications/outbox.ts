@@ -34,6 +34,8 @@ interface Claim {
 
 /** Retry delays: 1 s, 2 s, 4 s … capped at 10 minutes, each within ±50 % (a `Retry-After` wins). */
 const RETRY: BackoffPolicy = { baseMs: 1_000, maxMs: 600_000, jitter: 1 };
+/** Recording an outcome through a database outage: 200 ms doubling to 5 s, no jitter. */
+const MARK_RETRY: BackoffPolicy = { baseMs: 200, maxMs: 5_000, jitter: 0 };
 
 export class NotificationOutbox {
   private readonly deliverers = new Map<string, Deliver>();
@@ -220,7 +222,7 @@ export class NotificationOutbox {
                 n.id,
               ],
             ];
-    for (let wait = 200; ; wait = Math.min(wait * 2, 5_000)) {
+    for (let failures = 1; ; failures += 1) {
       try {
         await q(this.orm.em.fork(), attempt + sql, [...attemptParams, ...params]);
         break;
@@ -236,7 +238,7 @@ export class NotificationOutbox {
           );
           return;
         }
-        await new Promise((r) => setTimeout(r, wait));
+        await new Promise((r) => setTimeout(r, backoffDelay(failures, MARK_RETRY)));
       }
     }
     this.metrics.notifications.inc({ channel: n.channel, outcome });
