@@ -1,11 +1,11 @@
 // HTTP surface: the routes outside the API (webhook, health, readiness, metrics, the OpenAPI document,
 // listed in api/openapi.ts) and the token-protected REST API mounted from its route table.
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { isDatabaseUnavailable } from '@ispmon/service-kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { buildOpenApi } from './api/openapi.js';
 import { apiRoutes, InputError, mountApi, type ApiDeps } from './api/routes.js';
-import { isDatabaseError } from './db/errors.js';
 import { ConflictError, NotFoundError, q } from './db/sql.js';
 import type { RouterMetrics } from './metrics.js';
 import type { IncidentQueries } from './queries.js';
@@ -66,7 +66,7 @@ export function createApp(o: AppOptions): express.Express {
       return;
     }
     o.logger.error({ event: 'request_failed', error: e.message }, 'request failed');
-    const db = isDatabaseError(err);
+    const db = isDatabaseUnavailable(err);
     res.status(db ? 503 : 500).json({ error: db ? 'database unavailable' : 'internal error' });
   });
   return app;

@@ -3,6 +3,7 @@
 //   ALERTMANAGER_URL (silences on ack), WEBHOOK_BEARER_TOKEN, WEBHOOK_BASIC_AUTH_USERNAME +
 //   WEBHOOK_BASIC_AUTH_PASSWORD(_FILE), WEBHOOK_MAX_BYTES, ALERT_ROUTER_ADMIN_TOKEN, LOG_LEVEL.
 import { pino } from 'pino';
+import { stopOnSignals } from '@ispmon/service-kit';
 import { settingsFromEnv, type EnvSettings } from './config.js';
 import { startRuntime } from './runtime.js';
 
@@ -21,9 +22,5 @@ const runtime = await startRuntime({ ...settings, logger }).catch((err: unknown)
 });
 logger.info({ event: 'listening', url: runtime.url }, `alert router listening on ${runtime.url}`);
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    logger.info({ event: 'shutdown', signal }, 'shutting down: finishing in-flight webhooks and deliveries');
-    void runtime.stop().then(() => process.exit(0));
-  });
-}
+// In-flight webhooks commit and the current send finishes before the process exits.
+stopOnSignals(logger, () => runtime.stop());

@@ -1,11 +1,12 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createServiceRegistry } from '@ispmon/service-kit';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 export const WEBHOOK_OUTCOMES = ['accepted', 'rejected', 'too_large', 'unauthorized', 'failed'] as const;
 export const NOTIFICATION_OUTCOMES = ['sent', 'failed', 'rate_limited', 'dead', 'superseded'] as const;
 const SEVERITIES = ['critical', 'warning', 'info'] as const;
 
 export class RouterMetrics {
-  readonly registry = new Registry();
+  readonly registry = createServiceRegistry();
   readonly webhooks = new Counter({
     name: 'ispmon_alert_router_webhooks_total',
     help: 'Alertmanager webhooks received, by outcome (accepted, rejected, too_large, unauthorized, failed).',
@@ -43,13 +44,6 @@ export class RouterMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
-    for (const name of [
-      'nodejs_active_handles_total',
-      'nodejs_active_requests_total',
-      'nodejs_active_resources_total',
-    ])
-      this.registry.removeSingleMetric(name);
     for (const outcome of WEBHOOK_OUTCOMES) this.webhooks.inc({ outcome }, 0);
     this.resetOpenIncidents();
   }

@@ -1,14 +1,15 @@
 // Composition: opens the database, builds the rooms (ingest, escalation worker, outbox, queries,
-// actions, retention), issues the bootstrap token, then listens and starts the loops. Used by main.ts
-// and by tests (in-process or as a child process).
+// actions, retention), issues the bootstrap token, then listens and starts the periodic jobs (service-kit's
+// JobRunner: escalation, outbox, retention). Used by main.ts and by tests (in-process or as a child process).
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
+import { JobRunner } from '@ispmon/service-kit';
 import { createApp } from './app.js';
 import { parseRouterConfig, type RouterConfig } from './config.js';
-import { openDatabase } from './db/orm.js';
+import { openRouterDatabase } from './db/orm.js';
 import { EscalationWorker } from './escalation/worker.js';
 import { Ingest } from './ingest.js';
 import { IncidentActions } from './lifecycle.js';
@@ -32,7 +33,7 @@ export interface RuntimeOptions {
   maxWebhookBytes?: number;
   /** Stored (hashed) as the admin token named "bootstrap" before the server accepts requests. */
   adminToken?: string;
-  /** Worker poll interval; 0 turns the loops off (tests call `work()`). */
+  /** Escalation and outbox poll interval; 0 turns the periodic jobs off (tests call `work()` and `purge()`). */
   pollMs?: number;
   clock?: () => Date;
   /** Jitter source for retry backoff (tests make it deterministic). */
@@ -63,7 +64,7 @@ export function loadConfig(o: Pick<RuntimeOptions, 'configFile' | 'configText'>)
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const config = loadConfig(o);
   const getConfig = (): RouterConfig => config;
-  const orm = await openDatabase(o.databaseUrl);
+  const orm = await openRouterDatabase(o.databaseUrl);
   if (o.adminToken) await createToken(orm, 'bootstrap', 'admin', new Date(), o.adminToken);
   const metrics = new RouterMetrics();
   metrics.initialiseChannels(config.channels.keys());
@@ -74,20 +75,51 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const queries = new IncidentQueries(orm);
   const actions = new IncidentActions(orm);
 
-  let busy: Promise<void> | undefined;
-  let stopping = false;
+  // Each job never overlaps itself; a round's time starts at `now` and advances with the clock, so a long
+  // delivery round claims with a current lease while an injected clock (tests) keeps it fixed.
+  const since = (now: Date): (() => Date) => {
+    const start = clock().getTime();
+    return () => new Date(now.getTime() + clock().getTime() - start);
+  };
+  const pollMs = o.pollMs ?? 1_000;
+  const jobs = new JobRunner(o.logger, clock)
+    .add({
+      name: 'escalation',
+      everyMs: pollMs,
+      run: async (now) => {
+        const at = since(now);
+        let fired = 0;
+        for (let n = await escalation.tick(at()); n > 0; n = await escalation.tick(at())) fired += n;
+        // On timers, what a step queued goes out now rather than at the next outbox tick.
+        if (fired > 0 && pollMs > 0 && !jobs.isStopping) void jobs.runNow('outbox').catch(() => undefined);
+      },
+    })
+    .add({
+      name: 'outbox',
+      everyMs: pollMs,
+      run: async (now) => {
+        const at = since(now);
+        while (!jobs.isStopping && (await outbox.deliverNext(at())));
+      },
+    })
+    .add({
+      name: 'retention',
+      everyMs: pollMs === 0 ? 0 : 3_600_000,
+      run: async (now) => {
+        const removed = await purgeResolved(orm, config.retentionDays, now);
+        if (removed) o.logger.info({ event: 'retention_purge', removed }, 'old incidents purged');
+        return removed;
+      },
+    });
+  /** Escalations first, so the steps they fire are delivered in the same round. Failures are logged by the runner. */
   const work = async (now?: Date, w: { deliver?: boolean } = {}): Promise<void> => {
-    while (busy) await busy;
-    busy = (async () => {
-      try {
-        while ((await escalation.tick(now ?? clock())) > 0);
-        while (w.deliver !== false && !stopping && (await outbox.deliverNext(now ?? clock())));
-      } catch (err) {
-        o.logger.error({ event: 'worker_failed', error: (err as Error).message }, 'worker round failed');
-      }
-    })();
-    await busy;
-    busy = undefined;
+    if (jobs.isStopping) return;
+    try {
+      await jobs.runNow('escalation', now);
+      if (w.deliver !== false) await jobs.runNow('outbox', now);
+    } catch {
+      // logged as job_failed; the next round retries
+    }
   };
   const app = createApp({
     orm,
@@ -114,25 +146,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   });
   const address = server.address();
   const url = `http://${o.host ?? '127.0.0.1'}:${typeof address === 'object' && address ? address.port : o.port}`;
-  const timer = o.pollMs === 0 ? undefined : setInterval(() => void work(), o.pollMs ?? 1_000);
-  timer?.unref();
-  const purge = (now = clock()): Promise<number> => purgeResolved(orm, config.retentionDays, now);
-  const purger =
-    o.pollMs === 0
-      ? undefined
-      : setInterval(() => {
-          purge().then(
-            (removed) => {
-              if (removed) o.logger.info({ event: 'retention_purge', removed }, 'old incidents purged');
-            },
-            (err: unknown) =>
-              o.logger.error(
-                { event: 'retention_purge_failed', error: (err as Error).message },
-                'retention purge failed',
-              ),
-          );
-        }, 3_600_000);
-  purger?.unref();
+  jobs.start();
+  const purge = (now = clock()): Promise<number> => jobs.runNow<number>('retention', now);
   return {
     url,
     app,
@@ -143,16 +158,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     work,
     purge,
     async stop(graceMs = 10_000): Promise<void> {
-      stopping = true;
-      if (timer) clearInterval(timer);
-      if (purger) clearInterval(purger);
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
-      // Let in-flight webhooks commit and the current send finish and be recorded.
+      // Let in-flight webhooks commit and the current send finish and be recorded (no new rounds start).
       const grace = new Promise((r) => setTimeout(r, graceMs).unref());
-      await Promise.race([Promise.all([closed, busy]), grace]);
+      await Promise.all([Promise.race([closed, grace]), jobs.stop(graceMs)]);
       outbox.stop();
-      await Promise.race([busy, new Promise((r) => setTimeout(r, 1_000).unref())]);
+      await jobs.stop(1_000);
       server.closeAllConnections();
       await orm.close();
     },

@@ -1,32 +1,24 @@
-// API tokens: random, shown once, stored as SHA-256 hashes; roles admin > operator > viewer.
-import { createHash, randomBytes } from 'node:crypto';
+// Alert-router API tokens (`isr_…`) in the api_tokens table; hashing and the role ladder come from
+// service-kit: viewer < operator < admin.
+import { hashToken, newToken, RoleLadder } from '@ispmon/service-kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { q } from './db/sql.js';
 
-export type Role = 'admin' | 'operator' | 'viewer';
-const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-export function allows(role: Role, needed: Role): boolean {
-  return RANK[role] >= RANK[needed];
-}
+export const roles = new RoleLadder(['viewer', 'operator', 'admin'] as const);
+export type Role = (typeof roles.roles)[number];
 
 export async function createToken(
   orm: MikroORM,
   name: string,
   role: Role,
   now = new Date(),
-  token = `isr_${randomBytes(24).toString('base64url')}`,
+  token = newToken('isr_'),
 ): Promise<string> {
-  await orm.em
-    .fork()
-    .execute(
-      'insert into api_tokens (name, role, token_hash, created_at) values (?, ?, ?, ?) on conflict (name) do update set role = excluded.role, token_hash = excluded.token_hash',
-      [name, role, hashToken(token), now],
-      'run',
-    );
+  await q(
+    orm.em.fork(),
+    'insert into api_tokens (name, role, token_hash, created_at) values (?, ?, ?, ?) on conflict (name) do update set role = excluded.role, token_hash = excluded.token_hash',
+    [name, role, hashToken(token), now],
+  );
   return token;
 }
 
@@ -34,12 +26,10 @@ export async function lookupToken(
   orm: MikroORM,
   token: string,
 ): Promise<{ name: string; role: Role } | undefined> {
-  const rows = (await orm.em
-    .fork()
-    .execute(
-      'update api_tokens set last_used_at = now() where token_hash = ? returning name, role',
-      [hashToken(token)],
-      'all',
-    )) as Array<{ name: string; role: Role }>;
+  const rows = await q<{ name: string; role: Role }>(
+    orm.em.fork(),
+    'update api_tokens set last_used_at = now() where token_hash = ? returning name, role',
+    [hashToken(token)],
+  );
   return rows[0];
 }

@@ -2,9 +2,9 @@
 // Alertmanager drops a delivery answered 4xx, so every refusal (too large, not JSON, invalid) is
 // stored raw (bounded), logged and counted before the answer; a database error answers 503 (retried).
 import type { IncomingMessage } from 'node:http';
+import { isDatabaseUnavailable } from '@ispmon/service-kit';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { isDatabaseError } from './db/errors.js';
 import { REJECTED_KEEP_CHARS, type Ingest } from './ingest.js';
 import type { RouterMetrics } from './metrics.js';
 import { describeIssue, webhookSchema } from './payload.js';
@@ -181,7 +181,7 @@ export function webhookHandler(o: WebhookOptions): (req: Request, res: Response)
     } catch (err) {
       o.metrics.webhooks.inc({ outcome: 'failed' });
       o.logger.error({ event: 'webhook_store_failed', error: (err as Error).message }, 'webhook not stored');
-      const db = isDatabaseError(err);
+      const db = isDatabaseUnavailable(err);
       res
         .status(db ? 503 : 500)
         .json({ error: db ? 'database unavailable, retry' : 'internal error, retry' });

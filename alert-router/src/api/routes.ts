@@ -11,7 +11,7 @@ import type { NotificationOutbox } from '../notifications/outbox.js';
 import { describeIssue } from '../payload.js';
 import { apiRow, type IncidentQueries } from '../queries.js';
 import { createSilence, SilenceRefused } from '../silences.js';
-import { allows, lookupToken, type Role } from '../tokens.js';
+import { lookupToken, roles, type Role } from '../tokens.js';
 import {
   ackBody,
   idParams,
@@ -213,7 +213,7 @@ export function mountApi(app: Express, routes: ApiRoute[], deps: ApiDeps): void 
   for (const r of routes) {
     const need = (req: Request, res: Response, next: NextFunction): void => {
       const who = res.locals.who as { name: string; role: Role };
-      if (!allows(who.role, r.role)) {
+      if (!roles.allows(who.role, r.role)) {
         res
           .status(403)
           .json({ error: `role ${who.role} may not ${req.method} ${req.path}; needs ${r.role}` });

@@ -6,6 +6,7 @@
 //   mark   (one statement): the attempt's outcome, then sent / retry with backoff / dead letter.
 // A crash between claim and mark re-sends that one notification after its lease (the receiver can drop
 // it by key); a database outage during the mark is waited out, since this process knows the outcome.
+import { backoffDelay, type BackoffPolicy } from '@ispmon/service-kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { RouterConfig } from '../config.js';
@@ -31,10 +32,10 @@ interface Claim {
   message: NotificationMessage;
 }
 
-/** Exponential backoff with ±50 % jitter: 1 s, 2 s, 4 s … capped at 10 minutes. */
-export function backoffMs(attempts: number, random: () => number, retryAfterMs?: number): number {
-  return retryAfterMs ?? Math.min(600_000, 1_000 * 2 ** (attempts - 1)) * (0.5 + random());
-}
+/** Retry delays: 1 s, 2 s, 4 s … capped at 10 minutes, each within ±50 % (a `Retry-After` wins). */
+const RETRY: BackoffPolicy = { baseMs: 1_000, maxMs: 600_000, jitter: 1 };
+/** Recording an outcome through a database outage: 200 ms doubling to 5 s, no jitter. */
+const MARK_RETRY: BackoffPolicy = { baseMs: 200, maxMs: 5_000, jitter: 0 };
 
 export class NotificationOutbox {
   private readonly deliverers = new Map<string, Deliver>();
@@ -214,12 +215,14 @@ export class NotificationOutbox {
               "update notifications set last_error = ?, next_attempt_at = ?, attempts = greatest(attempts, ?) where id = ? and status = 'pending'",
               [
                 error?.message ?? null,
-                new Date(now.getTime() + backoffMs(n.attempts, this.random, error?.retryAfterMs)),
+                new Date(
+                  now.getTime() + (error?.retryAfterMs ?? backoffDelay(n.attempts, RETRY, this.random)),
+                ),
                 n.attempts,
                 n.id,
               ],
             ];
-    for (let wait = 200; ; wait = Math.min(wait * 2, 5_000)) {
+    for (let failures = 1; ; failures += 1) {
       try {
         await q(this.orm.em.fork(), attempt + sql, [...attemptParams, ...params]);
         break;
@@ -235,7 +238,7 @@ export class NotificationOutbox {
           );
           return;
         }
-        await new Promise((r) => setTimeout(r, wait));
+        await new Promise((r) => setTimeout(r, backoffDelay(failures, MARK_RETRY)));
       }
     }
     this.metrics.notifications.inc({ channel: n.channel, outcome });
