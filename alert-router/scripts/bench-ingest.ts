@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { startPostgres } from '../../testkit/dist/index.js';
 import { startRuntime } from '../dist/runtime.js';
+import { webhook } from '../test/fixtures.ts';
 
 const seconds = Number(process.argv[2] ?? 60);
 const concurrency = Number(process.argv[3] ?? 16);
@@ -41,27 +42,14 @@ async function sender(): Promise<void> {
     const alerts = Array.from({ length: perWebhook }, () => {
       seq += 1;
       return {
-        status: 'firing',
         labels: { alertname: 'Bench', router: `r${seq % 1000}`, severity: 'warning' },
         annotations: { summary: 'bench' },
         startsAt: '2026-11-22T00:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
         generatorURL: '',
         fingerprint: `fp${seq}`,
       };
     });
-    const body = JSON.stringify({
-      version: '4',
-      groupKey: `g${seq}`,
-      truncatedAlerts: 0,
-      status: 'firing',
-      receiver: 'alert-router',
-      groupLabels: {},
-      commonLabels: {},
-      commonAnnotations: {},
-      externalURL: '',
-      alerts,
-    });
+    const body = JSON.stringify(webhook(alerts, { groupKey: `g${seq}` }));
     const t = performance.now();
     // Retry on non-2xx, as Alertmanager does.
     for (;;) {

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { startRuntime, type Runtime } from '@ispmon/alert-router';
 import { startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { repoRoot } from '../support/paths.js';
+import { webhook } from '../../alert-router/test/fixtures.js';
 
 interface Panel {
   title: string;
@@ -58,7 +59,11 @@ describe('alert history dashboard against the alert router database', () => {
     // One reference time, so the resolution below is exactly 15 minutes after the start.
     const t0 = Date.now();
     const startsAt = new Date(t0 - 20 * 60_000).toISOString();
-    const alert = (status: string, labels: Record<string, string>, endsAt = '0001-01-01T00:00:00Z') => ({
+    const alert = (
+      status: 'firing' | 'resolved',
+      labels: Record<string, string>,
+      endsAt = '0001-01-01T00:00:00Z',
+    ) => ({
       status,
       labels,
       annotations: { summary: `${labels.alertname} on ${labels.router ?? labels.link}` },
@@ -67,23 +72,12 @@ describe('alert history dashboard against the alert router database', () => {
       generatorURL: 'http://prometheus:9090/graph',
       fingerprint: `${labels.alertname}-${labels.router ?? labels.link}`,
     });
-    const post = async (status: string, alerts: unknown[]): Promise<number> =>
+    const post = async (status: string, alerts: Parameters<typeof webhook>[0]): Promise<number> =>
       (
         await fetch(`${router.url}/webhook/alertmanager`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            version: '4',
-            groupKey: `{}:{alertname="x"}`,
-            truncatedAlerts: 0,
-            status,
-            receiver: 'alert-router',
-            groupLabels: {},
-            commonLabels: {},
-            commonAnnotations: {},
-            externalURL: 'http://alertmanager:9093',
-            alerts,
-          }),
+          body: JSON.stringify(webhook(alerts, { status, groupKey: `{}:{alertname="x"}` })),
         })
       ).status;
     const routerDown = { alertname: 'RouterDown', router: 'core-1', severity: 'critical', team: 'noc' };
