@@ -56,6 +56,8 @@ export interface RuntimeDeps {
   metrics: BillingMetrics;
   box: SecretBox;
   clock: () => Date;
+  /** The periodic jobs; an extension registers its own (started with billing's, stopped before it). */
+  jobs: JobRunner;
 }
 
 export interface Runtime {
@@ -150,7 +152,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     orm,
     o.prometheusUrl ? new PrometheusClient({ url: o.prometheusUrl, timeoutMs: 15_000 }) : undefined,
   );
-  const deps: RuntimeDeps = { orm, logger: o.logger, metrics, box, clock };
+  const deps: RuntimeDeps = { orm, logger: o.logger, metrics, box, clock, jobs };
   const extensions = o.extensions?.(deps) ?? [];
   const app = createApp({
     orm,
