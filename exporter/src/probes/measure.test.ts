@@ -126,7 +126,7 @@ describe('probes that cannot start', () => {
 });
 
 describe('probe rate', () => {
-  it('sends at the configured rate: 60 probes at 200 ms take 12 s (± 2 %), not 2–5 % longer', async () => {
+  it('sends at the configured rate: 60 probes at 200 ms take at most 12 s + 2 %, not 2–5 % longer', async () => {
     const runner = new ProbeRunner({
       name: 'lo',
       host: '127.0.0.1',
@@ -146,7 +146,10 @@ describe('probe rate', () => {
       const last = await at(65);
       const seconds = (last - first) / 1000;
       expect(runner.stats.sent).toBe(runner.stats.received);
-      expect(seconds).toBeGreaterThan(12 * 0.98);
+      // Too slow is the fault guarded here (without `-l 2` this took 12.4 s). Faster than nominal happens
+      // when ping catches up after a late wake-up or the 5th reply is read late on a loaded machine
+      // (11.6 s seen in CI): loose below, strict above.
+      expect(seconds).toBeGreaterThan(12 * 0.95);
       expect(seconds).toBeLessThan(12 * 1.02);
     } finally {
       runner.stop();
