@@ -13,10 +13,10 @@ import {
   startSnmpSim,
   type ReferenceValue,
   type SnmpAgentHandle,
-} from '../../snmp/testing/agents.js';
-import { startUdpRelay, type UdpRelay } from '../../snmp/testing/relay.js';
+} from '../../../test/support/snmp-agents.js';
+import { startUdpRelay, type UdpRelay } from '../../../test/support/udp-relay.js';
 import { DEFAULT_SCRAPE_DEADLINE_MS, scrapeDeadlineMs, scrapeSnmpTarget } from './engine.js';
-import { generatedSwitch, OLT_BASE, OLT_MODULE } from './fixtures.js';
+import { generatedSwitch, OLT_BASE, OLT_MODULE } from '../../../test/support/snmp-devices.js';
 import { parseSnmpModule } from './config.js';
 import { CAMEL_CASE_COMPAT_NAMES, HOST_RESOURCES_MIB, IF_MIB, SYSTEM_MIB } from './modules.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { findBinary, freePort, ServerProcess, waitFor } from '@ispmon/testkit';
-import { compareOids } from '../values.js';
+import { compareOids } from '../../src/snmp/values.js';
 
 const run = promisify(execFile);
 
