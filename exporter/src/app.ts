@@ -126,7 +126,11 @@ export class Exporter {
   }
 
   /** GET /probe?target=&module= */
-  probe(targetName: string, moduleName: string | undefined, scrape: ScrapeContext = {}): Promise<ProbeResult> {
+  probe(
+    targetName: string,
+    moduleName: string | undefined,
+    scrape: ScrapeContext = {},
+  ): Promise<ProbeResult> {
     return this.dispatcher.probe(targetName, moduleName, scrape);
   }
 

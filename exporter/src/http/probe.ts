@@ -55,7 +55,11 @@ export class ProbeDispatcher {
 
   constructor(private readonly deps: ProbeDeps) {}
 
-  async probe(targetName: string, moduleName: string | undefined, scrape: ScrapeContext = {}): Promise<ProbeResult> {
+  async probe(
+    targetName: string,
+    moduleName: string | undefined,
+    scrape: ScrapeContext = {},
+  ): Promise<ProbeResult> {
     const { targets } = this.deps.state();
     const router = targets.routers.find((t) => t.name === targetName);
     if (router) return this.router(router.name, moduleName ?? router.module);
@@ -150,7 +154,10 @@ export class ProbeDispatcher {
         contentType: 'text/plain',
       };
     const where = `targets.snmp (${snmp.name})`;
-    const secret = (value: Parameters<typeof resolveSecret>[0] | undefined, field: string): string | undefined =>
+    const secret = (
+      value: Parameters<typeof resolveSecret>[0] | undefined,
+      field: string,
+    ): string | undefined =>
       value === undefined ? undefined : resolveSecret(value, `${where}.${field}`, config.baseDir);
     const target = snmpTargetFromConfig(
       snmp,

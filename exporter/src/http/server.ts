@@ -14,7 +14,11 @@ export interface Routes {
   reload(): { ok: true } | { ok: false; error: string };
 }
 
-export async function handleRequest(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleRequest(
+  routes: Routes,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://exporter');
   const send = (status: number, body: string, contentType = 'text/plain; charset=utf-8'): void => {
     res.writeHead(status, { 'content-type': contentType });
