@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { startRouterLab, type RouterLab } from '@ispmon/lab';
 import { Exporter } from './app.js';
-import { parseExposition, sampleValue, type ParsedSample } from './testing/exposition-parser.js';
+import { parseExposition, sampleValue, type ParsedSample } from '../test/support/exposition-parser.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 

@@ -1,4 +1,4 @@
-import { Slots } from './app.js';
+import { Slots } from './slots.js';
 
 describe('bounded scrape concurrency', () => {
   it('runs at most N tasks at once and the rest in arrival order', async () => {

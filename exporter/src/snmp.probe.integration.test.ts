@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import { startSnmpLab, V3_USER, type SnmpLab } from '@ispmon/lab';
 import { freePort, waitFor } from '@ispmon/testkit';
 import { Exporter } from './app.js';
-import { startUdpRelay, type UdpRelay } from './snmp/testing/relay.js';
-import { parseExposition, sampleValue } from './testing/exposition-parser.js';
+import { startUdpRelay, type UdpRelay } from '../test/support/udp-relay.js';
+import { parseExposition, sampleValue } from '../test/support/exposition-parser.js';
 
 /** An aggregation switch / OLT of the size ISPs run. */
 const LARGE_PORTS = 2_000;

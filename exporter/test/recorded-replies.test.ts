@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Exporter } from '../src/app.js';
-import { parseExposition, sampleValue, type ParsedSample } from '../src/testing/exposition-parser.js';
+import { parseExposition, sampleValue, type ParsedSample } from './support/exposition-parser.js';
 import { loadRecording, startReplayRouter, type ReplayRouter } from './support/replay-router.js';
 
 // jest runs from the repository root (as the other tests assume).

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { probeTargetsMissing, startProbeTargets, type ProbeTargets } from '@ispmon/lab';
 import { waitFor } from '@ispmon/testkit';
 import { Exporter } from '../app.js';
-import { parseExposition, sampleValue } from '../testing/exposition-parser.js';
+import { parseExposition, sampleValue } from '../../test/support/exposition-parser.js';
 
 // Probe targets are network namespaces (root only). In CI (which runs as root) a missing prerequisite
 // fails the run; elsewhere the tests are skipped and say what is missing.

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { waitFor } from '@ispmon/testkit';
 import { Exporter } from '../app.js';
-import { parseExposition, sampleValue } from '../testing/exposition-parser.js';
+import { parseExposition, sampleValue } from '../../test/support/exposition-parser.js';
 import { ProbeScheduler } from './measure.js';
 
 const TARGETS = 20;

@@ -1,43 +1,39 @@
-// SNMP modules against real agents: snmpsimd serving Debian's recorded walks of real devices (a Cisco
-// 3750 switch, a Linux host) plus a generated switch/OLT, and snmpd for SNMPv3. Every value is
-// compared with what Debian's snmpbulkwalk reads from the same agent.
+// SNMP modules against real agents: the device lab's snmpsimd serving Debian's recorded walks of real
+// devices (a Cisco 3750 switch, a Linux host) and its snmpd for SNMPv3, plus an own snmpsimd serving a
+// generated switch/OLT with the edge cases the recordings lack. Every value is compared with what
+// Debian's snmpbulkwalk reads from the same agent.
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { startSnmpLab, V3_USER, type SnmpLab } from '@ispmon/lab';
 import { findBinary, freePort, waitFor } from '@ispmon/testkit';
 import { encodeText, type MetricFamily } from '../../exposition.js';
 import type { SnmpTarget } from '../../snmp/session.js';
 import {
-  debianRecording,
   snmpBulkWalk,
-  startSnmpd,
   startSnmpSim,
   type ReferenceValue,
   type SnmpAgentHandle,
-} from '../../snmp/testing/agents.js';
-import { startUdpRelay, type UdpRelay } from '../../snmp/testing/relay.js';
+} from '../../../test/support/snmp-agents.js';
+import { startUdpRelay, type UdpRelay } from '../../../test/support/udp-relay.js';
 import { DEFAULT_SCRAPE_DEADLINE_MS, scrapeDeadlineMs, scrapeSnmpTarget } from './engine.js';
-import { generatedSwitch, OLT_BASE, OLT_MODULE } from './fixtures.js';
+import { generatedSwitch, OLT_BASE, OLT_MODULE } from '../../../test/support/snmp-devices.js';
 import { parseSnmpModule } from './config.js';
 import { CAMEL_CASE_COMPAT_NAMES, HOST_RESOURCES_MIB, IF_MIB, SYSTEM_MIB } from './modules.js';
 
-const V3 = { user: 'monitor', authKey: 'auth-secret-123', privKey: 'priv-secret-456' };
+const V3 = V3_USER;
+/** The tests' device names → the lab's (its community selects the recording). */
+const LAB_DEVICES: Record<string, string> = { cisco: 'cisco-c3750', linux: 'linux-host' };
 
+let lab: SnmpLab;
+/** Serves only `generated` (the edge-case switch and OLT table), which the lab has no equivalent of. */
 let sim: SnmpAgentHandle;
-let snmpd: SnmpAgentHandle;
 let silent: Socket;
 let silentPort: number;
 
 beforeAll(async () => {
-  [sim, snmpd] = await Promise.all([
-    startSnmpSim({
-      devices: {
-        cisco: debianRecording('cisco_16_switch.snmprec.gz'),
-        linux: debianRecording('recorded/linux-full-walk.snmprec.gz'),
-        generated: generatedSwitch(),
-      },
-      v3: V3,
-    }),
-    startSnmpd({ community: 'ispmon-ro', v3: V3, sysName: 'snmpd-lab' }),
+  [lab, sim] = await Promise.all([
+    startSnmpLab(),
+    startSnmpSim({ devices: { generated: generatedSwitch() } }),
   ]);
   // An "agent" that receives and never answers.
   silentPort = await freePort();
@@ -47,16 +43,25 @@ beforeAll(async () => {
 
 afterAll(async () => {
   silent?.close();
-  await Promise.all([sim?.stop(), snmpd?.stop()]);
+  await Promise.all([lab?.stop(), sim?.stop()]);
 });
 
-function v2c(community: string, port = sim.port, extra: Partial<SnmpTarget> = {}): SnmpTarget {
+function community(device: string): string {
+  return LAB_DEVICES[device] ?? device;
+}
+
+function agentPort(device: string): number {
+  const labDevice = LAB_DEVICES[device];
+  return labDevice ? lab.endpoint(labDevice).port : sim.port;
+}
+
+function v2c(device: string, port = agentPort(device), extra: Partial<SnmpTarget> = {}): SnmpTarget {
   return {
-    name: community,
+    name: device,
     host: '127.0.0.1',
     port,
     version: '2c',
-    community,
+    community: community(device),
     maxRepetitions: 25,
     timeoutMs: 5000,
     retries: 1,
@@ -74,8 +79,8 @@ function value(families: MetricFamily[], name: string): string {
   return String(family(families, name).samples[0]?.value);
 }
 
-async function walkColumn(community: string, oid: string): Promise<Map<string, ReferenceValue>> {
-  return snmpBulkWalk(sim.port, ['-v2c', '-c', community], oid);
+async function walkColumn(device: string, oid: string): Promise<Map<string, ReferenceValue>> {
+  return snmpBulkWalk(agentPort(device), ['-v2c', '-c', community(device)], oid);
 }
 
 describe('if_mib', () => {
@@ -120,8 +125,8 @@ describe('if_mib', () => {
   });
 
   it('walks the same with max-repetitions 1 as with 50, and v1 (GETNEXT, no Counter64) keeps the 32-bit counters', async () => {
-    const small = await scrapeSnmpTarget(v2c('cisco', sim.port, { maxRepetitions: 1 }), [IF_MIB]);
-    const large = await scrapeSnmpTarget(v2c('cisco', sim.port, { maxRepetitions: 50 }), [IF_MIB]);
+    const small = await scrapeSnmpTarget(v2c('cisco', undefined, { maxRepetitions: 1 }), [IF_MIB]);
+    const large = await scrapeSnmpTarget(v2c('cisco', undefined, { maxRepetitions: 50 }), [IF_MIB]);
     const body = (s: typeof small): string =>
       encodeText(s.families.filter((f) => !f.name.startsWith('snmp_scrape')));
     expect(body(small)).toBe(body(large));
@@ -136,7 +141,7 @@ describe('if_mib', () => {
 describe('system and host_resources', () => {
   it('reads sysUpTime as seconds and system facts as snmp_system_info', async () => {
     const scrape = await scrapeSnmpTarget(v2c('cisco'), [SYSTEM_MIB]);
-    const ref = await snmpBulkWalk(sim.port, ['-v2c', '-c', 'cisco'], '1.3.6.1.2.1.1');
+    const ref = await walkColumn('cisco', '1.3.6.1.2.1.1');
     expect(value(scrape.families, 'snmp_system_uptime_seconds')).toBe(
       String(Number(ref.get('1.3.6.1.2.1.1.3.0')?.text) / 100),
     );
@@ -243,11 +248,11 @@ describe('SNMPv3 and failures', () => {
   });
 
   it('reads with SNMPv3 authPriv (SHA/AES) from snmpd the same as snmpbulkwalk', async () => {
-    const scrape = await scrapeSnmpTarget(v3(snmpd.port), [SYSTEM_MIB, IF_MIB]);
+    const scrape = await scrapeSnmpTarget(v3(lab.endpoint('snmpd').port), [SYSTEM_MIB, IF_MIB]);
     expect(scrape.up).toBe(true);
-    expect(family(scrape.families, 'snmp_system_info').samples[0]?.labels?.sys_name).toBe('snmpd-lab');
+    expect(family(scrape.families, 'snmp_system_info').samples[0]?.labels?.sys_name).toBe('lab-snmpd');
     const ref = await snmpBulkWalk(
-      snmpd.port,
+      lab.endpoint('snmpd').port,
       ['-v3', '-l', 'authPriv', '-u', V3.user, '-a', 'SHA', '-A', V3.authKey, '-x', 'AES', '-X', V3.privKey],
       '1.3.6.1.2.1.2.2.1.2',
     );
@@ -258,7 +263,7 @@ describe('SNMPv3 and failures', () => {
   it('fails fast and labelled for a wrong v3 key, an agent that never answers, and leaves other targets alone', async () => {
     const t0 = performance.now();
     const [wrongKey, dead, alive] = await Promise.all([
-      scrapeSnmpTarget(v3(snmpd.port, 'wrong-key-000'), [IF_MIB]),
+      scrapeSnmpTarget(v3(lab.endpoint('snmpd').port, 'wrong-key-000'), [IF_MIB]),
       scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 400, retries: 1 }), [IF_MIB, SYSTEM_MIB]),
       scrapeSnmpTarget(v2c('generated'), [SYSTEM_MIB]),
     ]);
@@ -282,11 +287,12 @@ describe('SNMPv3 and failures', () => {
 
 describe('timeouts per request, retries, deadline, refusal, abort', () => {
   let relay: UdpRelay;
+  let ciscoRelay: UdpRelay;
   beforeEach(async () => {
-    relay = await startUdpRelay(sim.port);
+    [relay, ciscoRelay] = await Promise.all([startUdpRelay(sim.port), startUdpRelay(agentPort('cisco'))]);
   });
   afterEach(async () => {
-    await relay.close();
+    await Promise.all([relay.close(), ciscoRelay.close()]);
   });
 
   it('sends an unanswered request again after its own timeout and completes the walk', async () => {
@@ -341,25 +347,25 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
     const stop = new AbortController();
     // max-repetitions 1: the Cisco walk needs hundreds of requests, so it is mid-walk when aborted
     const scraping = scrapeSnmpTarget(
-      v2c('cisco', relay.port, { maxRepetitions: 1, timeoutMs: 200 }),
+      v2c('cisco', ciscoRelay.port, { maxRepetitions: 1, timeoutMs: 200 }),
       [IF_MIB],
       {
         signal: stop.signal,
         deadlineMs: 60_000,
       },
     );
-    await waitFor('the walk to be under way', async () => (relay.forwarded >= 5 ? true : undefined), {
+    await waitFor('the walk to be under way', async () => (ciscoRelay.forwarded >= 5 ? true : undefined), {
       timeoutMs: 10_000,
       intervalMs: 5,
     });
     stop.abort();
     const scrape = await scraping;
-    const atAbort = relay.received;
+    const atAbort = ciscoRelay.received;
     expect(scrape.failure).toBe('aborted');
     // a live session sends its next request as soon as an answer comes, and a retry after its 200 ms
     // timeout: three timeouts without a datagram show it stopped
     await new Promise((r) => setTimeout(r, 600));
-    expect(relay.received).toBe(atAbort);
+    expect(ciscoRelay.received).toBe(atAbort);
     expect(scrape.requests).toBeLessThan(50);
   });
 });

@@ -1,7 +1,7 @@
-// Small generated SNMP devices for tests and the demo: what the recorded walks lack (Counter64 above
+// Small generated SNMP devices for the SNMP integration tests: what the recorded walks lack (Counter64 above
 // 2^53, an interface without HC counters, non-ASCII aliases, an OLT's optical table).
-import { snmprec } from '../../snmp/testing/agents.js';
-import type { SnmpModule } from './types.js';
+import { snmprec } from './snmp-agents.js';
+import type { SnmpModule } from '../../src/collectors/snmp/types.js';
 
 const IF = '1.3.6.1.2.1.2.2.1';
 const IFX = '1.3.6.1.2.1.31.1.1.1';

@@ -1,27 +1,19 @@
-// Real SNMP agents for the exporter's tests and benchmark: Debian's snmpsimd serving recorded walks
-// (and small generated devices), Debian's snmpd for SNMPv3 USM, and snmpbulkwalk as the reference reader.
+// What the device lab's SNMP lab (`startSnmpLab` in @ispmon/lab) does not offer the exporter's tests:
+// snmpsimd serving data files a test supplies (the edge-case devices in snmp-devices.ts), and Debian's
+// snmpbulkwalk as the reference reader the exporter's values are compared with.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { findBinary, freePort, ServerProcess, waitFor } from '@ispmon/testkit';
-import { compareOids } from '../values.js';
+import { compareOids } from '../../src/snmp/values.js';
 
 const run = promisify(execFile);
-
-export const SNMPSIM_EXAMPLES = '/usr/share/doc/snmpsim/examples/data';
 
 export interface SnmpAgentHandle {
   port: number;
   stop(): Promise<void>;
-}
-
-/** A recorded walk Debian's snmpsim package ships (gunzipped when needed). */
-export function debianRecording(relativePath: string): string {
-  const raw = readFileSync(join(SNMPSIM_EXAMPLES, relativePath));
-  return (relativePath.endsWith('.gz') ? gunzipSync(raw) : raw).toString('latin1');
 }
 
 /** snmprec lines (`oid|type|value`) sorted by OID, as snmpsimd expects. */
@@ -33,9 +25,8 @@ export function snmprec(records: Array<[oid: string, type: number | string, valu
 }
 
 export interface SnmpSimOptions {
-  /** Data files by community name (v2c community = v3 context = file name without `.snmprec`). */
+  /** Data files by community name (v2c community = file name without `.snmprec`). */
   devices: Record<string, string>;
-  v3?: { user: string; authKey: string; privKey: string };
 }
 
 async function agentAnswers(port: number, community: string): Promise<true | undefined> {
@@ -82,15 +73,6 @@ export async function startSnmpSim(options: SnmpSimOptions): Promise<SnmpAgentHa
     '--process-user=nobody',
     '--process-group=nogroup',
   ];
-  if (options.v3) {
-    args.push(
-      `--v3-user=${options.v3.user}`,
-      `--v3-auth-key=${options.v3.authKey}`,
-      '--v3-auth-proto=SHA',
-      `--v3-priv-key=${options.v3.privKey}`,
-      '--v3-priv-proto=AES',
-    );
-  }
   const proc = ServerProcess.start('snmpsimd', binary, args);
   const first = Object.keys(options.devices)[0] ?? 'public';
   try {
@@ -120,60 +102,6 @@ function mkdir(path: string): void {
   // snmpsimd runs as nobody and must read the data and write its index.
   mkdirSync(path, { recursive: true });
   chmodSync(path, 0o777);
-}
-
-export interface SnmpdOptions {
-  community: string;
-  v3: { user: string; authKey: string; privKey: string };
-  sysName: string;
-}
-
-/** Starts Debian's snmpd on a free 127.0.0.1 UDP port with a v2c community and a v3 authPriv (SHA/AES) user. */
-export async function startSnmpd(options: SnmpdOptions): Promise<SnmpAgentHandle> {
-  const binary = findBinary('snmpd', 'snmpd', ['/usr/sbin']);
-  const dir = mkdtempSync(join(tmpdir(), 'ispmon-snmpd-'));
-  const port = await freePort();
-  const conf = join(dir, 'snmpd.conf');
-  writeFileSync(
-    conf,
-    [
-      `agentAddress udp:127.0.0.1:${port}`,
-      `rocommunity ${options.community} 127.0.0.1`,
-      `createUser ${options.v3.user} SHA "${options.v3.authKey}" AES "${options.v3.privKey}"`,
-      `rouser ${options.v3.user} priv`,
-      `sysName ${options.sysName}`,
-      'sysLocation ispmon test lab',
-      'sysContact noc@example.net',
-      '',
-    ].join('\n'),
-  );
-  const proc = ServerProcess.start(
-    'snmpd',
-    binary,
-    ['-f', '-Lo', '-C', '-c', conf, '-p', join(dir, 'snmpd.pid'), '-M', '/dev/null'],
-    { env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' } },
-  );
-  try {
-    await waitFor(
-      'snmpd to answer',
-      async () => {
-        proc.assertRunning();
-        return agentAnswers(port, options.community);
-      },
-      { timeoutMs: 15_000, intervalMs: 100 },
-    );
-  } catch (err) {
-    await proc.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    port,
-    async stop() {
-      await proc.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 export interface ReferenceValue {
