@@ -188,8 +188,9 @@ async function main(): Promise<void> {
     config: renderAlertmanagerConfig(read('alertmanager/alertmanager.yml'), alertRouterUrl),
   });
   onStop('Alertmanager', () => am.stop());
+  const alertRouterDatabase = await pg.createDatabase('alert_router');
   const alertRouter = await startAlertRouter({
-    databaseUrl: await pg.createDatabase('alert_router'),
+    databaseUrl: alertRouterDatabase,
     host: '127.0.0.1',
     port: alertRouterPort,
     logger,
@@ -358,7 +359,7 @@ async function main(): Promise<void> {
       username: r.username,
       password: r.password,
     })),
-    alertRouter: { url: alertRouterUrl, token: alertRouterToken },
+    alertRouter: { url: alertRouterUrl, token: alertRouterToken, databaseUrl: alertRouterDatabase },
     console: consoleChannel.url.replace(/\/notify$/, ''),
     billing: { url: billing.url, token: billingToken },
     subscription: { id: subscription.id, pppUsername: 'demo-budi', router: first.name },

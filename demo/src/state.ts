@@ -12,7 +12,8 @@ export interface DemoState {
   exporter: string;
   labControl: string;
   routers: Array<{ name: string; host: string; port: number; username: string; password: string }>;
-  alertRouter: { url: string; token: string };
+  /** The alert router; its database is the one Grafana's alert-history dashboard reads. */
+  alertRouter: { url: string; token: string; databaseUrl: string };
   /** The console channel's base URL (GET /notifications lists what it printed). */
   console: string;
   billing: { url: string; token: string };

@@ -35,6 +35,10 @@ import {
   type PostgresServer,
   type PrometheusServer,
 } from '@ispmon/testkit';
+import {
+  evaluateDashboards as evaluateSharedDashboards,
+  type DashboardEvaluation,
+} from '../support/dashboards.js';
 import { repoRoot } from '../support/paths.js';
 
 interface WebhookAlert {
@@ -46,17 +50,6 @@ interface Webhook {
   status: string;
   alerts: WebhookAlert[];
 }
-interface Panel {
-  title: string;
-  targets?: Array<{ expr?: string; legendFormat?: string; rawSql?: string }>;
-  fieldConfig?: { defaults?: { noValue?: string } };
-}
-interface Dashboard {
-  title: string;
-  panels: Panel[];
-  templating?: { list: Array<{ name: string; definition?: string }> };
-}
-
 // Client-link probes need network namespaces (root). CI runs as root and must run them; a local run
 // without them says what it leaves out.
 const withProbes = canCreateProbeTargets();
@@ -348,81 +341,15 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager, wi
     expect(code).toBe(billing ? 0 : undefined);
   }, 120_000);
 
-  /** Every PromQL query of every dashboard, with its variables set to a value Prometheus offers. */
-  async function evaluateDashboards(): Promise<{
-    failures: string[];
-    empty: string[];
-    legends: string[];
-    evaluated: number;
-    skipped: number;
-    total: number;
-  }> {
-    const dashboardsDir = join(repoRoot, 'grafana/dashboards');
-    const failures: string[] = [];
-    const empty: string[] = [];
-    const legends: string[] = [];
-    let evaluated = 0;
-    let skipped = 0;
-    let total = 0;
-    for (const file of readdirSync(dashboardsDir).filter((f) => f.endsWith('.json'))) {
-      const d = JSON.parse(readFileSync(join(dashboardsDir, file), 'utf8')) as Dashboard;
-      total += (d.templating?.list ?? []).length;
-      for (const p of d.panels) total += (p.targets ?? []).filter((t) => t.expr ?? t.rawSql).length;
-      const values = new Map<string, string>();
-      for (const v of d.templating?.list ?? []) {
-        const m = /^label_values\((.+), (\w+)\)$/.exec(v.definition ?? '');
-        if (!m) continue;
-        evaluated += 1;
-        const found = (await prom.query(`group by (${m[2]}) (${m[1]})`))
-          .map((x) => x.metric[m[2] ?? ''] ?? '')
-          .filter(Boolean)
-          .sort();
-        if (found[0] === undefined) empty.push(`${file} / variable $${v.name}: ${v.definition}`);
-        else values.set(v.name, found[0]);
-      }
-      for (const p of d.panels) {
-        for (const t of p.targets ?? []) {
-          if (t.rawSql) {
-            // The alert history panels, on the alert router's database (Grafana's macro over 6 hours).
-            evaluated += 1;
-            const sql = t.rawSql.replace(/\$__timeFilter\((\w+)\)/g, "$1 > now() - interval '6 hours'");
-            try {
-              const rows = (await history.query<Record<string, unknown>>(sql)).rows;
-              const nothing =
-                rows.length === 0 || rows.every((r) => Object.values(r).every((v) => v === null));
-              // A mean over no acknowledged incident is empty by nature; the panel then says so.
-              if (nothing && !p.fieldConfig?.defaults?.noValue) empty.push(`${file} / ${p.title}: ${sql}`);
-            } catch (err) {
-              failures.push(`${file} / ${p.title}: ${(err as Error).message}`);
-            }
-            continue;
-          }
-          if (!t.expr) continue;
-          // Grafana's $__rate_interval is at least four scrape intervals (1 s here).
-          let expr = t.expr.replaceAll('$__rate_interval', '15s');
-          for (const [name, value] of values) expr = expr.replaceAll(`$${name}`, value);
-          const where = `${file} / ${p.title}: ${expr}`;
-          if (!withProbes && !probesRequired && /link:|probe_/.test(expr)) {
-            skipped += 1; // said at the top of the file
-            continue;
-          }
-          evaluated += 1;
-          try {
-            const result = await prom.query(expr);
-            if (result.length === 0) empty.push(where);
-            for (const label of [...(t.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map(
-              (m) => m[1] ?? '',
-            ))
-              if (result.some((r) => r.metric[label] === undefined))
-                legends.push(`${where}: legend {{${label}}} is not a label of the result`);
-          } catch (err) {
-            failures.push(`${where}: ${(err as Error).message}`);
-          }
-        }
-      }
-    }
-    return { failures, empty, legends, evaluated, skipped, total };
-  }
+  /** Every dashboard query against this run's Prometheus and alert history (1 s scrape interval). */
+  const evaluateDashboards = (): Promise<DashboardEvaluation> =>
+    evaluateSharedDashboards({
+      query: (expr) => prom.query(expr),
+      sql: async (text) => (await history.query<Record<string, unknown>>(text)).rows,
+      rateInterval: '15s', // Grafana's $__rate_interval: at least four scrape intervals (1 s here)
+      // said at the top of the file
+      skip: (expr) => !withProbes && !probesRequired && /link:|probe_/.test(expr),
+    });
 
   const firing = async (alertname: string): Promise<Array<Record<string, string>>> =>
     (
