@@ -207,7 +207,11 @@ export class RouterSync {
     await this.orm.em.fork().execute(
       `update subscriptions set sync_attempts = sync_attempts + 1, sync_error = ?, next_sync_at = ?, sync_claimed_until = null
         where id = any(?::bigint[])`,
-      [error.slice(0, 500), new Date(now.getTime() + backoffDelay(attempts, SYNC_BACKOFF)), pgIds(rows.map((r) => r.id))],
+      [
+        error.slice(0, 500),
+        new Date(now.getTime() + backoffDelay(attempts, SYNC_BACKOFF)),
+        pgIds(rows.map((r) => r.id)),
+      ],
       'run',
     );
   }
