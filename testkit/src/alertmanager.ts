@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
 import { freePort } from './ports.js';
-import { ServerProcess } from './server-process.js';
-import { httpOk, waitFor } from './wait.js';
+import { awaitReady, ServerProcess } from './server-process.js';
 
 /** A real Alertmanager (Debian's `prometheus-alertmanager` package) on a free loopback port, clustering off. */
 export interface AlertmanagerServer {
@@ -54,20 +53,7 @@ export async function startAlertmanager(options: StartAlertmanagerOptions = {}):
     '--cluster.listen-address=',
     '--log.level=warn',
   ]);
-  try {
-    await waitFor(
-      `Alertmanager ready on ${url}`,
-      async () => {
-        server.assertRunning();
-        return httpOk(`${url}/-/ready`);
-      },
-      { timeoutMs: options.timeoutMs ?? 20_000 },
-    );
-  } catch (err) {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`${(err as Error).message}\n${server.logTail()}`);
-  }
+  await awaitReady(server, `Alertmanager ready on ${url}`, `${url}/-/ready`, dir, options.timeoutMs);
   return {
     url,
     port,

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
 import { freePort } from './ports.js';
-import { ServerProcess } from './server-process.js';
-import { httpOk, waitFor } from './wait.js';
+import { awaitReady, ServerProcess } from './server-process.js';
 
 /** One sample of an instant-vector query result. */
 export interface PromSample {
@@ -73,20 +72,7 @@ export async function startPrometheus(options: StartPrometheusOptions = {}): Pro
     return body.data;
   };
 
-  try {
-    await waitFor(
-      `Prometheus ready on ${url}`,
-      async () => {
-        server.assertRunning();
-        return httpOk(`${url}/-/ready`);
-      },
-      { timeoutMs: options.timeoutMs ?? 20_000 },
-    );
-  } catch (err) {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`${(err as Error).message}\n${server.logTail()}`);
-  }
+  await awaitReady(server, `Prometheus ready on ${url}`, `${url}/-/ready`, dir, options.timeoutMs);
 
   return {
     url,

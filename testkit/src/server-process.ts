@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { httpOk, waitFor } from './wait.js';
 
 /** A child server process whose output is kept (bounded) for error messages, stopped with SIGTERM then SIGKILL. */
 export class ServerProcess {
@@ -60,5 +62,32 @@ export class ServerProcess {
 
   async kill(): Promise<void> {
     await this.stop('SIGKILL', 0);
+  }
+}
+
+/**
+ * Waits until `readyUrl` answers 2xx while `server` keeps running; on failure stops it, removes its
+ * temporary directory and throws with the server's last log lines.
+ */
+export async function awaitReady(
+  server: ServerProcess,
+  what: string,
+  readyUrl: string,
+  tempDir: string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  try {
+    await waitFor(
+      what,
+      async () => {
+        server.assertRunning();
+        return httpOk(readyUrl);
+      },
+      { timeoutMs },
+    );
+  } catch (err) {
+    await server.stop();
+    rmSync(tempDir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${server.logTail()}`);
   }
 }

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { findBinary } from './binaries.js';
 import { freePort } from './ports.js';
 import type { PromSample } from './prometheus.js';
-import { ServerProcess } from './server-process.js';
-import { httpOk, waitFor } from './wait.js';
+import { awaitReady, ServerProcess } from './server-process.js';
 
 /** One series of a range query result. */
 export interface PromRangeSeries {
@@ -69,20 +68,7 @@ export async function startVictoriaMetrics(
     return body.data;
   };
 
-  try {
-    await waitFor(
-      `VictoriaMetrics ready on ${url}`,
-      async () => {
-        server.assertRunning();
-        return httpOk(`${url}/health`);
-      },
-      { timeoutMs: options.timeoutMs ?? 20_000 },
-    );
-  } catch (err) {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`${(err as Error).message}\n${server.logTail()}`);
-  }
+  await awaitReady(server, `VictoriaMetrics ready on ${url}`, `${url}/health`, dir, options.timeoutMs);
 
   return {
     url,
