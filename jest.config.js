@@ -24,4 +24,5 @@ export default {
   // Real servers start per test file; most of a file's time is waiting on them (scrape and rule
   // intervals, alert timers), so three files run at once on two cores.
   maxWorkers: 3,
+  testSequencer: '<rootDir>/jest.sequencer.cjs',
 };
