@@ -2,17 +2,15 @@
 // not by its status code: first invoices, manual payments, invoice and subscription cancel/restore,
 // staff tokens, the sync run, suspension_exempt, expiry of non-renewing subscriptions, usage.
 // Each case makes its own customer and subscriptions, so the cases do not depend on their order.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
 import {
-  findBinary,
   startPostgres,
-  startPrometheus,
   type PostgresServer,
   type PrometheusServer,
+  startPrometheusWithHistory,
 } from '@ispmon/testkit';
 import { startHarness, type Harness } from '../test/harness.js';
 
@@ -61,14 +59,9 @@ describe('billing actions and their effects', () => {
         '',
       ].join('\n'),
     );
-    execFileSync(
-      findBinary('promtool', 'prometheus'),
-      ['tsdb', 'create-blocks-from', 'openmetrics', om, join(tsdb, 'data')],
-      { stdio: 'pipe' },
-    );
     [pg, prom, lab] = await Promise.all([
       startPostgres(),
-      startPrometheus({ dataDir: join(tsdb, 'data'), extraArgs: ['--storage.tsdb.retention.time=10y'] }),
+      startPrometheusWithHistory(om),
       startRouterLab({ routers: [{ name: 'core-jkt-1', version: '7.18.2', pppSessions: 0 }] }),
     ]);
     router = lab.routers[0] as SimRouter;

@@ -5,6 +5,7 @@ export { ServerProcess } from './server-process.js';
 export { startPostgres, type PostgresServer, type StartPostgresOptions } from './postgres.js';
 export {
   startPrometheus,
+  startPrometheusWithHistory,
   type PrometheusServer,
   type PromSample,
   type StartPrometheusOptions,

@@ -3,11 +3,10 @@
 // shipped rules' evaluations) at the offsets a real deployment picks (:11/:41, :13/:43, :17/:47,
 // :22/:52, :00/:30). The report reads exactly 25 down minutes and one 25-minute incident at every
 // offset; the shipped link rules, evaluated at those offsets, hold LinkDown's condition for the outage.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, startPrometheus, type PrometheusServer } from '@ispmon/testkit';
+import { type PrometheusServer, startPrometheusWithHistory } from '@ispmon/testkit';
 import { parse } from 'yaml';
 import { computeSlaMonth } from './calc.js';
 import { PROBE_COUNTERS, PrometheusSlaSource, successQuery } from './prometheus.js';
@@ -57,15 +56,7 @@ describe('the minute rule at any rule-evaluation offset', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ispmon-sla-offsets-'));
     writeFileSync(join(dir, 'probes.om'), openMetrics());
-    execFileSync(
-      findBinary('promtool', 'prometheus'),
-      ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', join(dir, 'probes.om'), join(dir, 'data')],
-      { stdio: 'pipe' },
-    );
-    prom = await startPrometheus({
-      dataDir: join(dir, 'data'),
-      extraArgs: ['--storage.tsdb.retention.time=10y'],
-    });
+    prom = await startPrometheusWithHistory(join(dir, 'probes.om'));
   }, 60_000);
 
   afterAll(async () => {

@@ -2,12 +2,11 @@
 // backfilled with promtool (1 probe/s, scraped every 30 s at :05 and :35): each minute's success
 // fraction and mean RTT come back as written, across chunk edges, with gaps kept as gaps; fed to the
 // calculation they give the hand-computed month. Errors name the query.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, freePort, startPrometheus, type PrometheusServer } from '@ispmon/testkit';
+import { freePort, type PrometheusServer, startPrometheusWithHistory } from '@ispmon/testkit';
 import { computeSlaMonth, monthBounds } from './calc.js';
 import { PROBE_COUNTERS, PrometheusSlaSource, successQuery, type LinkSeries } from './prometheus.js';
 import type { SlaInput } from './types.js';
@@ -147,24 +146,7 @@ describe('Prometheus link series', () => {
     writeFileSync(join(dir, 'month.om'), openMetrics());
     // Two-hour blocks by default: promtool would write ~370 of them, re-reading the whole file for
     // each (minutes); a month-long block takes two seconds. (The flag is hidden in promtool 2.42.)
-    execFileSync(
-      findBinary('promtool', 'prometheus'),
-      [
-        'tsdb',
-        'create-blocks-from',
-        'openmetrics',
-        '--quiet',
-        '--max-block-duration=768h',
-        join(dir, 'month.om'),
-        join(dir, 'data'),
-      ],
-      { stdio: 'pipe' },
-    );
-    // Blocks are months old: keep them (retention counts back from the newest block, but say so).
-    prom = await startPrometheus({
-      dataDir: join(dir, 'data'),
-      extraArgs: ['--storage.tsdb.retention.time=10y'],
-    });
+    prom = await startPrometheusWithHistory(join(dir, 'month.om'), { maxBlockDuration: '768h' });
   }, 60_000);
 
   afterAll(async () => {

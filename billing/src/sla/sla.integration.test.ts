@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import {
-  findBinary,
   startPostgres,
-  startPrometheus,
   type PostgresServer,
   type PrometheusServer,
+  startPrometheusWithHistory,
 } from '@ispmon/testkit';
 import { startHarness, type Harness } from '../../test/harness.js';
 import { monthBounds } from './calc.js';
@@ -107,15 +106,7 @@ describe('SLA reports', () => {
       ),
     ].join('\n');
     writeFileSync(om, `${text}\n# EOF\n`);
-    execFileSync(
-      findBinary('promtool', 'prometheus'),
-      ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=768h', om, join(dir, 'data')],
-      { stdio: 'pipe' },
-    );
-    prom = await startPrometheus({
-      dataDir: join(dir, 'data'),
-      extraArgs: ['--storage.tsdb.retention.time=10y'],
-    });
+    prom = await startPrometheusWithHistory(om, { maxBlockDuration: '768h' });
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
