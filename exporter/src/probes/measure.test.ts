@@ -126,7 +126,7 @@ describe('probes that cannot start', () => {
 });
 
 describe('probe rate', () => {
-  it('sends at the configured rate: 60 probes at 200 ms take at most 12 s + 2 %, not 2–5 % longer', async () => {
+  it('sends at the configured rate: at 200 ms, at least 98 % of 5 probes per second, not 2–5 % fewer', async () => {
     const runner = new ProbeRunner({
       name: 'lo',
       host: '127.0.0.1',
@@ -136,21 +136,29 @@ describe('probe rate', () => {
     });
     runner.start();
     try {
-      // from the 5th reply (past ping's start burst) to the 65th
-      const at = async (n: number): Promise<number> =>
-        waitFor(`reply ${n}`, async () => (runner.stats.received >= n ? performance.now() : undefined), {
-          timeoutMs: 30_000,
-          intervalMs: 5,
-        });
-      const first = await at(5);
-      const last = await at(65);
-      const seconds = (last - first) / 1000;
-      expect(runner.stats.sent).toBe(runner.stats.received);
-      // Too slow is the fault guarded here (without `-l 2` this took 12.4 s). Faster than nominal happens
-      // when ping catches up after a late wake-up or the 5th reply is read late on a loaded machine
-      // (11.6 s seen in CI): loose below, strict above.
-      expect(seconds).toBeGreaterThan(12 * 0.95);
-      expect(seconds).toBeLessThan(12 * 1.02);
+      // Past ping's start burst, read the reply count every 50 ms for 12 s and fit a line: one late read
+      // on a loaded machine moves a single point, not the slope (timing two single replies flaked both ways).
+      await waitFor('reply 5', async () => (runner.stats.received >= 5 ? true : undefined), {
+        timeoutMs: 30_000,
+      });
+      const points: Array<[number, number]> = [];
+      const start = performance.now();
+      while (performance.now() - start < 12_000) {
+        points.push([(performance.now() - start) / 1000, runner.stats.received]);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const n = points.length;
+      const meanT = points.reduce((a, [t]) => a + t, 0) / n;
+      const meanC = points.reduce((a, [, c]) => a + c, 0) / n;
+      const slope =
+        points.reduce((a, [t, c]) => a + (t - meanT) * (c - meanC), 0) /
+        points.reduce((a, [t]) => a + (t - meanT) ** 2, 0);
+      expect(runner.stats.sent).toBeGreaterThanOrEqual(runner.stats.received);
+      expect(runner.stats.received).toBeGreaterThanOrEqual(runner.stats.sent - 2); // only those in flight
+      // Too slow is the fault guarded here (without `-l 2` ping ran 2–5 % under); faster happens only in
+      // short catch-up bursts: loose above, strict below.
+      expect(slope).toBeGreaterThan(5 * 0.98);
+      expect(slope).toBeLessThan(5 * 1.05);
     } finally {
       runner.stop();
     }
