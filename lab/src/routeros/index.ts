@@ -18,3 +18,12 @@ export {
 } from './protocol.js';
 export { formatDuration, formatRate, versionAtLeast } from './formats.js';
 export { matchesQuery } from './session.js';
+export {
+  routePacket,
+  subscriberHttpRequest,
+  type Packet,
+  type SubscriberRequest,
+  type SubscriberResult,
+  type Verdict,
+} from './forwarding.js';
+export type { AddressListEntry, FirewallRule, FirewallState } from './firewall.js';

@@ -3,15 +3,10 @@
 // `!trap =message=` (librouteros docs/api_analysis; node-routeros and RouterOS forum captures).
 import type { PppProfile, PppSecret, RouterModel, Row } from './model.js';
 
-export class Trap extends Error {
-  constructor(
-    message: string,
-    readonly category?: number,
-  ) {
-    super(message);
-    this.name = 'Trap';
-  }
-}
+import { Trap } from './trap.js';
+import { FIREWALL_MENUS } from './firewall.js';
+
+export { Trap };
 
 export type Args = Map<string, string>;
 
@@ -235,6 +230,7 @@ export const MENUS: ReadonlyMap<string, Menu> = new Map<string, Menu>([
   ['/ip/pool/used', table((r) => r.poolUsedRows())],
   ['/tool/netwatch', table((r) => r.netwatchRows())],
   ['/ip/address', table((r) => r.addresses.map((a) => ({ '.id': a.id, ...a.fields })))],
+  ...FIREWALL_MENUS,
 ]);
 
 /** Menu prefixes that exist on RouterOS but that the simulator does not model (so they are not "no such command prefix"). */
@@ -245,6 +241,7 @@ export const KNOWN_PREFIXES = new Set([
   '/queue',
   '/ip',
   '/ip/dhcp-server',
+  '/ip/firewall',
   '/tool',
   '/user',
   '/log',

@@ -3,6 +3,7 @@
 // sessions come and go in sessions.ts, how counters grow in counters.ts, and how each menu prints in
 // rows.ts (the field names and value formats RouterOS sends through the API).
 import { foldInjectedErrors, freezeCounters, type SimInterface } from './counters.js';
+import type { FirewallState } from './firewall.js';
 import { formatRate, prng, versionAtLeast } from './formats.js';
 import * as rows from './rows.js';
 import { seedRouter } from './seed.js';
@@ -104,6 +105,8 @@ export class RouterModel {
   readonly addresses: GenericRow[] = [];
   readonly netwatch: Array<GenericRow & { up: boolean; since: number }> = [];
   readonly staticQueues: GenericRow[] = [];
+  /** /ip/firewall: NAT and filter rules in order, address lists, and the names its resolver knows (firewall.ts). */
+  readonly firewall: FirewallState = { nat: [], filter: [], addressList: [], dns: new Map() };
   /** Sessions waiting to reconnect: name → time (ms) they come back. */
   readonly reconnecting = new Map<string, number>();
   /** Listeners for `listen` commands: menu path → callbacks. */
