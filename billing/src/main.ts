@@ -5,11 +5,15 @@
 //   policy.ts settings), ISPMON_INVENTORY_DIR (./var/inventory), PROMETHEUS_URL,
 //   MIDTRANS_SERVER_KEY / MIDTRANS_SERVER_KEY_FILE, MIDTRANS_CLIENT_KEY, MIDTRANS_PRODUCTION (true/false),
 //   MIDTRANS_SNAP_URL and MIDTRANS_API_URL (only to point at a sandbox proxy or a fake),
-//   BILLING_CYCLE_INTERVAL_SECONDS (3600), and the SLA report settings in sla/wiring.ts.
+//   BILLING_CYCLE_INTERVAL_SECONDS (3600), the SLA report settings in sla/wiring.ts, and the walled
+//   garden for isolated subscribers: BILLING_PORTAL_ADDRESS (turns it on), BILLING_PORTAL_PORT (80),
+//   BILLING_WALLED_GARDEN_HOSTS (comma-separated; Midtrans's hosts by default).
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { stopOnSignals } from '@ispmon/service-kit';
+import { RouterOsGateway } from './provisioning/routeros-gateway.js';
+import { walledGardenFromEnv } from './provisioning/walled-garden.js';
 import { startRuntime } from './runtime.js';
 import { slaExtensions } from './sla/wiring.js';
 
@@ -38,6 +42,12 @@ if (process.env.BILLING_POLICY) {
 }
 const serverKey = env('MIDTRANS_SERVER_KEY');
 const cycleSeconds = Number(process.env.BILLING_CYCLE_INTERVAL_SECONDS ?? 3600);
+let walledGarden: ReturnType<typeof walledGardenFromEnv>;
+try {
+  walledGarden = walledGardenFromEnv(process.env);
+} catch (err) {
+  fail((err as Error).message);
+}
 
 const runtime = await startRuntime({
   databaseUrl,
@@ -61,6 +71,7 @@ const runtime = await startRuntime({
     : {}),
   ...(process.env.BILLING_ADMIN_TOKEN ? { adminToken: process.env.BILLING_ADMIN_TOKEN } : {}),
   jobs: { cycleMs: cycleSeconds * 1000 },
+  gateway: new RouterOsGateway(walledGarden ? { walledGarden } : {}),
   extensions: slaExtensions(process.env),
 }).catch((err: unknown) => {
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');

@@ -323,13 +323,34 @@ export const openApiDocument = {
       get: {
         tags: ['router'],
         summary:
-          'Differences between the database and the router (missing secret, wrong profile, wrong disabled state, wrong password, unknown managed secret)',
+          "Differences between the database and the router (missing secret, wrong profile, wrong disabled state, wrong password, unknown managed secret), and the walled garden's (walledGarden)",
         responses: { '200': ok('Drift list'), ...errors },
       },
     },
     '/api/v1/routers/{id}/reconcile': {
       parameters: [idParam],
       ...action('router', 'Report drift, and repair it with repair=true (admin)', reconcileSchema),
+    },
+    '/api/v1/routers/{id}/walled-garden': {
+      parameters: [idParam],
+      get: {
+        tags: ['router'],
+        summary:
+          'The walled garden for the isolation address list on the router: what billing wants (NAT, filter, address-list) and how the router differs (missing, changed, misordered or extra rules and entries) (viewer)',
+        responses: { '200': ok('Walled garden report'), ...errors },
+      },
+      put: {
+        tags: ['router'],
+        summary:
+          'Bring the walled garden in line; sends nothing when nothing differs. 409 when BILLING_PORTAL_ADDRESS is not set (admin)',
+        responses: { '200': ok('Walled garden report, drift as it was before, commandsSent'), ...errors },
+      },
+      delete: {
+        tags: ['router'],
+        summary:
+          "Remove billing's walled garden rules and entries (those tagged ispmon:walled-garden) from the router (admin)",
+        responses: { '200': ok('Walled garden report, commandsSent'), ...errors },
+      },
     },
     '/api/v1/sync/run': action('router', 'Run one router sync round now (billing)'),
     '/api/v1/audit': {

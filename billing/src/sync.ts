@@ -16,6 +16,12 @@ import type {
   RouterGateway,
 } from './provisioning/types.js';
 import type { SecretBox } from './secrets.js';
+import {
+  ISOLATION_ADDRESS_LIST,
+  type GardenAction,
+  type GardenDrift,
+  type WalledGardenReport,
+} from './provisioning/walled-garden.js';
 
 /** Marks a subscription for the router to follow (in the caller's transaction). */
 export const PENDING_SYNC = `sync_state = 'pending', sync_version = sync_version + 1, sync_attempts = 0, sync_error = null`;
@@ -108,7 +114,11 @@ export class RouterSync {
       if (r.status === 'suspended' && r.isolation === 'profile') {
         const name = r.isolation_profile ?? router.isolation_profile;
         if (!specs.has(name))
-          specs.set(name, { name, rateLimit: router.isolation_rate_limit, addressList: 'isolir' });
+          specs.set(name, {
+            name,
+            rateLimit: router.isolation_rate_limit,
+            addressList: ISOLATION_ADDRESS_LIST,
+          });
       }
     }
     return [...specs.values()];
@@ -169,13 +179,13 @@ export class RouterSync {
     const keep = desired.filter((d) => d.want.present);
     const drop = desired.filter((d) => !d.want.present);
     if (keep.length) {
-      await this.gateway.ensureProfiles(
-        endpoint,
-        this.profilesFor(
-          keep.map((d) => d.row),
-          router,
-        ),
+      const profiles = this.profilesFor(
+        keep.map((d) => d.row),
+        router,
       );
+      await this.gateway.ensureProfiles(endpoint, profiles);
+      if (profiles.some((p) => p.addressList === ISOLATION_ADDRESS_LIST))
+        await this.keepGarden(router, endpoint);
       const kick = new Set(keep.filter((d) => d.row.kick_pending).map((d) => d.want.name));
       await this.gateway.apply(
         endpoint,
@@ -188,6 +198,39 @@ export class RouterSync {
         endpoint,
         drop.map((d) => d.want.name),
       );
+  }
+
+  /** Someone goes into isolation: the walled garden must be there. Its failure leaves the secrets' sync
+   * alone (logged, shown by the drift report, tried again with the next isolation or repair). */
+  private async keepGarden(router: RouterRow, endpoint: RouterEndpoint): Promise<void> {
+    try {
+      const r = await this.gateway.walledGarden(endpoint, 'apply');
+      if (r.commandsSent)
+        this.logger.info(
+          {
+            event: 'walled_garden_applied',
+            router: router.name,
+            commands: r.commandsSent,
+            drift: r.drift.length,
+          },
+          'walled garden brought in line',
+        );
+    } catch (err) {
+      this.logger.warn(
+        { event: 'walled_garden_failed', router: router.name, error: (err as Error).message },
+        'could not apply the walled garden',
+      );
+    }
+  }
+
+  /** The walled garden of one router: its drift ('diff'), brought in line ('apply'), or removed. */
+  async walledGarden(
+    routerId: string,
+    action: GardenAction,
+  ): Promise<({ router: string } & WalledGardenReport) | undefined> {
+    const router = await this.routerRow(routerId);
+    if (!router) return undefined;
+    return { router: router.name, ...(await this.gateway.walledGarden(this.endpoint(router), action)) };
   }
 
   private async markSynced(rows: ClaimedRow[], now: Date): Promise<void> {
@@ -221,7 +264,9 @@ export class RouterSync {
   }
 
   /** Drift between the database and one router (report only). */
-  async drift(routerId: string): Promise<{ router: string; drift: Drift[] } | undefined> {
+  async drift(
+    routerId: string,
+  ): Promise<{ router: string; drift: Drift[]; walledGarden: GardenDrift[] } | undefined> {
     const router = await this.routerRow(routerId);
     if (!router) return undefined;
     const rows = await q<ClaimedRow>(
@@ -232,16 +277,25 @@ export class RouterSync {
     const desired = rows.map((r) => this.desired(r, router)).map(({ present: _p, ...d }) => d);
     const drift = await this.gateway.diff(this.endpoint(router), desired, MANAGED_COMMENT_PREFIX);
     this.metrics.routerDrift.set({ router: router.name }, drift.length);
-    return { router: router.name, drift };
+    const garden = await this.gateway.walledGarden(this.endpoint(router), 'diff');
+    return { router: router.name, drift, walledGarden: garden.drift };
   }
 
   /** Repairs drift: every subscription on the router is applied again (no sessions kicked) and
    * secrets billing created for subscriptions that no longer exist are removed. */
-  async repair(routerId: string): Promise<{ router: string; repaired: Drift[] } | undefined> {
+  async repair(
+    routerId: string,
+  ): Promise<{ router: string; repaired: Drift[]; walledGarden: GardenDrift[] } | undefined> {
     const report = await this.drift(routerId);
     const router = await this.routerRow(routerId);
     if (!report || !router) return undefined;
-    if (report.drift.length === 0) return { router: report.router, repaired: [] };
+    // Tagged leftovers of a garden no longer configured are removed; a configured one is re-applied.
+    if (report.walledGarden.length) {
+      const r = await this.gateway.walledGarden(this.endpoint(router), 'apply');
+      if (!r.configured) await this.gateway.walledGarden(this.endpoint(router), 'remove');
+    }
+    const walledGarden = report.walledGarden;
+    if (report.drift.length === 0) return { router: report.router, repaired: [], walledGarden };
     const rows = await q<ClaimedRow>(
       this.orm.em.fork(),
       `select ${DESIRED_COLUMNS} from subscriptions s join plans p on p.id = s.plan_id where s.router_id = ? and s.status <> 'cancelled'`,
@@ -259,6 +313,6 @@ export class RouterSync {
     const unknown = report.drift.filter((d) => d.kind === 'unknown_secret').map((d) => d.secret);
     if (unknown.length) await this.gateway.remove(endpoint, unknown);
     this.metrics.routerDrift.set({ router: router.name }, 0);
-    return { router: report.router, repaired: report.drift };
+    return { router: report.router, repaired: report.drift, walledGarden };
   }
 }

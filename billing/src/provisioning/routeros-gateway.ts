@@ -20,6 +20,17 @@ import type {
   RouterEndpoint,
   RouterGateway,
 } from './types.js';
+import {
+  desiredGarden,
+  ENTRY_PROPLIST,
+  gardenDrift,
+  planGarden,
+  planGardenRemoval,
+  RULE_PROPLIST,
+  type GardenAction,
+  type WalledGardenConfig,
+  type WalledGardenReport,
+} from './walled-garden.js';
 
 const SECRET_PROPLIST = [
   '.id',
@@ -87,6 +98,8 @@ export interface RouterOsGatewayOptions {
   queryByNameUpTo?: number;
   /** TLS settings for API-SSL endpoints. Default: no certificate check (RouterOS ships self-signed ones). */
   tls?: RouterTls;
+  /** The walled garden to keep for isolated subscribers (walled-garden.ts); none when undefined. */
+  walledGarden?: WalledGardenConfig;
 }
 
 const isTrue = (v: string | undefined): boolean => v === 'true' || v === 'yes';
@@ -254,6 +267,7 @@ export class RouterOsGateway implements RouterGateway {
   private readonly timeoutMs: number;
   private readonly queryByNameUpTo: number;
   private readonly tls: RouterTls;
+  private readonly garden: WalledGardenConfig | undefined;
   /** Commands sent to routers since this gateway was made (logins not counted). */
   commandsSent = 0;
 
@@ -263,6 +277,7 @@ export class RouterOsGateway implements RouterGateway {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.queryByNameUpTo = options.queryByNameUpTo ?? 100;
     this.tls = options.tls ?? { insecureSkipVerify: true };
+    this.garden = options.walledGarden;
   }
 
   async ensureProfiles(router: RouterEndpoint, profiles: ProfileSpec[]): Promise<void> {
@@ -343,6 +358,38 @@ export class RouterOsGateway implements RouterGateway {
             desired.map((d) => d.name),
           );
       return secretDrift(desired, byName(rows), managedComment);
+    });
+  }
+
+  async walledGarden(router: RouterEndpoint, action: GardenAction): Promise<WalledGardenReport> {
+    const want = desiredGarden(this.garden);
+    if (action === 'apply' && !this.garden)
+      return { configured: false, drift: [], commandsSent: 0, desired: want };
+    return this.withConnection(router, async (session) => {
+      const read = (path: string, fields: readonly string[]): Promise<RouterOsRow[]> =>
+        this.send(session, `${path}/print`, [proplist(fields)]);
+      const [nat, filter, addressList] = await Promise.all([
+        read('/ip/firewall/nat', RULE_PROPLIST),
+        read('/ip/firewall/filter', RULE_PROPLIST),
+        read('/ip/firewall/address-list', ENTRY_PROPLIST),
+      ]);
+      const have = { nat, filter, addressList };
+      const commands =
+        action === 'apply' ? planGarden(want, have) : action === 'remove' ? planGardenRemoval(have) : [];
+      // One at a time: where an added rule lands depends on the commands before it.
+      for (const c of commands)
+        raiseRefusals(
+          router,
+          [c],
+          await this.run(session, [c]),
+          (e) => c.path.endsWith('/remove') && isGone(e),
+        );
+      return {
+        configured: this.garden !== undefined,
+        drift: gardenDrift(want, have),
+        commandsSent: commands.length,
+        desired: want,
+      };
     });
   }
 

@@ -1,5 +1,6 @@
 // What billing wants a router to hold for each subscription, and the gateway that makes it so.
 // Implemented over the RouterOS API in provisioning/routeros-gateway.ts.
+import type { GardenAction, WalledGardenReport } from './walled-garden.js';
 
 export interface RouterEndpoint {
   name: string;
@@ -62,5 +63,7 @@ export interface RouterGateway {
   remove(router: RouterEndpoint, names: string[]): Promise<ApplyResult[]>;
   /** Compares desired with actual; `managedComment` marks secrets billing owns (others are left alone). */
   diff(router: RouterEndpoint, desired: DesiredSecret[], managedComment?: string): Promise<Drift[]>;
+  /** The walled garden for the isolation address list (walled-garden.ts): report its drift, apply it, remove it. */
+  walledGarden(router: RouterEndpoint, action: GardenAction): Promise<WalledGardenReport>;
   close(): Promise<void>;
 }

@@ -244,6 +244,8 @@ export async function subscriberHttpRequest(
         method: req.method ?? 'GET',
         path: `${url.pathname}${url.search}`,
         headers: { host: url.host },
+        // A new connection per request, as routePacket judges a connection's first packet.
+        agent: false,
         timeout: req.timeoutMs ?? 5_000,
       },
       (res) => {

@@ -107,6 +107,8 @@ export class RouterModel {
   readonly staticQueues: GenericRow[] = [];
   /** /ip/firewall: NAT and filter rules in order, address lists, and the names its resolver knows (firewall.ts). */
   readonly firewall: FirewallState = { nat: [], filter: [], addressList: [], dns: new Map() };
+  /** Commands received after login, by path (`/ip/firewall/nat/add` → 2): what a client really sent. */
+  readonly commandsReceived = new Map<string, number>();
   /** Sessions waiting to reconnect: name → time (ms) they come back. */
   readonly reconnecting = new Map<string, number>();
   /** Listeners for `listen` commands: menu path → callbacks. */

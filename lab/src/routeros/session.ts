@@ -245,6 +245,7 @@ export class ApiSession {
     const refusal = this.behaviour.refusedMenus?.get(menuPath);
     if (refusal !== undefined) throw new Trap(refusal);
     const menu = MENUS.get(menuPath);
+    this.router.commandsReceived.set(cmd.path, (this.router.commandsReceived.get(cmd.path) ?? 0) + 1);
     if (!menu) {
       if (KNOWN_PREFIXES.has(menuPath) || KNOWN_PREFIXES.has(cmd.path)) throw new Trap('no such command', 0);
       throw new Trap('no such command prefix', 0);
