@@ -59,6 +59,12 @@ export class BillingMetrics {
     labelNames: ['router'],
     registers: [this.registry],
   });
+  readonly walledGardenDrift = new Gauge({
+    name: 'ispmon_billing_walled_garden_drift_items',
+    help: "Walled garden rules and address-list entries that differed from billing's at the last reconciliation, by router.",
+    labelNames: ['router'],
+    registers: [this.registry],
+  });
   readonly cycleRuns = new Counter({
     name: 'ispmon_billing_cycle_runs_total',
     help: 'Billing cycle runs by outcome (ok, failed).',

@@ -278,6 +278,7 @@ export class RouterSync {
     const drift = await this.gateway.diff(this.endpoint(router), desired, MANAGED_COMMENT_PREFIX);
     this.metrics.routerDrift.set({ router: router.name }, drift.length);
     const garden = await this.gateway.walledGarden(this.endpoint(router), 'diff');
+    this.metrics.walledGardenDrift.set({ router: router.name }, garden.drift.length);
     return { router: router.name, drift, walledGarden: garden.drift };
   }
 
@@ -295,6 +296,7 @@ export class RouterSync {
       if (!r.configured) await this.gateway.walledGarden(this.endpoint(router), 'remove');
     }
     const walledGarden = report.walledGarden;
+    this.metrics.walledGardenDrift.set({ router: router.name }, 0);
     if (report.drift.length === 0) return { router: report.router, repaired: [], walledGarden };
     const rows = await q<ClaimedRow>(
       this.orm.em.fork(),

@@ -523,6 +523,8 @@ describe("the walled garden through billing's API", () => {
     expect(report.body).toMatchObject({ router: 'nas-api', configured: true, drift: [], commandsSent: 0 });
     nas.model.firewall.filter.splice(3, 1); // someone deletes the drop rule
     const drift = await t.call('GET', `/api/v1/routers/${routerId}/drift`, undefined, t.tokens.viewer);
+    const metrics = await (await fetch(`${t.runtime.url}/metrics`)).text();
+    expect(metrics).toContain('ispmon_billing_walled_garden_drift_items{router="nas-api"} 1');
     expect(drift.body).toMatchObject({
       drift: [],
       walledGarden: [{ table: 'filter', kind: 'missing_rule', item: 'drop' }],

@@ -9,7 +9,11 @@ import { attributes, RawApiClient } from './raw-client.js';
 
 /** A loopback HTTP server that answers every request with its own name and the Host it was asked for. */
 async function namedServer(name: string): Promise<{ server: Server; address: string }> {
-  const server = createServer((req, res) => res.end(`${name} host=${req.headers.host ?? ''}`));
+  const server = createServer((req, res) =>
+    res.end(
+      `${name} host=${req.headers.host ?? ''}${req.headers['x-subscriber'] ? ` from=${String(req.headers['x-subscriber'])}` : ''}`,
+    ),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -199,11 +203,12 @@ describe('the simulated router firewall', () => {
         url: 'http://news.example/today?x=1',
         dnsServer: '8.8.8.8',
         internet: internet(),
+        sourceHeader: 'x-subscriber',
       });
       expect(r.outcome).toBe('answered');
       if (r.outcome !== 'answered') return;
       expect(r.reached).toBe(portal.address);
-      expect(r.body).toBe('portal host=news.example');
+      expect(r.body).toBe(`portal host=news.example from=${isolated}`);
       expect(r.verdict.natRule).toMatch(/^\*/);
     });
 

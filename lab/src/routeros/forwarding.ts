@@ -180,6 +180,11 @@ export interface SubscriberRequest {
    * reached directly.
    */
   internet?: ReadonlyMap<string, string>;
+  /**
+   * A header that carries the subscriber's address to the receiver (e.g. `x-forwarded-for`): the lab's
+   * stand-in for the source address a real connection would carry. A real router adds no header.
+   */
+  sourceHeader?: string;
   /** When set, the subscriber first asks this DNS server (udp/53 through the forward chain). */
   dnsServer?: string;
   timeoutMs?: number;
@@ -203,7 +208,8 @@ export type SubscriberResult =
  * A subscriber's HTTP request through the simulated router: resolve, route the first packet
  * (routePacket), then, when accepted, send the request for real to where it now goes, keeping the Host
  * header the browser wrote (dst-nat does not change it). The receiver sees the connection from
- * loopback, not from the subscriber's address: the lab cannot send from 10.x without root.
+ * loopback, not from the subscriber's address (the lab cannot send from 10.x without root); `sourceHeader`
+ * tells it the subscriber's address instead.
  */
 export async function subscriberHttpRequest(
   m: RouterModel,
@@ -243,7 +249,7 @@ export async function subscriberHttpRequest(
         port: Number(reached.slice(colon + 1)),
         method: req.method ?? 'GET',
         path: `${url.pathname}${url.search}`,
-        headers: { host: url.host },
+        headers: { host: url.host, ...(req.sourceHeader ? { [req.sourceHeader]: req.src } : {}) },
         // A new connection per request, as routePacket judges a connection's first packet.
         agent: false,
         timeout: req.timeoutMs ?? 5_000,
