@@ -49,13 +49,7 @@ export type PortalPage =
 
 /** Why a page was answered (the label of ispmon_billing_portal_page_views_total); never shown. */
 export type PageOutcome =
-  | 'suspended'
-  | 'restored'
-  | 'unknown'
-  | 'ambiguous'
-  | 'not_suspended'
-  | 'link_refused'
-  | 'rate_limited';
+  'suspended' | 'restored' | 'unknown' | 'ambiguous' | 'not_suspended' | 'link_refused' | 'rate_limited';
 
 export const PAGE_OUTCOMES: readonly PageOutcome[] = [
   'suspended',

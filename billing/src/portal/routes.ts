@@ -141,7 +141,11 @@ export class IsolationPortal implements ApiExtension {
         this.send(
           res,
           r.page.kind === 'link_refused' ? 403 : 200,
-          renderPortalPage(r.page, { ...this.renderBase(lang), selfPath: r.selfPath, payAction: r.payAction }),
+          renderPortalPage(r.page, {
+            ...this.renderBase(lang),
+            selfPath: r.selfPath,
+            payAction: r.payAction,
+          }),
         );
       } catch (err) {
         next(err);
@@ -178,7 +182,12 @@ export class IsolationPortal implements ApiExtension {
           }
           this.payments.inc({ outcome: 'failed' });
           this.o.logger.warn(
-            { event: 'portal_payment_failed', subscription_id: r.subscriptionId, invoice_id: line.id, error: err.message },
+            {
+              event: 'portal_payment_failed',
+              subscription_id: r.subscriptionId,
+              invoice_id: line.id,
+              error: err.message,
+            },
             'portal could not start a payment',
           );
           this.send(

@@ -84,12 +84,12 @@ export function portalExtensions(env: NodeJS.ProcessEnv): (deps: RuntimeDeps) =>
         'PORTAL_SECRET not set: the isolation page answers by source address only; signed links are refused',
       );
     return [
-    new IsolationPortal({
-      ...settings,
-      store: new PortalStore(deps.orm),
-      logger: deps.logger,
-      registry: deps.metrics.registry,
-      clock: deps.clock,
+      new IsolationPortal({
+        ...settings,
+        store: new PortalStore(deps.orm),
+        logger: deps.logger,
+        registry: deps.metrics.registry,
+        clock: deps.clock,
       }),
     ];
   };

@@ -42,7 +42,9 @@ describe('the subscriber address', () => {
   });
 
   it('refuses a trusted proxy entry that is not an address or range, naming it', () => {
-    expect(() => new TrustedProxies(['proxy.local'])).toThrow('trusted proxy "proxy.local": not an IP address');
+    expect(() => new TrustedProxies(['proxy.local'])).toThrow(
+      'trusted proxy "proxy.local": not an IP address',
+    );
     expect(() => new TrustedProxies(['10.0.0.0/33'])).toThrow('prefix length must be 0-32');
   });
 });

@@ -18,7 +18,11 @@ describe('portal links', () => {
   });
 
   it('refuses a token signed with another secret', () => {
-    const token = signPortalToken(Buffer.from('another-secret-of-at-least-32-bytes!!!'), '42', new Date(now.getTime() + 60_000));
+    const token = signPortalToken(
+      Buffer.from('another-secret-of-at-least-32-bytes!!!'),
+      '42',
+      new Date(now.getTime() + 60_000),
+    );
     expect(verifyPortalToken(secret, token, now)).toEqual({ ok: false, reason: 'signature' });
   });
 
@@ -32,7 +36,10 @@ describe('portal links', () => {
     });
     // One character of the MAC changed.
     const flipped = `${mac?.slice(0, -1)}${mac?.endsWith('A') ? 'B' : 'A'}`;
-    expect(verifyPortalToken(secret, `${id}.${expiry}.${flipped}`, now)).toEqual({ ok: false, reason: 'signature' });
+    expect(verifyPortalToken(secret, `${id}.${expiry}.${flipped}`, now)).toEqual({
+      ok: false,
+      reason: 'signature',
+    });
   });
 
   it.each([

@@ -46,11 +46,12 @@ describe('the isolation page', () => {
   let pg: PostgresServer;
   let t: Harness;
   let links: PortalLinkSettings;
-  const subs: Record<'budi' | 'siti' | 'andi', { subscription: number; invoice?: number; number?: string }> = {
-    budi: { subscription: 0 },
-    siti: { subscription: 0 },
-    andi: { subscription: 0 },
-  };
+  const subs: Record<'budi' | 'siti' | 'andi', { subscription: number; invoice?: number; number?: string }> =
+    {
+      budi: { subscription: 0 },
+      siti: { subscription: 0 },
+      andi: { subscription: 0 },
+    };
   const db = (sql: string, params: unknown[] = []) =>
     pg.query<Record<string, unknown>>(sql, params, String(t.runtime.orm.config.get('dbName')));
 
@@ -92,7 +93,9 @@ describe('the isolation page', () => {
       req.end(body);
     });
   const ordersOf = async (invoice: number) =>
-    Number((await db('select count(*)::int as n from payment_orders where invoice_id = $1', [invoice]))[0]?.n);
+    Number(
+      (await db('select count(*)::int as n from payment_orders where invoice_id = $1', [invoice]))[0]?.n,
+    );
 
   beforeAll(async () => {
     pg = await startPostgres();
@@ -174,7 +177,9 @@ describe('the isolation page', () => {
     expect(r.body).toContain(subs.siti.number);
     expect(r.body).toMatch(/id="total">Rp 150\.000</);
     expect(r.body).not.toContain('Budi');
-    const en = await from('127.0.5.12', 'GET', '/portal', { headers: { 'accept-language': 'en-US,en;q=0.9' } });
+    const en = await from('127.0.5.12', 'GET', '/portal', {
+      headers: { 'accept-language': 'en-US,en;q=0.9' },
+    });
     expect(en.body).toContain('Your internet service is suspended');
     expect(en.body).toContain('Total due');
   });
@@ -223,8 +228,10 @@ describe('the isolation page', () => {
     const expired = await from(
       '127.0.5.99',
       'GET',
-      new URL(portalLink(links, subs.siti.subscription, new Date(now.getTime() - links.ttlSeconds * 1000 - 1000)).url)
-        .pathname,
+      new URL(
+        portalLink(links, subs.siti.subscription, new Date(now.getTime() - links.ttlSeconds * 1000 - 1000))
+          .url,
+      ).pathname,
     );
     const garbage = await from('127.0.5.99', 'GET', '/portal/link/not-a-token');
     for (const refused of [forged, expired, garbage]) {
@@ -236,9 +243,14 @@ describe('the isolation page', () => {
     const neutral = (html: string) => html.replace(/\/portal\/link\/[^?"]*/g, '/portal/link/…');
     expect(neutral(forged.body)).toBe(neutral(expired.body));
     expect(neutral(garbage.body)).toBe(neutral(expired.body));
-    const payForged = await from('127.0.5.99', 'POST', `/portal/link/${subs.budi.subscription}.${expiry}.${mac}/pay`, {
-      form: { invoice_id: String(subs.budi.invoice) },
-    });
+    const payForged = await from(
+      '127.0.5.99',
+      'POST',
+      `/portal/link/${subs.budi.subscription}.${expiry}.${mac}/pay`,
+      {
+        form: { invoice_id: String(subs.budi.invoice) },
+      },
+    );
     expect(payForged.status).toBe(303);
     expect(await ordersOf(subs.budi.invoice as number)).toBe(0);
   });
@@ -267,16 +279,21 @@ describe('the isolation page', () => {
         await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
         // Billing behind a proxy at 127.0.0.1 (trusted): the proxy says the subscriber is 10.20.0.11.
         // An Indonesian phone: Accept-Language id.
-        await page.setExtraHTTPHeaders({ 'x-forwarded-for': '10.20.0.11', 'accept-language': 'id-ID,id;q=0.9' });
+        await page.setExtraHTTPHeaders({
+          'x-forwarded-for': '10.20.0.11',
+          'accept-language': 'id-ID,id;q=0.9',
+        });
         await page.goto(`${t.runtime.url}/portal`, { waitUntil: 'load' });
-        const text = (sel: string) => page.$eval(sel, (e) => (e as HTMLElement).innerText.trim());
+        // The page's rendered text (tests compile without the DOM library, hence the structural type).
+        const text = async (sel: string) =>
+          (await page.$eval(sel, (e) => (e as unknown as { innerText: string }).innerText)).trim();
         expect(await text('#heading')).toBe('Layanan internet Anda sedang diisolir');
         expect(await text('#customer')).toBe('Budi Santoso');
         expect(await text('#plan')).toBe('Home 10 Mbps');
         expect(await text(`[data-invoice="${subs.budi.number}"] .amount`)).toBe('Rp 150.000');
         expect(await text('#total')).toBe('Rp 150.000');
         // Readable on a phone: nothing wider than the screen.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
         const suspendedShot = join(artefacts, 'isolation-page-suspended.png');
         await page.screenshot({ path: suspendedShot, fullPage: true });
         expect(statSync(suspendedShot).size).toBeGreaterThan(5_000);
@@ -286,7 +303,9 @@ describe('the isolation page', () => {
           page.click(`[data-invoice="${subs.budi.number}"] button`),
         ]);
         expect(page.url()).toMatch(new RegExp(`^${t.midtrans.url}/snap/v4/redirection/`));
-        const order = t.midtrans.transactions().find((x) => x.order_id.startsWith(subs.budi.number as string));
+        const order = t.midtrans
+          .transactions()
+          .find((x) => x.order_id.startsWith(subs.budi.number as string));
         expect(order).toMatchObject({ gross_amount: '150000.00', transaction_status: 'pending' });
         expect(order?.request.callbacks).toEqual({ finish: `${links.publicUrl}/portal?lang=id` });
 
