@@ -2,7 +2,7 @@
 // (by the request's source address, or by a signed link), asks page.ts what to show, renders it, and
 // starts a Midtrans Snap payment for an invoice the page offered. Rate limited per source address.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -67,6 +67,8 @@ export class IsolationPortal implements ApiExtension {
   private readonly trusted: TrustedProxies;
   private readonly views: Counter<'outcome'>;
   private readonly payments: Counter<'outcome'>;
+  /** Request counts per address for the current minute (per replica). */
+  private readonly counts = new MemoryStore();
 
   constructor(private readonly o: PortalOptions) {
     this.trusted = new TrustedProxies(o.trustedProxies);
@@ -223,10 +225,16 @@ export class IsolationPortal implements ApiExtension {
     return { lang, provider: this.o.provider, timeZone: this.o.timeZone };
   }
 
+  stop(): Promise<void> {
+    this.counts.shutdown();
+    return Promise.resolve();
+  }
+
   mountPublic(app: express.Router, _tools: MountTools, o: AppOptions): void {
     const limiter = rateLimit({
       windowMs: 60_000,
       limit: this.o.ratePerMinute,
+      store: this.counts,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       // One budget per subscriber address (an IPv6 client's /56), proxy-aware like the page itself.

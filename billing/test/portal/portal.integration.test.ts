@@ -5,12 +5,13 @@
 // bound to 127.0.5.x source addresses (Linux routes all of 127/8 to lo); Chromium comes through the
 // trusted-proxy path (127.0.0.1 with X-Forwarded-For). Screenshots are kept in var/test-artifacts/portal/
 // at the repository root (or $TEST_ARTIFACTS_DIR/portal).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { freePort, startPostgres, type PostgresServer } from '@ispmon/testkit';
+import { findBinary, freePort, startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { portalLink, type PortalLinkSettings } from '../../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../../src/portal/wiring.js';
 import { startHarness, type Harness } from '../harness.js';
@@ -314,7 +315,9 @@ describe('the isolation page', () => {
         expect(await text('#notification')).toContain('HTTP 200');
         expect(await text('#notification')).toContain('"outcome":"paid"');
 
-        await page.goto(`${t.runtime.url}/portal`, { waitUntil: 'load' });
+        // Snap's "back to merchant" goes to the finish URL billing gave it: the page again.
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#finish')]);
+        expect(page.url()).toMatch(new RegExp(`^${t.runtime.url}/portal\\?lang=id&order_id=`));
         expect(await text('#heading')).toBe('Layanan Anda sudah aktif kembali');
         expect(await text('#customer')).toBe('Budi Santoso');
         await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#switch-lang')]);
@@ -333,6 +336,13 @@ describe('the isolation page', () => {
       expect(metrics).toMatch(/^ispmon_billing_portal_payments_started_total\{outcome="started"\} 1$/m);
       expect(metrics).toMatch(/^ispmon_billing_portal_page_views_total\{outcome="restored"\} [1-9]/m);
       expect(metrics).toMatch(/^ispmon_billing_portal_page_views_total\{outcome="rate_limited"\} [1-9]/m);
+      expect(metrics).not.toContain(SECRET);
+      expect(
+        execFileSync(findBinary('promtool', 'prometheus'), ['check', 'metrics'], {
+          input: metrics,
+          encoding: 'utf8',
+        }),
+      ).toBe('');
     },
     60_000,
   );
