@@ -230,6 +230,22 @@ export class IsolationPortal implements ApiExtension {
     return Promise.resolve();
   }
 
+  /**
+   * The walled garden dst-nats an isolated subscriber's HTTP requests for any site to billing: a browser
+   * asking for a page no route serves is sent to the isolation page (relative, so it comes back through the
+   * same NAT); API clients keep the JSON 404.
+   */
+  mountFallback(app: express.Router): void {
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const browser = req.accepts(['json', 'html']) === 'html';
+      if ((req.method === 'GET' || req.method === 'HEAD') && browser && !req.path.startsWith('/api/')) {
+        res.set('cache-control', 'no-store').redirect(302, '/portal');
+        return;
+      }
+      next();
+    });
+  }
+
   mountPublic(app: express.Router, _tools: MountTools, o: AppOptions): void {
     const limiter = rateLimit({
       windowMs: 60_000,

@@ -185,6 +185,20 @@ describe('the isolation page', () => {
     expect(en.body).toContain('Total due');
   });
 
+  it("sends a browser's request for any other site (the walled garden's dst-nat) to the page", async () => {
+    const html = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const landed = await from('127.0.5.12', 'GET', '/berita/2026/11/30/index.html', {
+      headers: { host: 'www.detik.com', accept: html },
+    });
+    expect(landed.status).toBe(302);
+    expect(landed.headers.location).toBe('/portal');
+    const api = await from('127.0.5.12', 'GET', '/api/v2/nothing', { headers: { accept: html } });
+    expect(api.status).toBe(404);
+    const json = await from('127.0.5.12', 'GET', '/nothing', { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(404);
+    expect(JSON.parse(json.body)).toEqual({ error: 'no such endpoint; see /openapi.json' });
+  });
+
   it('answers an unknown address and a subscriber in good standing with the same neutral page', async () => {
     const active = await from('127.0.5.13', 'GET', '/portal');
     const unknown = await from('127.0.5.99', 'GET', '/portal');
