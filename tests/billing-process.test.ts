@@ -43,6 +43,14 @@ describe('billing process', () => {
     const b = run({ DATABASE_URL: await pg.createDatabase() });
     expect(await b.exit).toBe(2);
     expect(b.output()).toContain('BILLING_ENCRYPTION_KEY');
+    const c = run({
+      DATABASE_URL: await pg.createDatabase(),
+      BILLING_ENCRYPTION_KEY: 'ab'.repeat(32),
+      PORTAL_SECRET: 'too-short',
+    });
+    expect(await c.exit).toBe(2);
+    expect(c.output()).toContain('PORTAL_SECRET must be at least 32 bytes');
+    expect(c.output()).not.toContain('too-short');
   });
 
   it('serves health and readiness with structured logs without secrets, and exits 0 on SIGTERM', async () => {
@@ -53,6 +61,8 @@ describe('billing process', () => {
       BILLING_ENCRYPTION_KEY: 'ab'.repeat(32),
       BILLING_ADMIN_TOKEN: 'isb_secret-admin-token',
       MIDTRANS_SERVER_KEY: 'SB-Mid-server-secret-key',
+      PORTAL_SECRET: 'portal-secret-never-in-the-logs-0123456789',
+      PORTAL_PUBLIC_URL: `http://127.0.0.1:${port}`,
       PORT: String(port),
       HOST: '127.0.0.1',
       ISPMON_INVENTORY_DIR: join(root, '.tmp', `inventory-${port}`),
@@ -68,6 +78,10 @@ describe('billing process', () => {
     };
     expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
+    // The isolation page is served without a token (nobody at this address: the neutral page).
+    const portal = await fetch(`http://127.0.0.1:${port}/portal`);
+    expect(portal.status).toBe(200);
+    expect(await portal.text()).toContain('Tidak ada tagihan untuk ditampilkan');
     // Without its database billing is alive but not ready: the load balancer stops sending it requests.
     const db = new URL(databaseUrl).pathname.slice(1);
     await pg.query(`alter database "${db}" with allow_connections false`);
@@ -93,5 +107,6 @@ describe('billing process', () => {
     expect(p.output()).toContain('"event":"shutdown"');
     expect(p.output()).not.toContain('secret-admin-token');
     expect(p.output()).not.toContain('SB-Mid-server-secret-key');
+    expect(p.output()).not.toContain('portal-secret-never-in-the-logs');
   }, 60_000);
 });

@@ -65,7 +65,11 @@ export interface MountTools {
 }
 
 export interface ApiExtension {
-  mount(api: express.Router, tools: MountTools): void;
+  mount?(api: express.Router, tools: MountTools): void;
+  /** Public routes outside /api/v1, no staff token (the isolation page). */
+  mountPublic?(app: express.Router, tools: MountTools, o: AppOptions): void;
+  /** Answers what no route matched, before the JSON 404 (the walled garden's landing). */
+  mountFallback?(app: express.Router): void;
   /** Background jobs of the extension. */
   start?(): void;
   stop?(): Promise<void>;
@@ -167,6 +171,7 @@ export function createApp(o: AppOptions): express.Express {
   const root = recording(app as unknown as express.Router, '', routes);
   mountOperations(root, o);
   mountMidtransNotification(root, tools, o, limit);
+  for (const ext of o.extensions ?? []) ext.mountPublic?.(root, tools, o);
 
   const router = express.Router();
   router.use(express.json({ limit, strict: false }));
@@ -185,9 +190,10 @@ export function createApp(o: AppOptions): express.Express {
     mountStaff,
   ])
     area(api, tools, o);
-  for (const ext of o.extensions ?? []) ext.mount(api, tools);
+  for (const ext of o.extensions ?? []) ext.mount?.(api, tools);
 
   app.use('/api/v1', router);
+  for (const ext of o.extensions ?? []) ext.mountFallback?.(app);
   app.use((_req, res) => void res.status(404).json({ error: 'no such endpoint; see /openapi.json' }));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

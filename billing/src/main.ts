@@ -7,7 +7,8 @@
 //   MIDTRANS_SNAP_URL and MIDTRANS_API_URL (only to point at a sandbox proxy or a fake),
 //   BILLING_CYCLE_INTERVAL_SECONDS (3600), the SLA report settings in sla/wiring.ts, and the walled
 //   garden for isolated subscribers: BILLING_PORTAL_ADDRESS (turns it on), BILLING_PORTAL_PORT (80),
-//   BILLING_WALLED_GARDEN_HOSTS (comma-separated; Midtrans's hosts by default).
+//   BILLING_WALLED_GARDEN_HOSTS (comma-separated; Midtrans's hosts by default); the isolation
+//   page's settings in portal/wiring.ts.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
@@ -15,6 +16,7 @@ import { stopOnSignals } from '@ispmon/service-kit';
 import { RouterOsGateway } from './provisioning/routeros-gateway.js';
 import { walledGardenFromEnv } from './provisioning/walled-garden.js';
 import { startRuntime } from './runtime.js';
+import { portalExtensions } from './portal/wiring.js';
 import { slaExtensions } from './sla/wiring.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-billing' } });
@@ -41,6 +43,12 @@ if (process.env.BILLING_POLICY) {
   }
 }
 const serverKey = env('MIDTRANS_SERVER_KEY');
+let portal: ReturnType<typeof portalExtensions> = () => [];
+try {
+  portal = portalExtensions(process.env);
+} catch (err) {
+  fail(`isolation page: ${(err as Error).message}`);
+}
 const cycleSeconds = Number(process.env.BILLING_CYCLE_INTERVAL_SECONDS ?? 3600);
 let walledGarden: ReturnType<typeof walledGardenFromEnv>;
 try {
@@ -72,7 +80,7 @@ const runtime = await startRuntime({
   ...(process.env.BILLING_ADMIN_TOKEN ? { adminToken: process.env.BILLING_ADMIN_TOKEN } : {}),
   jobs: { cycleMs: cycleSeconds * 1000 },
   gateway: new RouterOsGateway(walledGarden ? { walledGarden } : {}),
-  extensions: slaExtensions(process.env),
+  extensions: (deps) => [...slaExtensions(process.env)(deps), ...portal(deps)],
 }).catch((err: unknown) => {
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');
   process.exit(1);

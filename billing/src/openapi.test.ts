@@ -4,6 +4,7 @@
 import { startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { startHarness, type Harness } from '../test/harness.js';
 import { openApiDocument } from './openapi.js';
+import { portalExtensions } from './portal/wiring.js';
 import { maintenanceSchema } from './sla/service.js';
 import { slaExtensions } from './sla/wiring.js';
 import { createSubscriptionSchema } from './subscriptions.js';
@@ -16,7 +17,9 @@ describe('the OpenAPI document', () => {
 
   beforeAll(async () => {
     pg = await startPostgres();
-    t = await startHarness(pg, { extensions: slaExtensions({}) });
+    t = await startHarness(pg, {
+      extensions: (deps) => [...slaExtensions({})(deps), ...portalExtensions({})(deps)],
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -44,6 +47,8 @@ describe('the OpenAPI document', () => {
         'POST /api/v1/links/{id}/maintenance',
         'GET /api/v1/reports/{id}/pdf',
         'POST /api/v1/sla/run-monthly',
+        'GET /portal',
+        'POST /portal/link/{token}/pay',
       ]),
     );
   });

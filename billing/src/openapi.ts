@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { cancelSchema, manualInvoiceSchema, manualPaymentSchema } from './invoices.js';
 import { customerSpec, linkSpec, planSpec, routerSpec, type ResourceSpec } from './resources.js';
+import { portalPaySchema } from './portal/routes.js';
 import { cycleRunSchema } from './routes/cycle.js';
 import { reconcileSchema } from './routes/routers.js';
 import { staffTokenSchema } from './routes/staff.js';
@@ -126,6 +127,33 @@ const action = (
     responses: { [status]: ok('Done'), ...errors },
   },
 });
+
+const portalLang = {
+  name: 'lang',
+  in: 'query',
+  schema: { type: 'string', enum: ['id', 'en'] },
+  description: 'Language; overrides Accept-Language',
+};
+const portalToken = {
+  name: 'token',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: '<subscription id>.<expiry, unix seconds>.<HMAC-SHA256, base64url>',
+};
+const portalForm = {
+  required: true,
+  content: { 'application/x-www-form-urlencoded': { schema: json(portalPaySchema) } },
+};
+const portalPayResponses = {
+  '303': {
+    description:
+      "To Midtrans Snap's payment page; back to the page when the invoice is not payable there (paid meanwhile, not this subscriber's)",
+  },
+  '429': { description: 'Rate limited' },
+  '502': { description: 'Midtrans refused or did not answer (the page, with a message)' },
+  '503': { description: 'Midtrans is not configured' },
+};
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -443,6 +471,59 @@ export const openApiDocument = {
         security: [],
         summary: 'This document',
         responses: { '200': ok('OpenAPI 3.1') },
+      },
+    },
+    '/portal': {
+      get: {
+        tags: ['portal'],
+        security: [],
+        summary:
+          "Isolation page (HTML) for the subscriber whose PPP address is the request's source (X-Forwarded-For only from PORTAL_TRUSTED_PROXIES); Indonesian unless Accept-Language or ?lang=en says English",
+        parameters: [portalLang],
+        responses: {
+          '200': {
+            description:
+              'The suspended subscriber: name, plan, overdue invoices, amount due, Pay buttons; or "restored" within a day of a restore; the same neutral page for an unknown or not suspended address',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+          '429': { description: 'More than PORTAL_RATE_LIMIT_PER_MINUTE requests from this address' },
+        },
+      },
+    },
+    '/portal/pay': {
+      post: {
+        tags: ['portal'],
+        security: [],
+        summary: "Pay button: starts a Midtrans Snap payment for one of the page's overdue invoices",
+        requestBody: portalForm,
+        responses: portalPayResponses,
+      },
+    },
+    '/portal/link/{token}': {
+      parameters: [portalToken],
+      get: {
+        tags: ['portal'],
+        security: [],
+        summary: 'The isolation page through a signed, expiring link (as notices carry)',
+        parameters: [portalLang],
+        responses: {
+          '200': {
+            description: 'As GET /portal, for the subscription the link names',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+          '403': { description: 'Forged, malformed or expired link (a neutral page)' },
+          '429': { description: 'Rate limited' },
+        },
+      },
+    },
+    '/portal/link/{token}/pay': {
+      parameters: [portalToken],
+      post: {
+        tags: ['portal'],
+        security: [],
+        summary: 'Pay button of the page reached through a signed link',
+        requestBody: portalForm,
+        responses: portalPayResponses,
       },
     },
     '/healthz': {

@@ -294,8 +294,20 @@ export class Migration20261130MidtransConfirmation extends Migration {
   }
 }
 
+// The isolation page finds a subscriber by the address billing assigned to their PPP secret.
+export class Migration20261201Portal extends Migration {
+  override name = '2026-12-01-portal';
+
+  override up(): void {
+    this.addSql(
+      "create index subscriptions_remote_address_idx on subscriptions (remote_address) where status <> 'cancelled'",
+    );
+  }
+}
+
 export const migrationsList = [
   { name: '2026-11-22-billing-initial', class: Migration20261122BillingInitial },
   { name: '2026-11-22-sla-reports', class: Migration20261122SlaReports },
   { name: '2026-11-30-midtrans-confirmation', class: Migration20261130MidtransConfirmation },
+  { name: '2026-12-01-portal', class: Migration20261201Portal },
 ];

@@ -48,7 +48,12 @@ export class PaymentService {
   ) {}
 
   /** Creates a Snap transaction for an unpaid invoice: a fresh order id for every attempt. */
-  async createSnap(invoiceId: string, actor: string, now: Date): Promise<Record<string, unknown>> {
+  async createSnap(
+    invoiceId: string,
+    actor: string,
+    now: Date,
+    o: { finishUrl?: string } = {},
+  ): Promise<Record<string, unknown>> {
     if (!this.gateway) throw new ApiError(503, 'Midtrans is not configured (MIDTRANS_SERVER_KEY)');
     const inv = await one<{
       id: string;
@@ -113,6 +118,7 @@ export class PaymentService {
         },
         expiryMinutes: this.policy.payment_expiry_minutes,
         startTime: now,
+        ...(o.finishUrl ? { finishUrl: o.finishUrl } : {}),
       });
     } catch (err) {
       await this.orm.em

@@ -14,11 +14,11 @@ describe('Midtrans stand-in', () => {
   });
   afterAll(() => fake.close());
 
-  const create = async (orderId: string, gross = 150000) => {
+  const create = async (orderId: string, gross = 150000, extra: Record<string, unknown> = {}) => {
     const res = await fetch(`${fake.snapUrl}/transactions`, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ transaction_details: { order_id: orderId, gross_amount: gross } }),
+      body: JSON.stringify({ transaction_details: { order_id: orderId, gross_amount: gross }, ...extra }),
     });
     return { status: res.status, body: (await res.json()) as { token: string; redirect_url: string } };
   };
@@ -67,7 +67,9 @@ describe('Midtrans stand-in', () => {
     const port = (merchant.address() as { port: number }).port;
     fake.notificationUrl = `http://127.0.0.1:${port}/notify`;
     try {
-      const snap = await create('INV-2-b', 99000);
+      const snap = await create('INV-2-b', 99000, {
+        callbacks: { finish: 'https://isp.example/portal?lang=id' },
+      });
       const page = await (await fetch(snap.body.redirect_url)).text();
       expect(page).toContain('Rp 99.000');
       const paid = await fetch(`${snap.body.redirect_url}/pay`, {
@@ -76,7 +78,12 @@ describe('Midtrans stand-in', () => {
         body: 'payment_type=gopay',
       });
       expect(paid.status).toBe(200);
-      expect(await paid.text()).toContain('answered the notification with HTTP 200');
+      const paidPage = await paid.text();
+      expect(paidPage).toContain('answered the notification with HTTP 200');
+      // Back to the merchant's finish URL, with what Snap appends to it.
+      expect(paidPage).toContain(
+        'href="https://isp.example/portal?lang=id&#38;order_id=INV-2-b&#38;status_code=200&#38;transaction_status=settlement"',
+      );
       expect(received).toHaveLength(1);
       const n = JSON.parse(received[0] ?? '{}') as Record<string, string>;
       expect(n).toMatchObject({

@@ -26,6 +26,22 @@ export function snapPage(t: FakeTransaction, error?: string): string {
   );
 }
 
+/** Snap's "back to merchant": the request's callbacks.finish with order_id, status_code and transaction_status. */
+function finishLink(t: FakeTransaction): string {
+  const finish = (t.request.callbacks as { finish?: unknown } | undefined)?.finish;
+  if (typeof finish !== 'string') return '';
+  let url: URL;
+  try {
+    url = new URL(finish);
+  } catch {
+    return '';
+  }
+  url.searchParams.set('order_id', t.order_id);
+  url.searchParams.set('status_code', t.status_code);
+  url.searchParams.set('transaction_status', t.transaction_status);
+  return `<p><a id="finish" href="${escape(url.toString())}">Back to the merchant</a></p>`;
+}
+
 export function paidPage(t: FakeTransaction, delivery: NotificationDelivery | Error | undefined): string {
   const sent =
     delivery === undefined
@@ -36,6 +52,6 @@ export function paidPage(t: FakeTransaction, delivery: NotificationDelivery | Er
   return layout(
     'Payment successful',
     `<p>Order <code>${escape(t.order_id)}</code>, ${rupiah(t.gross_amount)}, ${escape(t.payment_type)}: ${escape(t.transaction_status)}.</p>` +
-      `<p id="notification">${escape(sent)}</p>`,
+      `<p id="notification">${escape(sent)}</p>${finishLink(t)}`,
   );
 }
