@@ -75,6 +75,8 @@ export async function startMidtransFake(o: {
   serverKey: string;
   now?: () => Date;
   notificationUrl?: string;
+  /** Loopback address to listen on (default 127.0.0.1); another one keeps it apart from billing. */
+  host?: string;
 }): Promise<MidtransFake> {
   const now = o.now ?? (() => new Date());
   const txs = new Map<string, FakeTransaction>();
@@ -264,12 +266,13 @@ export async function startMidtransFake(o: {
     );
   });
 
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const host = o.host ?? '127.0.0.1';
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const fake: MidtransFake = {
-    url: `http://127.0.0.1:${port}`,
-    snapUrl: `http://127.0.0.1:${port}/snap/v1`,
+    url: `http://${host}:${port}`,
+    snapUrl: `http://${host}:${port}/snap/v1`,
     notificationUrl: o.notificationUrl,
     requests,
     transactions: () => [...txs.values()],

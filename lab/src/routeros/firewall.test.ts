@@ -1,9 +1,10 @@
 // The simulator's /ip/firewall menus over the API, and a subscriber's packets and HTTP requests
 // routed through the rules (forwarding.ts) to real HTTP servers on loopback.
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@ispmon/testkit';
 import { routePacket, subscriberHttpRequest } from './forwarding.js';
+import { startSubscriberProxy } from './subscriber-proxy.js';
 import { startRouterLab, type RouterLab, type SimRouter } from './lab.js';
 import { attributes, RawApiClient } from './raw-client.js';
 
@@ -247,6 +248,61 @@ describe('the simulated router firewall', () => {
         dst: '198.51.100.20',
         dstPort: 443,
       });
+    });
+
+    it('sends from a loopback subscriber address itself, and proxies a browser through the rules', async () => {
+      // A secret's remote-address is its session's address; 127.x can be the real source without root.
+      await run('/ppp/profile/add', '=name=lab-walled', '=address-list=lab-isolated');
+      await run('/ppp/secret/add', '=name=lo-sub', '=profile=lab-walled', '=remote-address=127.0.9.3');
+      nas.model.scheduleReconnect('lo-sub', 0);
+      const session = await waitFor('lo-sub dialled in', async () =>
+        nas.activeSessions().find((a) => a.name === 'lo-sub'),
+      );
+      expect(session.address).toBe('127.0.9.3');
+      const peers: string[] = [];
+      const portalIp = portal.address.split(':')[0] ?? '';
+      const seen = createServer((req, res) => {
+        peers.push(`${req.socket.remoteAddress ?? ''} ${req.method ?? ''} ${req.headers.host ?? ''}`);
+        req.resume().on('end', () => res.end('seen'));
+      });
+      await new Promise<void>((r) => seen.listen(0, portalIp, r));
+      const nat = nas.model.firewall.nat.find((r) => r.fields['src-address-list'] === 'lab-isolated');
+      const before = nat?.fields['to-ports'];
+      if (nat) nat.fields['to-ports'] = String((seen.address() as AddressInfo).port);
+      const proxy = await startSubscriberProxy(nas.model, { src: '127.0.9.3', internet: internet() });
+      try {
+        const direct = await subscriberHttpRequest(nas.model, {
+          src: '127.0.9.3',
+          url: 'http://news.example/',
+        });
+        expect(direct.outcome === 'answered' && direct.body).toBe('seen');
+        const viaProxy = (path: string, method = 'GET'): Promise<{ status: number; body: string }> =>
+          new Promise((resolve, reject) => {
+            const u = new URL(proxy.url);
+            const r = request({ host: u.hostname, port: u.port, path, method }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+              );
+            });
+            r.on('error', reject);
+            r.end(method === 'POST' ? 'a=1' : undefined);
+          });
+        expect(await viaProxy('http://news.example/form', 'POST')).toEqual({ status: 200, body: 'seen' });
+        const dropped = await viaProxy('http://198.51.100.20:8080/');
+        expect(dropped.status).toBe(502);
+        expect(dropped.body).toMatch(/^the lab router: dropped \(filter rule \*[0-9A-F]+\)$/);
+        expect((await viaProxy('/relative')).status).toBe(400);
+        expect(peers).toEqual(['127.0.9.3 GET news.example', '127.0.9.3 POST news.example']);
+        expect(proxy.log.map((l) => l.outcome)).toEqual(['answered', 'dropped']);
+      } finally {
+        if (nat && before) nat.fields['to-ports'] = before;
+        await proxy.close();
+        await new Promise((r) => seen.close(r));
+        await run('/ppp/secret/remove', '=numbers=lo-sub');
+        await run('/ppp/active/remove', '=numbers=lo-sub');
+      }
     });
 
     it('fails loudly on a rule it cannot evaluate instead of guessing', async () => {

@@ -180,9 +180,13 @@ export interface SubscriberRequest {
    * reached directly.
    */
   internet?: ReadonlyMap<string, string>;
+  /** Request headers the subscriber's client sends (Host is always the URL's). */
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer;
   /**
    * A header that carries the subscriber's address to the receiver (e.g. `x-forwarded-for`): the lab's
-   * stand-in for the source address a real connection would carry. A real router adds no header.
+   * stand-in for the source address a real connection would carry, for addresses outside 127.0.0.0/8.
+   * A real router adds no header. A loopback `src` needs none: the connection is sent from it.
    */
   sourceHeader?: string;
   /** When set, the subscriber first asks this DNS server (udp/53 through the forward chain). */
@@ -202,14 +206,17 @@ export type SubscriberResult =
       status: number;
       headers: Record<string, string | string[] | undefined>;
       body: string;
+      /** The body as received (images, or to pass it on unchanged). */
+      bytes: Buffer;
     };
 
 /**
  * A subscriber's HTTP request through the simulated router: resolve, route the first packet
  * (routePacket), then, when accepted, send the request for real to where it now goes, keeping the Host
- * header the browser wrote (dst-nat does not change it). The receiver sees the connection from
- * loopback, not from the subscriber's address (the lab cannot send from 10.x without root); `sourceHeader`
- * tells it the subscriber's address instead.
+ * header the browser wrote (dst-nat does not change it). A subscriber address in 127.0.0.0/8 is the
+ * connection's real source address (Linux routes all of it to lo, and binding to it needs no root), so
+ * the receiver sees exactly what it would behind a router; for any other address (10.x cannot be sent
+ * from without root) the receiver sees loopback, and `sourceHeader` tells it the subscriber's address.
  */
 export async function subscriberHttpRequest(
   m: RouterModel,
@@ -249,7 +256,12 @@ export async function subscriberHttpRequest(
         port: Number(reached.slice(colon + 1)),
         method: req.method ?? 'GET',
         path: `${url.pathname}${url.search}`,
-        headers: { host: url.host, ...(req.sourceHeader ? { [req.sourceHeader]: req.src } : {}) },
+        headers: {
+          ...req.headers,
+          host: url.host,
+          ...(req.sourceHeader ? { [req.sourceHeader]: req.src } : {}),
+        },
+        ...(req.src.startsWith('127.') ? { localAddress: req.src } : {}),
         // A new connection per request, as routePacket judges a connection's first packet.
         agent: false,
         timeout: req.timeoutMs ?? 5_000,
@@ -257,16 +269,18 @@ export async function subscriberHttpRequest(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
           resolve({
             outcome: 'answered',
             verdict,
             reached,
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+            body: bytes.toString('utf8'),
+            bytes,
+          });
+        });
         res.on('error', reject);
       },
     );
@@ -274,6 +288,6 @@ export async function subscriberHttpRequest(
       r.destroy(new Error(`no answer from ${reached} within ${req.timeoutMs ?? 5_000} ms`)),
     );
     r.on('error', (err) => resolve({ outcome: 'unreachable', verdict, reason: err.message }));
-    r.end();
+    r.end(req.body);
   });
 }

@@ -26,4 +26,9 @@ export {
   type SubscriberResult,
   type Verdict,
 } from './forwarding.js';
+export {
+  startSubscriberProxy,
+  type SubscriberProxy,
+  type SubscriberProxyOptions,
+} from './subscriber-proxy.js';
 export type { AddressListEntry, FirewallRule, FirewallState } from './firewall.js';

@@ -1,5 +1,6 @@
 // Session life: PPP sessions connect, drop (by churn, a scenario or a removed session) and redial, as
 // subscribers' CPEs do, with `listen` events for /ppp/active.
+import { isIPv4 } from 'node:net';
 import { macFor, prng } from './formats.js';
 import type { PppActive, RouterModel } from './model.js';
 import { activeRow } from './rows.js';
@@ -14,7 +15,10 @@ export function connectSession(m: RouterModel, name: string, agoSeconds = 0): vo
     name,
     service: secret.service === 'any' ? 'pppoe' : secret.service,
     callerId: macFor(prng(index + 7)),
-    address: `10.10.${Math.floor(index / 250)}.${(index % 250) + 2}`,
+    // A secret's own remote-address wins, as on RouterOS; otherwise an address from the lab's pool.
+    address: isIPv4(secret.remoteAddress)
+      ? secret.remoteAddress
+      : `10.10.${Math.floor(index / 250)}.${(index % 250) + 2}`,
     since: m.seconds() - agoSeconds,
     sessionId: `0x81${(index + 0x100000).toString(16).toUpperCase()}`,
     profile: secret.profile,
