@@ -43,12 +43,6 @@ if (process.env.BILLING_POLICY) {
   }
 }
 const serverKey = env('MIDTRANS_SERVER_KEY');
-let portal: ReturnType<typeof portalExtensions> = () => [];
-try {
-  portal = portalExtensions(process.env);
-} catch (err) {
-  fail(`isolation page: ${(err as Error).message}`);
-}
 const cycleSeconds = Number(process.env.BILLING_CYCLE_INTERVAL_SECONDS ?? 3600);
 let walledGarden: ReturnType<typeof walledGardenFromEnv>;
 try {
@@ -56,7 +50,14 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
-
+// One gateway (one connection per router) for the sync job and the isolation page's session lookups.
+const gateway = new RouterOsGateway(walledGarden ? { walledGarden } : {});
+let portal: ReturnType<typeof portalExtensions> = () => [];
+try {
+  portal = portalExtensions(process.env, { sessions: gateway });
+} catch (err) {
+  fail(`isolation page: ${(err as Error).message}`);
+}
 const runtime = await startRuntime({
   databaseUrl,
   encryptionKey,
@@ -79,7 +80,7 @@ const runtime = await startRuntime({
     : {}),
   ...(process.env.BILLING_ADMIN_TOKEN ? { adminToken: process.env.BILLING_ADMIN_TOKEN } : {}),
   jobs: { cycleMs: cycleSeconds * 1000 },
-  gateway: new RouterOsGateway(walledGarden ? { walledGarden } : {}),
+  gateway,
   extensions: (deps) => [...slaExtensions(process.env)(deps), ...portal(deps)],
 }).catch((err: unknown) => {
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');

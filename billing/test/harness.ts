@@ -30,9 +30,14 @@ export interface Harness {
 export async function startHarness(
   pg: PostgresServer,
   extra: Partial<RuntimeOptions> = {},
+  /** `midtransHost`: the stand-in's loopback address (127.0.0.1), e.g. to keep it apart from billing's. */
+  lab: { midtransHost?: string } = {},
 ): Promise<Harness> {
   const url = await pg.createDatabase();
-  const midtrans = await startMidtransFake({ serverKey: SERVER_KEY });
+  const midtrans = await startMidtransFake({
+    serverKey: SERVER_KEY,
+    ...(lab.midtransHost ? { host: lab.midtransHost } : {}),
+  });
   const inventoryDir = mkdtempSync(join(tmpdir(), 'ispmon-billing-inv-'));
   const clock = { now: new Date('2026-03-01T00:00:00Z') };
   const runtime = await startRuntime({

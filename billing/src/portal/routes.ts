@@ -20,6 +20,7 @@ import {
   type PortalPage,
 } from './page.js';
 import { renderPortalPage, type PortalProvider } from './render.js';
+import type { PoolAddressLookup } from './sessions.js';
 import type { PortalStore } from './store.js';
 
 export interface PortalOptions {
@@ -35,6 +36,8 @@ export interface PortalOptions {
   ratePerMinute: number;
   provider: PortalProvider;
   timeZone: string;
+  /** Addresses billing did not assign (pools): asked of the routers' /ppp/active. */
+  pool?: PoolAddressLookup;
 }
 
 /** The Pay button's form (application/x-www-form-urlencoded). */
@@ -116,7 +119,9 @@ export class IsolationPortal implements ApiExtension {
     const paths = { selfPath: '/portal', payAction: '/portal/pay' };
     const address = this.addressOf(req);
     if (!address) return { page: { kind: 'neutral' }, outcome: 'unknown', ...paths };
-    return this.bySubscriber(await this.o.store.byAddress(address), paths);
+    const assigned = await this.o.store.byAddress(address);
+    const matches = assigned.length || !this.o.pool ? assigned : await this.o.pool.subscribersAt(address);
+    return this.bySubscriber(matches, paths);
   }
 
   private async byLink(req: Request): Promise<Resolved> {

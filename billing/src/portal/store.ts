@@ -1,6 +1,6 @@
 // The isolation page's reads: a subscriber by the address billing assigned to their PPP secret
-// (subscriptions.remote_address, indexed by the 2026-12-01-portal migration) or by id (a signed
-// link), and their overdue invoices. Read only; paying goes through PaymentService.
+// (subscriptions.remote_address, indexed by the 2026-12-01-portal migration), by a router's PPP session
+// (sessions.ts), or by id (a signed link), and their overdue invoices. Read only; paying goes through PaymentService.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { q } from '../db/sql.js';
 import type { OverdueInvoiceRow, SubscriberRow } from './page.js';
@@ -9,6 +9,16 @@ const SUBSCRIBER = `select s.id::text as id, s.status, c.name as customer_name, 
     (select max(a.at) from audit_log a
       where a.entity = 'subscriptions' and a.entity_id = s.id::text and a.action = 'restore') as restored_at
   from subscriptions s join customers c on c.id = s.customer_id join plans p on p.id = s.plan_id`;
+
+export interface RouterRow {
+  id: string;
+  name: string;
+  host: string;
+  api_port: number;
+  tls: boolean;
+  username: string;
+  password_enc: string;
+}
 
 type Row = Omit<SubscriberRow, 'restored_at'> & { restored_at: Date | string | null };
 const parse = (r: Row): SubscriberRow => ({
@@ -27,6 +37,27 @@ export class PortalStore {
       [address],
     );
     return rows.map(parse);
+  }
+
+  /** Live subscriptions by (router, PPP name): the owners of sessions a router reported. */
+  async byRouterSessions(
+    sessions: ReadonlyArray<{ routerId: string; name: string }>,
+  ): Promise<SubscriberRow[]> {
+    if (!sessions.length) return [];
+    const rows = await q<Row>(
+      this.orm.em.fork(),
+      `${SUBSCRIBER} where (s.router_id::text, s.ppp_username) in (${sessions.map(() => '(?, ?)').join(', ')})
+         and s.status <> 'cancelled' order by s.id limit 2`,
+      sessions.flatMap((x) => [x.routerId, x.name]),
+    );
+    return rows.map(parse);
+  }
+
+  async routers(): Promise<RouterRow[]> {
+    return q<RouterRow>(
+      this.orm.em.fork(),
+      'select id::text as id, name, host, api_port, tls, username, password_enc from routers order by id',
+    );
   }
 
   async byId(subscriptionId: string): Promise<SubscriberRow[]> {

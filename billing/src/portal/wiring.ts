@@ -2,13 +2,15 @@
 // the links in notices; at least 32 bytes), PORTAL_PUBLIC_URL (where subscribers reach billing; needed
 // with the secret), PORTAL_LINK_TTL_SECONDS (604800), PORTAL_RATE_LIMIT_PER_MINUTE (30),
 // PORTAL_TRUSTED_PROXIES (comma-separated addresses/CIDRs; empty: X-Forwarded-For is never read),
-// PORTAL_TIME_ZONE (Asia/Jakarta); the provider's name and phone from SLA_PROVIDER_NAME / _PHONE.
+// PORTAL_TIME_ZONE (Asia/Jakarta), PORTAL_SESSION_LOOKUP_TIMEOUT_MS (3000: per router, for addresses
+// from a pool, looked up in /ppp/active); the provider's name and phone from SLA_PROVIDER_NAME / _PHONE.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ApiExtension } from '../app.js';
 import type { RuntimeDeps } from '../runtime.js';
 import type { PortalLinkSettings } from './link.js';
 import { IsolationPortal } from './routes.js';
+import { PoolAddressLookup, type ActiveSessions } from './sessions.js';
 import { PortalStore } from './store.js';
 
 const int = (name: string, fallback: number, min: number, max: number) =>
@@ -28,6 +30,7 @@ const envSchema = z.object({
   PORTAL_RATE_LIMIT_PER_MINUTE: int('PORTAL_RATE_LIMIT_PER_MINUTE', 30, 1, 100_000),
   PORTAL_TRUSTED_PROXIES: z.string().default(''),
   PORTAL_TIME_ZONE: z.string().default('Asia/Jakarta'),
+  PORTAL_SESSION_LOOKUP_TIMEOUT_MS: int('PORTAL_SESSION_LOOKUP_TIMEOUT_MS', 3_000, 100, 60_000),
   SLA_PROVIDER_NAME: z.string().default('ispmon ISP'),
   SLA_PROVIDER_PHONE: z.string().optional(),
 });
@@ -38,6 +41,8 @@ export interface PortalSettings {
   ratePerMinute: number;
   timeZone: string;
   provider: { name: string; phone?: string };
+  /** How long a page waits for each router's /ppp/active when the address is not billing's. */
+  sessionLookupTimeoutMs: number;
 }
 
 /** Reads the portal's settings; throws naming the variable that is wrong. */
@@ -70,14 +75,22 @@ export function portalSettings(env: NodeJS.ProcessEnv): PortalSettings {
       .filter(Boolean),
     ratePerMinute: e.PORTAL_RATE_LIMIT_PER_MINUTE,
     timeZone: e.PORTAL_TIME_ZONE,
+    sessionLookupTimeoutMs: e.PORTAL_SESSION_LOOKUP_TIMEOUT_MS,
     provider: { name: e.SLA_PROVIDER_NAME, ...(e.SLA_PROVIDER_PHONE ? { phone: e.SLA_PROVIDER_PHONE } : {}) },
   };
 }
 
-/** The portal as a billing extension; settings are read (and refused) before billing starts. */
-export function portalExtensions(env: NodeJS.ProcessEnv): (deps: RuntimeDeps) => ApiExtension[] {
+/**
+ * The portal as a billing extension; settings are read (and refused) before billing starts. With
+ * `sessions` (the RouterOS gateway), an address billing did not assign is asked of the routers.
+ */
+export function portalExtensions(
+  env: NodeJS.ProcessEnv,
+  o: { sessions?: ActiveSessions } = {},
+): (deps: RuntimeDeps) => ApiExtension[] {
   const settings = portalSettings(env);
   return (deps) => {
+    const store = new PortalStore(deps.orm);
     if (!settings.links)
       deps.logger.warn(
         { event: 'portal_links_disabled' },
@@ -86,10 +99,22 @@ export function portalExtensions(env: NodeJS.ProcessEnv): (deps: RuntimeDeps) =>
     return [
       new IsolationPortal({
         ...settings,
-        store: new PortalStore(deps.orm),
+        store,
         logger: deps.logger,
         registry: deps.metrics.registry,
         clock: deps.clock,
+        ...(o.sessions
+          ? {
+              pool: new PoolAddressLookup({
+                store,
+                sessions: o.sessions,
+                box: deps.box,
+                logger: deps.logger,
+                registry: deps.metrics.registry,
+                timeoutMs: settings.sessionLookupTimeoutMs,
+              }),
+            }
+          : {}),
       }),
     ];
   };

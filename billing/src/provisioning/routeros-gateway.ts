@@ -393,6 +393,17 @@ export class RouterOsGateway implements RouterGateway {
     });
   }
 
+  /** Names of the PPP sessions holding `address` now: who a pool address belongs to (the portal asks). */
+  async sessionsAt(router: RouterEndpoint, address: string): Promise<string[]> {
+    return this.withConnection(router, async (session) => {
+      const rows = await this.send(session, '/ppp/active/print', [
+        proplist(['name', 'address']),
+        `?address=${address}`,
+      ]);
+      return rows.flatMap((r) => (r.address === address && r.name ? [r.name] : []));
+    });
+  }
+
   async close(): Promise<void> {
     await this.pool.closeAll();
   }

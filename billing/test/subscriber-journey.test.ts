@@ -1,0 +1,368 @@
+// The subscriber's side end to end, on the lab: billing (in process, real PostgreSQL) provisions the
+// RouterOS simulator; an invoice falls overdue and the cycle suspends the subscriber; billing writes the
+// walled garden; the subscriber's web request, routed through the simulator's dst-nat and filter rules,
+// lands on the isolation page, which Chromium renders (its every request goes through the simulated
+// router as the subscriber, via the lab's subscriber proxy); they pay on the lab's Midtrans stand-in;
+// billing restores them on the router. Re-running the cycle and the sync changes nothing.
+// Source addresses are real: the subscribers' PPP addresses are in 127.0.0.0/8 (127.0.9.x), the lab
+// sends from them, and the portal trusts no proxy (PORTAL_TRUSTED_PROXIES unset). One subscriber's
+// address comes from the router, not billing (the /ppp/active lookup). What is already pinned by
+// test/portal/portal.integration.test.ts (forged and expired links, spoofed X-Forwarded-For, rate limit,
+// another subscriber's invoice) is not repeated here. Screenshots go to var/test-artifacts/journey/.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { RouterOsClient } from '@ispmon/routeros';
+import {
+  startRouterLab,
+  startSubscriberProxy,
+  subscriberHttpRequest,
+  type RouterLab,
+  type SimRouter,
+  type SubscriberProxy,
+} from '@ispmon/lab';
+import { freePort, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
+import { portalExtensions } from '../src/portal/wiring.js';
+import { RouterOsGateway } from '../src/provisioning/routeros-gateway.js';
+import { WALLED_GARDEN_TAG } from '../src/provisioning/walled-garden.js';
+import { startHarness, type Harness } from './harness.js';
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const artefacts = join(
+  process.env.TEST_ARTIFACTS_DIR ?? fileURLToPath(new URL('../../var/test-artifacts', import.meta.url)),
+  'journey',
+);
+const DEWI = '127.0.9.2'; // billing assigned it (subscriptions.remote_address)
+const RUDI = '127.0.9.3'; // the router assigned it; billing does not know it
+const MIDTRANS_HOST = '127.0.8.1';
+const SITE_IP = '198.51.100.20';
+const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+/** Locally a missing Chromium skips the browser part, saying so; in CI (CI=true) it fails it. */
+function chromiumIt(): jest.It {
+  if (existsSync(chromium)) return it;
+  const missing = `no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  if (process.env.CI === 'true')
+    return ((name: string) =>
+      it(name, () => {
+        throw new Error(missing);
+      })) as unknown as jest.It;
+  console.warn(`SKIPPED: subscriber journey in Chromium — ${missing}`);
+  return it.skip;
+}
+
+/** One request to billing sent from a chosen loopback address, as a subscriber's connection would be. */
+function from(source: string, url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const r = request(
+      { host: u.hostname, port: u.port, path: u.pathname, localAddress: source, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
+  let pg: PostgresServer;
+  let lab: RouterLab;
+  let nas: SimRouter;
+  let t: Harness;
+  let site: Server;
+  let internet: Map<string, string>;
+  const subs = { dewi: { id: 0, invoice: '' }, rudi: { id: 0, invoice: '' } };
+
+  const session = (name: string, profile: string) =>
+    waitFor(`${name}'s session on ${profile}`, async () =>
+      nas.activeSessions().find((a) => a.name === name && a.profile === profile),
+    );
+  /** The isolir address list as the router prints it over the API (PPP sessions' dynamic entries). */
+  const isolirList = async (): Promise<string[]> => {
+    const c = await RouterOsClient.connect({
+      host: nas.host,
+      port: nas.port,
+      username: nas.username,
+      password: nas.password,
+    });
+    try {
+      const rows = await c.command('/ip/firewall/address-list/print', ['?list=isolir']);
+      return rows.map((r) => r.address ?? '').sort();
+    } finally {
+      c.close();
+    }
+  };
+  const browse = (src: string, path = '/') =>
+    subscriberHttpRequest(nas.model, {
+      src,
+      url: `http://news.example${path}`,
+      headers: { accept: HTML },
+      dnsServer: '8.8.8.8',
+      internet,
+    });
+
+  beforeAll(async () => {
+    site = createServer((req, res) => res.end(`news host=${req.headers.host ?? ''}`));
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    internet = new Map([[`${SITE_IP}:80`, `127.0.0.1:${(site.address() as AddressInfo).port}`]]);
+    [pg, lab] = await Promise.all([
+      startPostgres(),
+      startRouterLab({
+        routers: [{ name: 'nas-journey', version: '7.18.2', interfaces: 2, pppSessions: 0 }],
+      }),
+    ]);
+    nas = lab.router('nas-journey');
+    nas.model.firewall.dns.set('news.example', [SITE_IP]);
+    nas.model.firewall.dns.set('portal.netkita.test', ['127.0.0.1']);
+    nas.model.firewall.dns.set('app.sandbox.midtrans.com', [MIDTRANS_HOST]);
+
+    const port = await freePort();
+    // The garden sends isolated HTTP to billing (127.0.0.1:port) and lets the Midtrans host through.
+    const gateway = new RouterOsGateway({
+      walledGarden: {
+        portalAddress: '127.0.0.1',
+        portalPort: port,
+        allowedHosts: ['app.sandbox.midtrans.com'],
+        allowedList: 'ispmon-walled-garden',
+      },
+    });
+    const env = {
+      PORTAL_SECRET: 'journey-test-secret-0123456789abcdef',
+      PORTAL_PUBLIC_URL: `http://portal.netkita.test:${port}`,
+      SLA_PROVIDER_NAME: 'NetKita',
+    };
+    t = await startHarness(
+      pg,
+      { port, gateway, extensions: portalExtensions(env, { sessions: gateway }) },
+      { midtransHost: MIDTRANS_HOST },
+    );
+    const router = await t.call(
+      'POST',
+      '/api/v1/routers',
+      {
+        name: nas.name,
+        host: nas.host,
+        api_port: nas.port,
+        username: nas.username,
+        password: nas.password,
+      },
+      t.tokens.admin,
+    );
+    expect(router.status).toBe(201);
+    const plan = await t.call('POST', '/api/v1/plans', {
+      code: 'HOME10',
+      name: 'Home 10 Mbps',
+      kind: 'pppoe',
+      rate_limit: '10M/10M',
+      price_idr: 150000,
+      validity_days: 30,
+      profile: 'home-10M',
+      isolation: 'profile',
+    });
+    expect(plan.status).toBe(201);
+    for (const [key, name, address] of [
+      ['dewi', 'Dewi Lestari', DEWI],
+      ['rudi', 'Rudi Hartono', undefined],
+    ] as const) {
+      const c = await t.call('POST', '/api/v1/customers', {
+        code: `C-${key}`,
+        name,
+        email: `${key}@example.co.id`,
+        phone: '+62 812 5555 0101',
+      });
+      expect(c.status).toBe(201);
+      const s = await t.call('POST', '/api/v1/subscriptions', {
+        customer_id: c.body.id,
+        plan_id: plan.body.id,
+        router_id: router.body.id,
+        ppp_username: key,
+        ppp_password: `rahasia-${key}`,
+        ...(address ? { remote_address: address } : {}),
+        first_invoice: true,
+      });
+      expect(s.status).toBe(201);
+      subs[key].id = s.body.id as number;
+    }
+    await t.runtime.syncNow();
+    // The operator gives Rudi a static address on the router itself; then both CPEs dial in.
+    const rudi = nas.secrets().find((s) => s.name === 'rudi');
+    if (!rudi) throw new Error('billing did not create rudi on the router');
+    rudi.remoteAddress = RUDI;
+    for (const name of ['dewi', 'rudi']) nas.model.scheduleReconnect(name, 0);
+    expect((await session('dewi', 'home-10M')).address).toBe(DEWI);
+    expect((await session('rudi', 'home-10M')).address).toBe(RUDI);
+    mkdirSync(artefacts, { recursive: true });
+  }, 90_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    await lab?.stop();
+    await pg?.stop();
+    await new Promise((r) => site?.close(r));
+  });
+
+  it('suspends on the overdue invoice and puts the walled garden on the router', async () => {
+    // First invoices fall due after 3 days and are overdue 3 days later.
+    t.clock.now = new Date('2026-03-09T03:00:00Z');
+    const cycle = await t.call('POST', '/api/v1/billing-cycle/run', {});
+    expect(cycle.body.subscriptionsSuspended.count).toBe(2);
+    for (const key of ['dewi', 'rudi'] as const) {
+      const inv = await t.call('GET', `/api/v1/invoices?subscription_id=${subs[key].id}`);
+      expect(inv.body.items).toHaveLength(1);
+      expect(inv.body.items[0]).toMatchObject({ status: 'overdue', amount_idr: 150000 });
+      subs[key].invoice = inv.body.items[0].number as string;
+    }
+    await t.runtime.syncNow();
+    expect(nas.secrets().find((s) => s.name === 'dewi')?.profile).toBe('isolir');
+    await session('dewi', 'isolir');
+    await session('rudi', 'isolir');
+    expect(await isolirList()).toEqual([DEWI, RUDI]);
+    expect(nas.model.firewall.nat.map((r) => r.fields)).toEqual([
+      expect.objectContaining({
+        chain: 'dstnat',
+        action: 'dst-nat',
+        'src-address-list': 'isolir',
+        'dst-port': '80',
+        'to-addresses': '127.0.0.1',
+        comment: `${WALLED_GARDEN_TAG}:http-to-portal`,
+      }),
+    ]);
+    expect(nas.model.firewall.filter.map((r) => r.fields.comment)).toEqual(
+      ['dns-udp', 'dns-tcp', 'allowed-hosts', 'drop'].map((k) => `${WALLED_GARDEN_TAG}:${k}`),
+    );
+  });
+
+  it("takes the subscriber's web request through the router's rules to their own page", async () => {
+    const landing = await browse(DEWI, '/berita/hari-ini');
+    expect(landing).toMatchObject({
+      outcome: 'answered',
+      status: 302,
+      reached: `127.0.0.1:${new URL(t.runtime.url).port}`,
+    });
+    expect(landing.outcome === 'answered' && landing.headers.location).toBe('/portal');
+    expect(landing.verdict.natRule).toBe(nas.model.firewall.nat[0]?.id);
+    const page = await browse(DEWI, '/portal');
+    expect(page.outcome === 'answered' && page.status).toBe(200);
+    const html = page.outcome === 'answered' ? page.body : '';
+    expect(html).toContain('Dewi Lestari');
+    expect(html).toContain(subs.dewi.invoice);
+    expect(html).not.toContain('Rudi');
+    expect(html).not.toContain(subs.rudi.invoice);
+    // Everything else is dropped; the payment provider is not.
+    const https = subscriberHttpRequest(nas.model, { src: DEWI, url: `http://${SITE_IP}:8443/`, internet });
+    expect((await https).outcome).toBe('dropped');
+  });
+
+  it("recognises an address billing did not assign by the router's /ppp/active", async () => {
+    const page = await browse(RUDI, '/portal');
+    const html = page.outcome === 'answered' ? page.body : '';
+    expect(html).toContain('Rudi Hartono');
+    expect(html).toContain(subs.rudi.invoice);
+    expect(html).not.toContain('Dewi');
+    // An address nobody holds, billing or router: the neutral page, after asking the router.
+    const nobody = await from('127.0.9.99', `${t.runtime.url}/portal`);
+    expect(nobody.body).toContain('Tidak ada tagihan untuk ditampilkan');
+    const metrics = await (await fetch(`${t.runtime.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ispmon_billing_portal_session_lookups_total\{outcome="found"\} 1$/m);
+    expect(metrics).toMatch(/^ispmon_billing_portal_session_lookups_total\{outcome="none"\} 1$/m);
+  });
+
+  chromiumIt()(
+    'lets the subscriber pay in Chromium behind the router, and billing restores them there',
+    async () => {
+      let browser: Browser | undefined;
+      let proxy: SubscriberProxy | undefined;
+      try {
+        proxy = await startSubscriberProxy(nas.model, { src: DEWI, internet, dnsServer: '8.8.8.8' });
+        browser = await puppeteer.launch({
+          executablePath: chromium,
+          headless: true,
+          args: [
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-dev-shm-usage',
+            '--no-first-run',
+            `--proxy-server=${proxy.url}`,
+            // Chromium sends loopback directly unless told not to: all of it goes through the router.
+            '--proxy-bypass-list=<-loopback>',
+          ],
+        });
+        const page = await browser.newPage();
+        await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
+        await page.setExtraHTTPHeaders({ 'accept-language': 'id-ID,id;q=0.9' });
+        const text = async (sel: string) =>
+          (await page.$eval(sel, (e) => (e as unknown as { innerText: string }).innerText)).trim();
+
+        // The subscriber types a news site; the router's dst-nat takes them to the page instead.
+        await page.goto('http://news.example/', { waitUntil: 'load' });
+        expect(page.url()).toBe('http://news.example/portal');
+        expect(await text('#heading')).toBe('Layanan internet Anda sedang diisolir');
+        expect(await text('#customer')).toBe('Dewi Lestari');
+        expect(await text(`[data-invoice="${subs.dewi.invoice}"] .amount`)).toBe('Rp 150.000');
+        expect(await text('#total')).toBe('Rp 150.000');
+        const suspendedShot = join(artefacts, 'portal-behind-router-suspended.png');
+        await page.screenshot({ path: suspendedShot, fullPage: true });
+        expect(statSync(suspendedShot).size).toBeGreaterThan(5_000);
+
+        // Pay: Snap on the stand-in (an allowed host), settle, back to the portal's public URL.
+        await Promise.all([
+          page.waitForNavigation({ waitUntil: 'load' }),
+          page.click(`[data-invoice="${subs.dewi.invoice}"] button`),
+        ]);
+        expect(page.url()).toMatch(new RegExp(`^${t.midtrans.url}/snap/v4/redirection/`));
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type=submit]')]);
+        expect(await text('#notification')).toContain('"outcome":"paid"');
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#finish')]);
+        expect(page.url()).toMatch(/^http:\/\/portal\.netkita\.test:\d+\/portal\?lang=id&order_id=/);
+        expect(await text('#heading')).toBe('Layanan Anda sudah aktif kembali');
+        const restoredShot = join(artefacts, 'portal-behind-router-restored.png');
+        await page.screenshot({ path: restoredShot, fullPage: true });
+        expect(statSync(restoredShot).size).toBeGreaterThan(5_000);
+        // Every request the browser made went through the router; none was dropped.
+        expect(proxy.log.filter((l) => l.outcome !== 'answered')).toEqual([]);
+        expect(proxy.log.some((l) => l.url.startsWith(t.midtrans.url))).toBe(true);
+      } finally {
+        await browser?.close();
+        await proxy?.close();
+      }
+
+      // Restored on the router: the secret back on its plan's profile, out of the isolir list.
+      expect((await t.call('GET', `/api/v1/subscriptions/${subs.dewi.id}`)).body.status).toBe('active');
+      await t.runtime.syncNow();
+      expect(nas.secrets().find((s) => s.name === 'dewi')?.profile).toBe('home-10M');
+      await session('dewi', 'home-10M');
+      expect(await isolirList()).toEqual([RUDI]);
+      const after = await browse(DEWI, '/berita/hari-ini');
+      expect(after.outcome === 'answered' && after.body).toBe('news host=news.example');
+      // Rudi, still unpaid, is still sent to the page.
+      const rudi = await browse(RUDI, '/berita/hari-ini');
+      expect(rudi.outcome === 'answered' && rudi.headers.location).toBe('/portal');
+    },
+    90_000,
+  );
+
+  it('changes nothing when the cycle and the sync run again', async () => {
+    const writes = () =>
+      [...nas.model.commandsReceived]
+        .filter(([path]) => /\/(add|set|remove|enable|disable)$/.test(path))
+        .reduce((n, [, c]) => n + c, 0);
+    const before = writes();
+    const cycle = await t.call('POST', '/api/v1/billing-cycle/run', {});
+    expect(cycle.body).toMatchObject({
+      invoicesIssued: { count: 0 },
+      invoicesOverdue: { count: 0 },
+      subscriptionsSuspended: { count: 0 },
+    });
+    expect(await t.runtime.syncNow()).toEqual({ synced: 0, failed: 0 });
+    expect(writes()).toBe(before);
+  });
+});
