@@ -286,9 +286,11 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
     const availability = (s: Step[]) => s.filter((x) => (x.success ?? 0) >= 0.5).length / s.length;
     const figures: string[] = [];
     for (const link of LINKS) {
-      const [global, single, alone] = await Promise.all(
-        [server.url, peerServer.url, back.url].map((u) => steps(u, link)),
-      );
+      const [global, single, alone] = await Promise.all([
+        steps(server.url, link),
+        steps(peerServer.url, link),
+        steps(back.url, link),
+      ]);
       const ownTimes = await sampleTimes(back.url, end - before + WINDOW_S + 2, end, link);
       // The restarted member's own data has windows without a sample pair: those would be down minutes.
       const gap = alone.filter((x) => x.success === undefined).map((x) => x.t);
