@@ -210,7 +210,11 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
     );
     // Both members' samples reach VictoriaMetrics as one series; dedup leaves one per interval.
     const at = Math.floor(Date.now() / 1000) - 2;
-    const [inA, inB, inVm] = await Promise.all([a.url, b.url, vm!.url].map((u) => sampleTimes(u, 8, at)));
+    const [inA, inB, inVm] = await Promise.all([
+      sampleTimes(a.url, 8, at),
+      sampleTimes(b.url, 8, at),
+      sampleTimes(vm!.url, 8, at),
+    ]);
     expect(inVm.length).toBeLessThanOrEqual(Math.max(inA.length, inB.length) + 1);
     expect(inVm.length).toBeGreaterThanOrEqual(Math.min(inA.length, inB.length) - 1);
   });
@@ -221,10 +225,11 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
     // Restart the member whose samples the dedup keeps for the first link (the later one in each interval;
     // offsets are per target): the global layer must then switch to the peer's samples for the gap.
     const probeAt = Date.now() / 1000 - 1;
-    const [inA, inVm] = await Promise.all(
-      [members.a.server!.url, server.url].map((u) => sampleTimes(u, 4, probeAt)),
-    );
-    const restarted: 'a' | 'b' = inVm!.filter((t) => inA!.includes(t)).length > inVm!.length / 2 ? 'a' : 'b';
+    const [inA, inVm] = await Promise.all([
+      sampleTimes(members.a.server!.url, 4, probeAt),
+      sampleTimes(server.url, 4, probeAt),
+    ]);
+    const restarted: 'a' | 'b' = inVm.filter((t) => inA.includes(t)).length > inVm.length / 2 ? 'a' : 'b';
     const peer: 'a' | 'b' = restarted === 'a' ? 'b' : 'a';
     const peerServer = members[peer].server!;
     // The span starts 3 s before the stop, its first window full of both members' samples.
@@ -254,7 +259,10 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
       'the restarted member scraping and writing again',
       async () => {
         const at = Date.now() / 1000 - 1;
-        const [own, global] = await Promise.all([back.url, server.url].map((u) => sampleTimes(u, 3, at)));
+        const [own, global] = await Promise.all([
+          sampleTimes(back.url, 3, at),
+          sampleTimes(server.url, 3, at),
+        ]);
         const fresh = (own ?? []).filter((t) => t > startedAt);
         return fresh.length >= 2 && (global ?? []).some((t) => t >= fresh[0]!) ? true : undefined;
       },
