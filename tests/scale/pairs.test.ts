@@ -229,6 +229,8 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
       sampleTimes(members.a.server!.url, 4, probeAt),
       sampleTimes(server.url, 4, probeAt),
     ]);
+    const inB = await sampleTimes(members.b.server!.url, 4, probeAt);
+    const phase = (times: number[]) => ((times.at(-1) ?? NaN) % 1).toFixed(3).slice(1);
     const restarted: 'a' | 'b' = inVm.filter((t) => inA.includes(t)).length > inVm.length / 2 ? 'a' : 'b';
     const peer: 'a' | 'b' = restarted === 'a' ? 'b' : 'a';
     const peerServer = members[peer].server!;
@@ -341,7 +343,8 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
       );
     }
     console.log(
-      `shard pair, member ${restarted} restarted (${DOWN_MS / 1000} s down): ${figures.join('; ')}`,
+      `shard pair (${LINKS[0]} scraped at ${phase(inA)} s past the second by a, ${phase(inB)} by b), ` +
+        `member ${restarted} restarted (${DOWN_MS / 1000} s down): ${figures.join('; ')}`,
     );
   });
 });
