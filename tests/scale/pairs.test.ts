@@ -250,9 +250,7 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
     await waitFor(
       'the member down for 8 s',
       async () => (Date.now() / 1000 >= stoppedAt + DOWN_MS / 1000 ? true : undefined),
-      {
-        timeoutMs: DOWN_MS + 2_000,
-      },
+      { timeoutMs: DOWN_MS + 2_000 },
     );
     const back = await startMember(restarted);
     const startedAt = Date.now() / 1000;
@@ -265,8 +263,8 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
           sampleTimes(back.url, 3, at),
           sampleTimes(server.url, 3, at),
         ]);
-        const fresh = (own ?? []).filter((t) => t > startedAt);
-        return fresh.length >= 2 && (global ?? []).some((t) => t >= fresh[0]!) ? true : undefined;
+        const fresh = own.filter((t) => t > startedAt);
+        return fresh.length >= 2 && global.some((t) => t >= fresh[0]!) ? true : undefined;
       },
       { timeoutMs: 20_000 },
     );
