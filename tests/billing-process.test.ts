@@ -53,6 +53,19 @@ describe('billing process', () => {
     expect(c.output()).not.toContain('too-short');
   });
 
+  it('refuses a PROMETHEUS_ENGINE it does not know, naming the choices', async () => {
+    const p = run({
+      DATABASE_URL: await pg.createDatabase(),
+      BILLING_ENCRYPTION_KEY: 'ab'.repeat(32),
+      PROMETHEUS_URL: 'http://127.0.0.1:9',
+      PROMETHEUS_ENGINE: 'thanos',
+    });
+    expect(await p.exit).toBe(2);
+    expect(p.output()).toContain(
+      "PROMETHEUS_ENGINE must be prometheus, victoriametrics or auto, got 'thanos'",
+    );
+  });
+
   it('serves health and readiness with structured logs without secrets, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const databaseUrl = await pg.createDatabase();

@@ -3,6 +3,7 @@
 //   hex or base64; seals router and PPP passwords), PORT (8090), HOST (0.0.0.0), LOG_LEVEL,
 //   BILLING_ADMIN_TOKEN (bootstraps staff user "admin" with that token), BILLING_POLICY (YAML file of
 //   policy.ts settings), ISPMON_INVENTORY_DIR (./var/inventory), PROMETHEUS_URL,
+//   PROMETHEUS_ENGINE (prometheus | victoriametrics | auto, default auto: which engine PROMETHEUS_URL is),
 //   MIDTRANS_SERVER_KEY / MIDTRANS_SERVER_KEY_FILE, MIDTRANS_CLIENT_KEY, MIDTRANS_PRODUCTION (true/false),
 //   MIDTRANS_SNAP_URL and MIDTRANS_API_URL (only to point at a sandbox proxy or a fake),
 //   BILLING_CYCLE_INTERVAL_SECONDS (3600), the SLA report settings in sla/wiring.ts, and the walled
@@ -13,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { stopOnSignals } from '@ispmon/service-kit';
+import { parseEngineSetting, type EngineSetting } from './prometheus/engine.js';
 import { RouterOsGateway } from './provisioning/routeros-gateway.js';
 import { walledGardenFromEnv } from './provisioning/walled-garden.js';
 import { startRuntime } from './runtime.js';
@@ -58,6 +60,13 @@ try {
 } catch (err) {
   fail(`isolation page: ${(err as Error).message}`);
 }
+let prometheusEngine: EngineSetting = 'auto';
+try {
+  prometheusEngine = parseEngineSetting(process.env.PROMETHEUS_ENGINE);
+} catch (err) {
+  fail((err as Error).message);
+}
+
 const runtime = await startRuntime({
   databaseUrl,
   encryptionKey,
@@ -66,7 +75,7 @@ const runtime = await startRuntime({
   logger,
   policy,
   inventoryDir: process.env.ISPMON_INVENTORY_DIR ?? './var/inventory',
-  ...(process.env.PROMETHEUS_URL ? { prometheusUrl: process.env.PROMETHEUS_URL } : {}),
+  ...(process.env.PROMETHEUS_URL ? { prometheusUrl: process.env.PROMETHEUS_URL, prometheusEngine } : {}),
   ...(serverKey
     ? {
         midtrans: {

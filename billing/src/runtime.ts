@@ -21,6 +21,7 @@ import { issueToken } from './tokens.js';
 import { SubscriptionService } from './subscriptions.js';
 import { RouterSync } from './sync.js';
 import { PrometheusClient } from './prometheus/client.js';
+import type { EngineSetting } from './prometheus/engine.js';
 import { UsageService } from './usage.js';
 
 export interface MidtransOptions {
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   policy?: Partial<BillingPolicy>;
   midtrans?: MidtransOptions;
   prometheusUrl?: string;
+  /** PROMETHEUS_ENGINE: the engine behind prometheusUrl (default prometheus). */
+  prometheusEngine?: EngineSetting;
   inventoryDir?: string;
   gateway?: RouterGateway;
   clock?: () => Date;
@@ -150,7 +153,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   );
   const usage = new UsageService(
     orm,
-    o.prometheusUrl ? new PrometheusClient({ url: o.prometheusUrl, timeoutMs: 15_000 }) : undefined,
+    o.prometheusUrl
+      ? new PrometheusClient({
+          url: o.prometheusUrl,
+          timeoutMs: 15_000,
+          engine: o.prometheusEngine ?? 'prometheus',
+        })
+      : undefined,
   );
   const deps: RuntimeDeps = { orm, logger: o.logger, metrics, box, clock, jobs };
   const extensions = o.extensions?.(deps) ?? [];

@@ -1,6 +1,7 @@
 // Traffic per subscription and per customer for a period, from the exporter's per-subscriber PPP
 // counters in Prometheus (mikrotik_ppp_session_{upload,download}_bytes_total{router,user}). increase()
-// handles the counter resets of every reconnect. For usage statements and fair-use plans.
+// handles the counter resets of every reconnect (increase_prometheus() on VictoriaMetrics, the same
+// function there). For usage statements and fair-use plans.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApiError, notFound, q } from './db/sql.js';
 import { PrometheusQueryError, type PrometheusClient } from './prometheus/client.js';
@@ -36,12 +37,22 @@ export class UsageService {
     return { from, to };
   }
 
-  private async instant(expr: string, at: Date): Promise<number> {
+  private connected(): PrometheusClient {
     if (!this.prometheus)
       throw new ApiError(503, 'usage needs PROMETHEUS_URL (billing is not connected to Prometheus)');
+    return this.prometheus;
+  }
+
+  private async instant(expr: string, at: Date): Promise<number> {
+    return this.asked(async () => (await this.connected().query(expr, at))[0]?.value ?? 0);
+  }
+
+  /** `ask`, with Prometheus's errors as API errors: 502 for a refused query, 503 when unavailable. */
+  private async asked<T>(ask: () => Promise<T>): Promise<T> {
     try {
-      return (await this.prometheus.query(expr, at))[0]?.value ?? 0;
+      return await ask();
     } catch (err) {
+      if (err instanceof ApiError) throw err;
       if (err instanceof PrometheusQueryError && err.kind === 'refused')
         throw new ApiError(502, `Prometheus query failed: ${err.message}`);
       throw new ApiError(503, `Prometheus unavailable: ${(err as Error).message}`);
@@ -50,9 +61,12 @@ export class UsageService {
 
   private async figures(selectors: string[], from: Date, to: Date): Promise<UsageFigures> {
     const range = `${Math.round((to.getTime() - from.getTime()) / 1000)}s`;
+    const increase = selectors.length
+      ? await this.asked(() => this.connected().increaseFunction())
+      : 'increase';
     const sum = async (metric: string): Promise<number> => {
       if (selectors.length === 0) return 0;
-      const expr = `sum(${selectors.map((s) => `increase(${metric}{${s}}[${range}])`).join(' or ')})`;
+      const expr = `sum(${selectors.map((s) => `${increase}(${metric}{${s}}[${range}])`).join(' or ')})`;
       return Math.round(await this.instant(expr, to));
     };
     const [up, down, points] = await Promise.all([

@@ -50,7 +50,9 @@ describe('deploy/compose.scale.yml', () => {
     expect(Object.keys(services)).toEqual(
       expect.arrayContaining([
         'prometheus',
+        'prometheus-0b',
         'prometheus-1',
+        'prometheus-1b',
         'exporter',
         'exporter-1',
         'vmstorage',
@@ -61,7 +63,14 @@ describe('deploy/compose.scale.yml', () => {
   });
 
   it('pins every image it adds, mounts only files that exist, and points billing at vmselect', () => {
-    for (const name of ['prometheus-1', 'vmstorage', 'vminsert', 'vmselect']) {
+    for (const name of [
+      'prometheus-0b',
+      'prometheus-1',
+      'prometheus-1b',
+      'vmstorage',
+      'vminsert',
+      'vmselect',
+    ]) {
       expect({ name, image: services[name]?.image }).toEqual({
         name,
         image: expect.stringMatching(/:v\d+\.\d+\.\d+/),
@@ -73,7 +82,15 @@ describe('deploy/compose.scale.yml', () => {
         if (source.startsWith(repoRoot))
           expect({ name, source, exists: existsSync(source) }).toEqual({ name, source, exists: true });
       }
-    for (const name of ['exporter-1', 'prometheus-1', 'vmstorage', 'vminsert', 'vmselect']) {
+    for (const name of [
+      'exporter-1',
+      'prometheus-0b',
+      'prometheus-1',
+      'prometheus-1b',
+      'vmstorage',
+      'vminsert',
+      'vmselect',
+    ]) {
       const s = services[name];
       expect({ name, health: s?.healthcheck?.test[0] }).toEqual({ name, health: 'CMD' });
       for (const p of s?.ports ?? [])
@@ -83,34 +100,47 @@ describe('deploy/compose.scale.yml', () => {
         });
     }
     expect(services.billing?.environment?.PROMETHEUS_URL).toBe('http://vmselect:8481/select/0/prometheus');
+    expect(services.billing?.environment?.PROMETHEUS_ENGINE).toBe('victoriametrics');
     expect(services.vminsert?.command).toEqual(['-storageNode=vmstorage:8400']);
-    expect(services.vmselect?.command).toEqual(['-storageNode=vmstorage:8401']);
+    // Shard pairs write every series twice: the storage and the query side keep one sample per 15 s.
+    expect(services.vmselect?.command).toEqual([
+      '-storageNode=vmstorage:8401',
+      '-dedup.minScrapeInterval=15s',
+    ]);
+    expect(services.vmstorage?.command).toContain('-dedup.minScrapeInterval=15s');
   });
 
   it.each([
-    [0, 'prometheus', 'exporter:9436'],
-    [1, 'prometheus-1', 'exporter-1:9436'],
-  ])('runs shard %i as %s with the generator’s output for it', async (shard, service, exporter) => {
-    const file = `deploy/scale/prometheus-shard-${shard}.yml`;
-    expect(services[service]?.volumes).toContain(`${join(repoRoot, file)}:/etc/prometheus/prometheus.yml:ro`);
-    expect(services[service]?.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
-    const { stdout } = await run(
-      process.execPath,
-      [
-        'prometheus/shards/generate.mjs',
-        ...['--shards', '2', '--shard', String(shard), '--exporter', exporter],
-        ...['--self', `${service}:9090`, '--remote-write', REMOTE_WRITE],
-      ],
-      { cwd: repoRoot },
-    );
-    // Stale after an edit of prometheus.yml: regenerate with the command in deploy/compose.scale.yml's header.
-    const regenerate = `node prometheus/shards/generate.mjs --shards 2 --shard ${shard} --exporter ${exporter} --self ${service}:9090 --remote-write ${REMOTE_WRITE} > ${file}`;
-    expect({ file, current: readFileSync(join(repoRoot, file), 'utf8') === stdout, regenerate }).toEqual({
-      file,
-      current: true,
-      regenerate,
-    });
-  });
+    [0, 'a', 'prometheus', 'exporter:9436'],
+    [0, 'b', 'prometheus-0b', 'exporter:9436'],
+    [1, 'a', 'prometheus-1', 'exporter-1:9436'],
+    [1, 'b', 'prometheus-1b', 'exporter-1:9436'],
+  ])(
+    'runs shard %i replica %s as %s with the generator’s output for it',
+    async (shard, replica, service, exporter) => {
+      const file = `deploy/scale/prometheus-shard-${shard}-${replica}.yml`;
+      expect(services[service]?.volumes).toContain(
+        `${join(repoRoot, file)}:/etc/prometheus/prometheus.yml:ro`,
+      );
+      expect(services[service]?.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+      const { stdout } = await run(
+        process.execPath,
+        [
+          'prometheus/shards/generate.mjs',
+          ...['--shards', '2', '--shard', String(shard), '--exporter', exporter],
+          ...['--self', `${service}:9090`, '--remote-write', REMOTE_WRITE, '--replica', replica],
+        ],
+        { cwd: repoRoot },
+      );
+      // Stale after an edit of prometheus.yml: regenerate with the command in deploy/compose.scale.yml's header.
+      const regenerate = `node prometheus/shards/generate.mjs --shards 2 --shard ${shard} --exporter ${exporter} --self ${service}:9090 --remote-write ${REMOTE_WRITE} --replica ${replica} > ${file}`;
+      expect({ file, current: readFileSync(join(repoRoot, file), 'utf8') === stdout, regenerate }).toEqual({
+        file,
+        current: true,
+        regenerate,
+      });
+    },
+  );
 
   it('gives Grafana the shipped datasources with only the Prometheus URL moved to vmselect', () => {
     type Sources = { datasources: Array<Record<string, unknown>> };

@@ -299,19 +299,34 @@ describe('two Prometheus shards, two exporter replicas, VictoriaMetrics as the g
       const res = await fetch(`${url}/api/v1/series?${params.toString()}`);
       return ((await res.json()) as { data: Array<Record<string, string>> }).data;
     };
-    const global = await series(server.url);
+    // Compared again until equal (or 20 s): a series a shard has just started (a recording rule's first
+    // output) may still be on its way through remote_write; the window [now − 30 s, now] stays put.
+    const compare = async () => {
+      const global = await series(server.url);
+      const owned = await Promise.all(shards.map((s) => series(s.url)));
+      const expected = new Map(owned.flatMap((list, i) => list.map((m) => [key(m), String(i)] as const)));
+      const inGlobal = new Map(global.map((m) => [key(m), m.ispmon_shard]));
+      const wrong = [...new Set([...expected.keys(), ...inGlobal.keys()])].filter(
+        (k) => expected.get(k) !== inGlobal.get(k),
+      );
+      return { global, owned, expected, inGlobal, wrong };
+    };
+    let last = await compare();
+    await waitFor(
+      'the global layer holding exactly the shards’ series',
+      async () => {
+        if (last.wrong.length > 0) last = await compare();
+        return last.wrong.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    ).catch(() => undefined); // the assertions below say what differs
+    const { global, owned, expected, inGlobal, wrong } = last;
     const keys = global.map(key);
     // The shards' external labels (prometheus.yml's ispmon_cluster, the generator's ispmon_shard) travel
     // with remote_write; the shards' own series API shows series without them.
     expect(global.every((m) => m.ispmon_cluster === 'main')).toBe(true);
     expect(new Set(keys).size).toBe(keys.length);
-    const owned = await Promise.all(shards.map((s) => series(s.url)));
-    const expected = new Map(owned.flatMap((list, i) => list.map((m) => [key(m), String(i)] as const)));
     expect(expected.size).toBe(owned[0]!.length + owned[1]!.length);
-    const inGlobal = new Map(global.map((m) => [key(m), m.ispmon_shard]));
-    const wrong = [...new Set([...expected.keys(), ...inGlobal.keys()])].filter(
-      (k) => expected.get(k) !== inGlobal.get(k),
-    );
     expect({
       series: inGlobal.size,
       wrong: wrong.slice(0, 5).map((k) => [k, expected.get(k), inGlobal.get(k)]),

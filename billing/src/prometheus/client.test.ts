@@ -73,4 +73,48 @@ describe('PrometheusClient', () => {
       down.server.close();
     }
   });
+
+  it('under engine auto, asks once and keeps the answer; a failed probe is not kept and names what to set', async () => {
+    let probes = 0;
+    let up = false;
+    // A Prometheus-API server that is unreachable-like (503 page) until `up`, then Prometheus's refusal.
+    const server = createServer((req, res) => {
+      const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+      if (query.startsWith('increase_prometheus(')) probes += 1;
+      if (!up) return res.writeHead(503).end('<html>starting</html>');
+      res.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          status: 'error',
+          errorType: 'bad_data',
+          error: '1:1: parse error: unknown function with name "increase_prometheus"',
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const proxy = await answering(401, '<html>Unauthorized</html>');
+    try {
+      const client = new PrometheusClient({ url: `http://127.0.0.1:${port}`, engine: 'auto' });
+      const unavailable = await failure(client.engine());
+      expect(unavailable.kind).toBe('unavailable');
+      up = true;
+      expect(await client.increaseFunction()).toBe('increase');
+      expect(await client.engine()).toBe('prometheus');
+      expect(probes).toBe(2); // the failed probe and the one that answered; none after
+
+      const unknown = await failure(new PrometheusClient({ url: proxy.url, engine: 'auto' }).engine());
+      expect(unknown.kind).toBe('refused');
+      expect(unknown.message).toMatch(
+        /^cannot tell which engine answers http:\/\/127\.0\.0\.1:\d+ \(set PROMETHEUS_ENGINE to prometheus or victoriametrics\): Prometheus answered HTTP 401 with no JSON/,
+      );
+      // A named engine asks nothing.
+      const named = new PrometheusClient({ url: proxy.url, engine: 'victoriametrics' });
+      expect(await named.increaseFunction()).toBe('increase_prometheus');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      proxy.server.closeAllConnections();
+      proxy.server.close();
+    }
+  });
 });

@@ -2,6 +2,13 @@
 // and by usage. Answers are zod-parsed; every error names the query, its time and the server, and says
 // whether Prometheus refused it, answered without JSON, timed out or could not be reached.
 import { z } from 'zod';
+import {
+  ENGINE_PROBE_QUERY,
+  engineRefusingProbe,
+  increaseFunction,
+  type EngineSetting,
+  type PromqlEngine,
+} from './engine.js';
 
 const sample = z.tuple([z.number(), z.string()]);
 const answer = z.discriminatedUnion('status', [
@@ -28,6 +35,8 @@ export class PrometheusQueryError extends Error {
   constructor(
     message: string,
     readonly kind: 'unavailable' | 'refused',
+    /** The API's `errorType` (e.g. `bad_data`) when the server answered an error body. */
+    readonly errorType?: string,
   ) {
     super(message);
     this.name = 'PrometheusQueryError';
@@ -45,17 +54,56 @@ export interface PrometheusClientOptions {
   fetch?: typeof fetch;
   /** Per request, including reading the answer; default 30 s. */
   timeoutMs?: number;
+  /** The engine behind `url` (PROMETHEUS_ENGINE); `auto` asks it on first use. Default `prometheus`. */
+  engine?: EngineSetting;
 }
 
 export class PrometheusClient {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly engineSetting: EngineSetting;
+  private detected: Promise<PromqlEngine> | undefined;
 
   constructor(o: PrometheusClientOptions) {
     this.baseUrl = o.url.replace(/\/+$/, '');
     this.fetchImpl = o.fetch ?? fetch;
     this.timeoutMs = o.timeoutMs ?? 30_000;
+    this.engineSetting = o.engine ?? 'prometheus';
+  }
+
+  /**
+   * The engine answering `url`: the configured one, or under `auto` the answer to ENGINE_PROBE_QUERY,
+   * kept once known. A failed probe is not kept (the next call asks again) and throws; an answer that
+   * names no engine is `refused`, saying to set PROMETHEUS_ENGINE.
+   */
+  engine(): Promise<PromqlEngine> {
+    if (this.engineSetting !== 'auto') return Promise.resolve(this.engineSetting);
+    this.detected ??= this.probe().catch((err: unknown) => {
+      this.detected = undefined;
+      throw err;
+    });
+    return this.detected;
+  }
+
+  /** The function to send for Prometheus's `increase()`: `increase_prometheus` on VictoriaMetrics. */
+  async increaseFunction(): Promise<'increase' | 'increase_prometheus'> {
+    return increaseFunction(await this.engine());
+  }
+
+  private async probe(): Promise<PromqlEngine> {
+    try {
+      await this.query(ENGINE_PROBE_QUERY, new Date());
+      return 'victoriametrics';
+    } catch (err) {
+      if (!(err instanceof PrometheusQueryError) || err.kind === 'unavailable') throw err;
+      const engine = engineRefusingProbe(err.errorType, err.message);
+      if (engine) return engine;
+      throw new PrometheusQueryError(
+        `cannot tell which engine answers ${this.baseUrl} (set PROMETHEUS_ENGINE to prometheus or victoriametrics): ${err.message}`,
+        'refused',
+      );
+    }
   }
 
   /** An instant query at `at`: one value per series (a scalar answer is one series without labels). */
@@ -124,6 +172,7 @@ export class PrometheusClient {
       throw new PrometheusQueryError(
         `Prometheus refused the ${context}: ${parsed.data.errorType ?? 'error'}: ${parsed.data.error ?? ''} (HTTP ${status})`,
         status >= 500 && parsed.data.errorType !== 'bad_data' ? 'unavailable' : 'refused',
+        parsed.data.errorType,
       );
     if (status !== 200)
       throw new PrometheusQueryError(`Prometheus answered HTTP ${status}: ${context}`, 'unavailable');

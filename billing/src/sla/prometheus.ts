@@ -8,6 +8,7 @@
 // on when rules run. The minute rule (shared with link:probe_availability:ratio_1m and LinkDown):
 // a minute is down when more than half of its probes failed (success fraction < 0.5).
 import { PrometheusClient } from '../prometheus/client.js';
+import type { EngineSetting } from '../prometheus/engine.js';
 import type { MinuteSeries } from './types.js';
 
 /** The probe counters the exporter exposes per client link (label `link`). */
@@ -38,6 +39,9 @@ export function promqlString(s: string): string {
   return JSON.stringify(s);
 }
 
+/** Prometheus's `increase()` as the engine spells it: `increase_prometheus` on VictoriaMetrics. */
+export type IncreaseFunction = 'increase' | 'increase_prometheus';
+
 /**
  * The PromQL of the ratio of two probe counters' increases over the minute ending at each step T,
  * summed by link (a link that moved to another router or customer mid-month, which changes the series'
@@ -45,22 +49,27 @@ export function promqlString(s: string): string {
  * is that of the probes seen between the minute's first and last scrape (45 of 60 at 15 s scrapes);
  * a minute without two scrapes, or without probes sent, has no value (no data).
  */
-export function linkRatioQuery(numerator: string, denominator: string, link: string): string {
+export function linkRatioQuery(
+  numerator: string,
+  denominator: string,
+  link: string,
+  increase: IncreaseFunction = 'increase',
+): string {
   const sel = `{link=${promqlString(link)}}`;
   return (
-    `sum by (link) (increase(${numerator}${sel}[1m]))` +
-    ` / (sum by (link) (increase(${denominator}${sel}[1m])) > 0)`
+    `sum by (link) (${increase}(${numerator}${sel}[1m]))` +
+    ` / (sum by (link) (${increase}(${denominator}${sel}[1m])) > 0)`
   );
 }
 
 /** Success fraction per minute: replies / probes sent. */
-export function successQuery(link: string): string {
-  return linkRatioQuery(PROBE_COUNTERS.received, PROBE_COUNTERS.sent, link);
+export function successQuery(link: string, increase: IncreaseFunction = 'increase'): string {
+  return linkRatioQuery(PROBE_COUNTERS.received, PROBE_COUNTERS.sent, link, increase);
 }
 
 /** Mean round trip per minute in seconds (minutes without replies have none). */
-export function latencyQuery(link: string): string {
-  return linkRatioQuery(PROBE_COUNTERS.rttSum, PROBE_COUNTERS.rttCount, link);
+export function latencyQuery(link: string, increase: IncreaseFunction = 'increase'): string {
+  return linkRatioQuery(PROBE_COUNTERS.rttSum, PROBE_COUNTERS.rttCount, link, increase);
 }
 
 export interface PrometheusSlaSourceOptions {
@@ -71,6 +80,8 @@ export interface PrometheusSlaSourceOptions {
   maxPointsPerQuery?: number;
   /** Per request, including reading the answer; default 30 s. */
   timeoutMs?: number;
+  /** The engine behind `url` (PROMETHEUS_ENGINE): its spelling of `increase`. Default `prometheus`. */
+  engine?: EngineSetting;
 }
 
 export class PrometheusSlaSource {
@@ -82,6 +93,7 @@ export class PrometheusSlaSource {
       url: o.url,
       ...(o.fetch ? { fetch: o.fetch } : {}),
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      ...(o.engine ? { engine: o.engine } : {}),
     });
     this.maxPoints = o.maxPointsPerQuery ?? 10_000;
     if (!Number.isInteger(this.maxPoints) || this.maxPoints < 1 || this.maxPoints > PROMETHEUS_MAX_POINTS)
@@ -92,9 +104,10 @@ export class PrometheusSlaSource {
 
   /** The series of `link` for the minutes [start, end): samples at minute ends in (start, end]. */
   async linkSeries(link: string, start: Date, end: Date): Promise<LinkSeries> {
+    const increase = await this.client.increaseFunction();
     const [availability, latencyMeanSeconds] = await Promise.all([
-      this.range(successQuery(link), start, end),
-      this.range(latencyQuery(link), start, end),
+      this.range(successQuery(link, increase), start, end),
+      this.range(latencyQuery(link, increase), start, end),
     ]);
     return { availability, latencyMeanSeconds, loss: availability.map(([t, v]) => [t, 1 - v] as const) };
   }

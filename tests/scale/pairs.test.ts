@@ -1,0 +1,348 @@
+// Shard pairs with real parts: one exporter measuring two client links → two Debian Prometheus with the
+// same shard configuration from prometheus/shards/generate.mjs (--replica a / b, intervals shortened) →
+// remote_write to Debian's VictoriaMetrics with -dedup.minScrapeInterval. One member is restarted; the
+// SLA over the span through the global layer is compared with the one its peer (a single Prometheus that
+// held all the data) gives, and with the one the restarted member alone would give.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { parse } from 'yaml';
+import { PrometheusClient } from '@ispmon/billing';
+import { Exporter } from '@ispmon/exporter';
+import { canCreateProbeTargets, startProbeTargets, type ProbeTargets } from '@ispmon/lab';
+import {
+  MissingBinaryError,
+  startPrometheus,
+  startVictoriaMetrics,
+  waitFor,
+  type PrometheusServer,
+  type VictoriaMetricsServer,
+} from '@ispmon/testkit';
+import { repoRoot } from '../support/paths.js';
+
+const run = promisify(execFile);
+const LINKS = ['L-0001', 'L-0002'];
+/** Scrape interval = dedup interval; SLA windows of 6 s stand in for billing's minutes, stepped every second. */
+const SCRAPE_S = 1;
+const WINDOW_S = 6;
+/** How long the restarted member stays down: longer than a window, so its own data has windows without any. */
+const DOWN_MS = 8_000;
+
+async function generate(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['prometheus/shards/generate.mjs', ...args], {
+      cwd: repoRoot,
+    });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: x.code ?? 1, out: x.stdout ?? '', err: x.stderr ?? '' };
+  }
+}
+
+const memberArgs = (exporter: string, remoteWrite: string, replica: string): string[] => [
+  ...['--shards', '1', '--shard', '0', '--exporter', exporter, '--self', '127.0.0.1:9'],
+  ...['--remote-write', remoteWrite, '--replica', replica],
+];
+
+describe('prometheus/shards/generate.mjs --replica', () => {
+  it('names the member in an external label that neither remote_write nor alerts carry', async () => {
+    const r = await generate(
+      memberArgs('exporter-0:9436', 'http://vminsert:8480/insert/0/prometheus/api/v1/write', 'b'),
+    );
+    expect(r.code).toBe(0);
+    const config = parse(r.out) as {
+      global: { external_labels: Record<string, string> };
+      alerting: { alert_relabel_configs: unknown[] };
+      remote_write: unknown[];
+    };
+    expect(config.global.external_labels).toEqual({
+      ispmon_cluster: 'main',
+      ispmon_shard: '0',
+      ispmon_replica: 'b',
+    });
+    expect(config.alerting.alert_relabel_configs).toEqual([
+      { regex: 'ispmon_shard|ispmon_replica', action: 'labeldrop' },
+    ]);
+    expect(config.remote_write).toEqual([
+      {
+        url: 'http://vminsert:8480/insert/0/prometheus/api/v1/write',
+        write_relabel_configs: [{ regex: 'ispmon_replica', action: 'labeldrop' }],
+      },
+    ]);
+    expect(r.out).toMatch(/^# Generated .*: shard 0 of 1, replica b\.$/m);
+  });
+
+  it('refuses a replica name that is not a short label value, writing nothing', async () => {
+    const results = await Promise.all(
+      ['', 'A', 'a b', 'x'.repeat(33)].map((name) => generate(memberArgs('e:1', 'http://vm/', name))),
+    );
+    for (const r of results)
+      expect({ code: r.code, out: r.out, err: r.err }).toEqual({
+        code: 2,
+        out: '',
+        err: expect.stringMatching(/--replica must be a short lower-case name/),
+      });
+  });
+});
+
+interface Step {
+  t: number;
+  success?: number;
+  rtt?: number;
+}
+
+describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', () => {
+  let probes: ProbeTargets | undefined;
+  let exporter: Exporter | undefined;
+  let vm: VictoriaMetricsServer | undefined;
+  const members: Record<'a' | 'b', { config: string; data: string; server?: PrometheusServer }> = {
+    a: { config: '', data: '' },
+    b: { config: '', data: '' },
+  };
+  let missing: string | undefined;
+  let dir: string;
+
+  const startMember = async (name: 'a' | 'b'): Promise<PrometheusServer> => {
+    const m = members[name];
+    m.server = await startPrometheus({ config: m.config, dataDir: m.data });
+    return m.server;
+  };
+
+  beforeAll(async () => {
+    try {
+      vm = await startVictoriaMetrics({ extraArgs: [`-dedup.minScrapeInterval=${SCRAPE_S}s`] });
+    } catch (err) {
+      if (!(err instanceof MissingBinaryError) || process.env.CI === 'true') throw err;
+      missing = err.message;
+      console.warn(`skipping the shard pair test: ${err.message}`);
+      return;
+    }
+    dir = mkdtempSync(join(tmpdir(), 'ispmon-pairs-'));
+    // A lossy link and a slow one, so success fractions and RTT means are not constants; without network
+    // namespaces (not root) both are probes of the loopback address.
+    if (canCreateProbeTargets()) {
+      probes = await startProbeTargets({ count: 2, firstIndex: 185 + (process.pid % 25) });
+      probes.targets[0]!.setLoss(0.1);
+      probes.targets[1]!.setLatency(15, 5);
+    } else if (process.env.CI === 'true') {
+      throw new Error('network namespaces for probe targets need root (CI runs as root)');
+    }
+    const hosts = LINKS.map((_, i) => probes?.targets[i]?.address ?? '127.0.0.1');
+    writeFileSync(
+      join(dir, 'probes.json'),
+      JSON.stringify(
+        LINKS.map((link) => ({ targets: [link], labels: { link, customer: 'C-1', module: 'icmp' } })),
+      ),
+    );
+    writeFileSync(
+      join(dir, 'exporter.yml'),
+      `listen: 127.0.0.1:0\ndefault_timeout: 2s\ntargets:\n  probes:\n${LINKS.map(
+        (link, i) =>
+          `    - { name: ${link}, host: ${hosts[i]}, protocol: icmp, interval: 200ms, timeout: 1s }\n`,
+      ).join('')}`,
+    );
+    exporter = new Exporter({ configFile: join(dir, 'exporter.yml'), logger: pino({ level: 'silent' }) });
+    exporter.load();
+    const address = await exporter.listen();
+    const generated = await Promise.all(
+      ['a', 'b'].map((name) => generate(memberArgs(address, vm!.writeUrl, name))),
+    );
+    for (const [i, name] of (['a', 'b'] as const).entries()) {
+      const g = generated[i]!;
+      if (g.code !== 0) throw new Error(`generate.mjs failed: ${g.err}`);
+      members[name].config = g.out
+        .replace(/- \/var\/lib\/ispmon\/inventory\/file_sd\/probes\*\.json/, `- ${join(dir, 'probes.json')}`)
+        .replace(/scrape_interval: \d+s/g, `scrape_interval: ${SCRAPE_S}s`)
+        .replace(/scrape_timeout: \d+s/g, 'scrape_timeout: 900ms')
+        .replace(/evaluation_interval: \d+s/, 'evaluation_interval: 5s')
+        .replace(/rule_files:\n(?: {2}- .*\n)+/, '')
+        .replace(/(remote_write:\n {2}- url: .*\n)/, '$1    queue_config: { batch_send_deadline: 200ms }\n');
+      members[name].data = join(dir, `data-${name}`);
+    }
+    await Promise.all([startMember('a'), startMember('b')]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const m of Object.values(members)) await m.server?.stop();
+    await exporter?.close();
+    await vm?.stop();
+    await probes?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Raw sample times of one link's counter in the last `seconds`, from a member or the global layer. */
+  const sampleTimes = async (
+    url: string,
+    seconds: number,
+    at: number,
+    link = LINKS[0],
+  ): Promise<number[]> => {
+    const q = new URLSearchParams({
+      query: `probe_packets_sent_total{link="${link}"}[${seconds}s]`,
+      time: String(at),
+    });
+    const body = (await (await fetch(`${url}/api/v1/query?${q.toString()}`)).json()) as {
+      data: { result: Array<{ values: Array<[number, string]> }> };
+    };
+    return (body.data.result[0]?.values ?? []).map(([t]) => t);
+  };
+
+  it('holds each link once in the global layer, without the replica label, one sample per scrape interval', async () => {
+    if (missing) return;
+    const [a, b] = [members.a.server!, members.b.server!];
+    await waitFor(
+      '5 s of probe samples in both members and in VictoriaMetrics',
+      async () => {
+        const at = Date.now() / 1000 - 1;
+        const counts = await Promise.all([a.url, b.url, vm!.url].map((u) => sampleTimes(u, 5, at)));
+        return counts.every((c) => c.length >= 4) ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    const series = await vm!.query('probe_packets_sent_total');
+    expect(series.map((s) => s.metric.link).sort()).toEqual(LINKS);
+    expect(series.every((s) => s.metric.ispmon_shard === '0' && s.metric.ispmon_replica === undefined)).toBe(
+      true,
+    );
+    // Both members' samples reach VictoriaMetrics as one series; dedup leaves one per interval.
+    const at = Math.floor(Date.now() / 1000) - 2;
+    const [inA, inB, inVm] = await Promise.all([
+      sampleTimes(a.url, 8, at),
+      sampleTimes(b.url, 8, at),
+      sampleTimes(vm!.url, 8, at),
+    ]);
+    expect(inVm.length).toBeLessThanOrEqual(Math.max(inA.length, inB.length) + 1);
+    expect(inVm.length).toBeGreaterThanOrEqual(Math.min(inA.length, inB.length) - 1);
+  });
+
+  it('keeps the SLA of the peer across a member’s restart: no window without data, none counted down', async () => {
+    if (missing) return;
+    const server = vm!;
+    // Restart the member whose samples the dedup keeps for the first link (the later one in each interval;
+    // offsets are per target): the global layer must then switch to the peer's samples for the gap.
+    const probeAt = Date.now() / 1000 - 1;
+    const [inA, inVm] = await Promise.all([
+      sampleTimes(members.a.server!.url, 4, probeAt),
+      sampleTimes(server.url, 4, probeAt),
+    ]);
+    const inB = await sampleTimes(members.b.server!.url, 4, probeAt);
+    const phase = (times: number[]) => ((times.at(-1) ?? NaN) % 1).toFixed(3).slice(1);
+    const restarted: 'a' | 'b' = inVm.filter((t) => inA.includes(t)).length > inVm.length / 2 ? 'a' : 'b';
+    const peer: 'a' | 'b' = restarted === 'a' ? 'b' : 'a';
+    const peerServer = members[peer].server!;
+    // The span starts 3 s before the stop, its first window full of both members' samples.
+    await waitFor(
+      'a full window of samples before the span',
+      async () => {
+        const at = Date.now() / 1000;
+        const counts = await Promise.all(LINKS.map((l) => sampleTimes(server.url, WINDOW_S + 3, at, l)));
+        return counts.every((c) => c.length >= WINDOW_S + 2) ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const before = Math.floor(Date.now() / 1000) - 3;
+    await members[restarted].server!.stop();
+    const stoppedAt = Date.now() / 1000;
+    await waitFor(
+      'the member down for 8 s',
+      async () => (Date.now() / 1000 >= stoppedAt + DOWN_MS / 1000 ? true : undefined),
+      { timeoutMs: DOWN_MS + 2_000 },
+    );
+    const back = await startMember(restarted);
+    const startedAt = Date.now() / 1000;
+    // Windows after the restart filled by both again: the restarted member's samples reach the global layer.
+    await waitFor(
+      'the restarted member scraping and writing again',
+      async () => {
+        const at = Date.now() / 1000 - 1;
+        const [own, global] = await Promise.all([
+          sampleTimes(back.url, 3, at),
+          sampleTimes(server.url, 3, at),
+        ]);
+        const fresh = own.filter((t) => t > startedAt);
+        return fresh.length >= 2 && global.some((t) => t >= fresh[0]!) ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const end = Math.floor(Date.now() / 1000) - 1;
+
+    // billing's SLA query shape (sla/prometheus.ts linkRatioQuery) over 6 s windows, with the function
+    // billing's client picks for each engine under PROMETHEUS_ENGINE=auto.
+    const steps = async (url: string, link: string): Promise<Step[]> => {
+      const client = new PrometheusClient({ url, engine: 'auto' });
+      const increase = await client.increaseFunction();
+      const ratio = (num: string, den: string) =>
+        `sum by (link) (${increase}(${num}{link="${link}"}[${WINDOW_S}s])) / (sum by (link) (${increase}(${den}{link="${link}"}[${WINDOW_S}s])) > 0)`;
+      const [success, rtt] = await Promise.all([
+        client.queryRange(ratio('probe_packets_received_total', 'probe_packets_sent_total'), before, end, 1),
+        client.queryRange(ratio('probe_rtt_seconds_sum', 'probe_rtt_seconds_count'), before, end, 1),
+      ]);
+      const out: Step[] = [];
+      for (let t = before; t <= end; t++)
+        out.push({
+          t,
+          success: success[0]?.values.find(([x]) => x === t)?.[1],
+          rtt: rtt[0]?.values.find(([x]) => x === t)?.[1],
+        });
+      return out;
+    };
+    /** Availability over the steps with no-data counted as down (billing's stricter no-data policy). */
+    const availability = (s: Step[]) => s.filter((x) => (x.success ?? 0) >= 0.5).length / s.length;
+    const figures: string[] = [];
+    for (const link of LINKS) {
+      const [global, single, alone] = await Promise.all([
+        steps(server.url, link),
+        steps(peerServer.url, link),
+        steps(back.url, link),
+      ]);
+      const ownTimes = await sampleTimes(back.url, end - before + WINDOW_S + 2, end, link);
+      // The restarted member's own data has windows without a sample pair: those would be down minutes.
+      const gap = alone.filter((x) => x.success === undefined).map((x) => x.t);
+      expect(gap.length).toBeGreaterThanOrEqual(2);
+      expect(availability(alone)).toBeLessThan(1);
+      // Through the global layer every window has data, and the SLA equals the single Prometheus's.
+      expect(global.filter((x) => x.success === undefined)).toEqual([]);
+      expect(global.map((x) => [x.t, (x.success ?? 0) >= 0.5])).toEqual(
+        single.map((x) => [x.t, (x.success ?? 0) >= 0.5]),
+      );
+      expect(availability(global)).toBe(availability(single));
+      expect(availability(global)).toBe(1);
+      // Where a window holds none of the restarted member's samples, the global layer holds exactly the
+      // peer's: the same figures to 1e-9 (the engines sum in different orders).
+      const without = global.filter((x) => !ownTimes.some((t) => t >= x.t - WINDOW_S - SCRAPE_S && t <= x.t));
+      expect(without.length).toBeGreaterThanOrEqual(1);
+      for (const g of without) {
+        const s = single.find((x) => x.t === g.t)!;
+        for (const k of ['success', 'rtt'] as const) {
+          const [got, want] = [g[k] ?? NaN, s[k] ?? NaN];
+          expect({
+            t: g.t,
+            k,
+            got,
+            want: Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)) ? got : want,
+          }).toEqual({
+            t: g.t,
+            k,
+            got,
+            want: got,
+          });
+        }
+      }
+      const outside = global.filter((x) => !without.includes(x));
+      const maxDiff = (k: 'success' | 'rtt') =>
+        Math.max(...outside.map((x) => Math.abs((x[k] ?? 0) - (single.find((y) => y.t === x.t)?.[k] ?? 0))));
+      figures.push(
+        `${link}: ${global.length} windows, ${gap.length} without data on the restarted member alone; ` +
+          `${without.length} holding only the peer's samples (equal to 1e-9); elsewhere max |Δ| success ${maxDiff('success').toFixed(4)}, RTT ${(maxDiff('rtt') * 1000).toFixed(3)} ms`,
+      );
+    }
+    console.log(
+      `shard pair (${LINKS[0]} scraped at ${phase(inA)} s past the second by a, ${phase(inB)} by b), ` +
+        `member ${restarted} restarted (${DOWN_MS / 1000} s down): ${figures.join('; ')}`,
+    );
+  });
+});
