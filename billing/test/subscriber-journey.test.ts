@@ -263,6 +263,14 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
   });
 
   it("recognises an address billing did not assign by the router's /ppp/active", async () => {
+    // A second router that does not answer: logged and counted, the one that answers still decides.
+    const down = await t.call(
+      'POST',
+      '/api/v1/routers',
+      { name: 'nas-down', host: '127.0.0.1', api_port: await freePort(), username: 'admin', password: 'x' },
+      t.tokens.admin,
+    );
+    expect(down.status).toBe(201);
     const page = await browse(RUDI, '/portal');
     const html = page.outcome === 'answered' ? page.body : '';
     expect(html).toContain('Rudi Hartono');
@@ -274,6 +282,8 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     const metrics = await (await fetch(`${t.runtime.url}/metrics`)).text();
     expect(metrics).toMatch(/^ispmon_billing_portal_session_lookups_total\{outcome="found"\} 1$/m);
     expect(metrics).toMatch(/^ispmon_billing_portal_session_lookups_total\{outcome="none"\} 1$/m);
+    expect(metrics).toMatch(/^ispmon_billing_portal_session_lookups_total\{outcome="router_failed"\} 2$/m);
+    expect(metrics).not.toContain(nas.password);
   });
 
   chromiumIt()(
