@@ -1,7 +1,7 @@
 export { MissingBinaryError, findBinary, postgresBinDir } from './binaries.js';
 export { freePort } from './ports.js';
 export { waitFor, httpOk } from './wait.js';
-export { ServerProcess, awaitReady } from './server-process.js';
+export { ServerProcess } from './server-process.js';
 export { startPostgres, type PostgresServer, type StartPostgresOptions } from './postgres.js';
 export {
   startPrometheus,
