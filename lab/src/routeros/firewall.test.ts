@@ -2,7 +2,7 @@
 // routed through the rules (forwarding.ts) to real HTTP servers on loopback.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { waitFor } from '@ispmon/testkit';
+import { waitFor } from '@ispmon/local-servers';
 import { routePacket, subscriberHttpRequest } from './forwarding.js';
 import { startRouterLab, type RouterLab, type SimRouter } from './lab.js';
 import { attributes, RawApiClient } from './raw-client.js';
