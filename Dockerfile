@@ -6,6 +6,7 @@
 FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY local-servers/package.json local-servers/
 COPY testkit/package.json testkit/
 COPY service-kit/package.json service-kit/
 COPY inventory/package.json inventory/
@@ -17,7 +18,7 @@ COPY billing/package.json billing/
 COPY demo/package.json demo/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
-COPY testkit/ testkit/
+COPY local-servers/ local-servers/
 COPY inventory/ inventory/
 COPY lab/ lab/
 COPY routeros/ routeros/
@@ -26,7 +27,7 @@ COPY alert-router/ alert-router/
 COPY billing/ billing/
 COPY service-kit/ service-kit/
 COPY demo/ demo/
-RUN npx tsc -b testkit service-kit inventory lab routeros exporter alert-router billing demo && npm prune --omit=dev
+RUN npx tsc -b local-servers service-kit inventory lab routeros exporter alert-router billing demo && npm prune --omit=dev
 
 FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -55,7 +56,7 @@ CMD ["node", "alert-router/dist/main.js"]
 
 FROM runtime AS lab
 # The device lab (RouterOS API simulator) for demos; never point it at production.
-COPY --from=build /app/testkit/ testkit/
+COPY --from=build /app/local-servers/ local-servers/
 COPY --from=build /app/inventory/ inventory/
 COPY --from=build /app/lab/ lab/
 # The inventory volume mounts here; created owned by `node` so a new volume starts writable.

@@ -2,7 +2,7 @@
 // Usage: npm run bench -w alert-router [-- SECONDS [CONCURRENCY [ALERTS_PER_WEBHOOK]]]
 import { createServer } from 'node:http';
 import { pino } from 'pino';
-import { startPostgres } from '../../testkit/dist/index.js';
+import { startPostgres } from '@ispmon/local-servers';
 import { startRuntime } from '../dist/runtime.js';
 import { webhook } from '../test/fixtures.ts';
 

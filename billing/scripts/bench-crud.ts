@@ -5,7 +5,7 @@
 // plus every PostgreSQL process of the test server (utime+stime from /proc/<pid>/stat).
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { startPostgres } from '../../testkit/dist/index.js';
+import { startPostgres } from '@ispmon/local-servers';
 import { startRuntime } from '../dist/runtime.js';
 import { issueToken } from '../dist/tokens.js';
 

@@ -5,7 +5,7 @@
 // (backends and background workers from pg_stat_activity, utime+stime from /proc/<pid>/stat).
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { startPostgres } from '../../testkit/dist/index.js';
+import { startPostgres } from '@ispmon/local-servers';
 import { startRuntime } from '../dist/runtime.js';
 
 const count = Number(process.argv[2] ?? 100_000);

@@ -6,7 +6,7 @@
 // round trip it saves is worth the RTT on a real link (2,002 commands × 10 ms = 20 s one at a time).
 // Usage: npm run bench:suspend -w billing [-- N [rttMs]]   (defaults: 1000 subscribers, 10 ms)
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { startRouterLab } from '../../lab/dist/index.js';
+import { startRouterLab } from '@ispmon/lab';
 import { RouterOsGateway } from '../dist/provisioning/routeros-gateway.js';
 import type { DesiredSecret, RouterEndpoint } from '../dist/provisioning/types.js';
 

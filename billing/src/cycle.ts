@@ -4,7 +4,7 @@
 // click) queue, and the second finds nothing left to do. A dry run does the same work and rolls back,
 // so what it shows is exactly what would happen.
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { one, q, tx, type Em } from './db/sql.js';
+import { exec, one, q, tx, type Em } from './db/sql.js';
 import type { BillingMetrics } from './metrics.js';
 import { invoiceSeries, type BillingPolicy } from './policy.js';
 import { suspendSubscriptions, type Suspended } from './suspension.js';
@@ -48,7 +48,7 @@ export class BillingCycle {
     const started = performance.now();
     try {
       const report = await tx(this.orm, async (em) => {
-        await em.execute('select pg_advisory_xact_lock(?)', [CYCLE_LOCK], 'all');
+        await q(em, 'select pg_advisory_xact_lock(?)', [CYCLE_LOCK]);
         const report: CycleReport = {
           at: now.toISOString(),
           dryRun,
@@ -77,10 +77,10 @@ export class BillingCycle {
 
   private async issueRenewals(em: Em, now: Date, actor: string): Promise<CycleStep & { amountIdr: string }> {
     const series = invoiceSeries(this.policy, now);
-    await em.execute(
+    await exec(
+      em,
       'insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing',
       [series],
-      'run',
     );
     // The counter row stays locked to the end of the transaction: numbers stay gap-free even while
     // staff create invoices at the same time.
@@ -119,11 +119,10 @@ export class BillingCycle {
     );
     const n = Number(rows[0]?.n ?? 0);
     if (n > 0)
-      await em.execute(
-        'update invoice_counters set last_number = last_number + ? where series = ?',
-        [n, series],
-        'run',
-      );
+      await exec(em, 'update invoice_counters set last_number = last_number + ? where series = ?', [
+        n,
+        series,
+      ]);
     return { count: n, sample: rows[0]?.sample ?? [], amountIdr: rows[0]?.amount ?? '0' };
   }
 

@@ -3,7 +3,7 @@
 // subscription when nothing else is overdue.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { ApiError, audit, notFound, one, q, tx, type Em } from './db/sql.js';
+import { ApiError, audit, exec, notFound, one, q, tx, type Em } from './db/sql.js';
 import type { BillingMetrics } from './metrics.js';
 import { formatInvoiceNumber, invoiceSeries, type BillingPolicy } from './policy.js';
 import { exactFilters, moneyIdr, pageSchema, parseBody, present, type Page } from './resources.js';
@@ -25,10 +25,10 @@ export interface InvoiceRow {
 /** Takes `count` numbers from the year's series. The counter row stays locked until the caller's
  * transaction ends, so concurrent issuers queue and a rollback gives the numbers back: gap-free. */
 export async function allocateInvoiceNumbers(em: Em, series: string, count: number): Promise<number> {
-  await em.execute(
+  await exec(
+    em,
     'insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing',
     [series],
-    'run',
   );
   const row = await one<{ last_number: number }>(
     em,
@@ -210,10 +210,10 @@ export class InvoiceService {
       if (inv.status === 'paid')
         throw new ApiError(409, `invoice ${inv.number} is paid; refund it instead of cancelling`);
       if (inv.status === 'cancelled') return;
-      await em.execute(
+      await exec(
+        em,
         "update invoices set status = 'cancelled', cancelled_at = ?, cancel_reason = ? where id = ?",
         [now, reason, id],
-        'run',
       );
       await audit(em, now, {
         actor,
@@ -266,7 +266,8 @@ export class InvoiceService {
       if (inv.status === 'cancelled') return { applied: false, reason: 'cancelled', invoiceId };
       const due = BigInt(inv.amount_idr) - BigInt(inv.credit_idr);
       if (p.amountIdr !== due) return { applied: false, reason: 'amount_mismatch', invoiceId };
-      await em.execute(
+      await exec(
+        em,
         `insert into payments (invoice_id, method, amount_idr, reference, provider_order_id, provider_transaction_id, payment_type, raw, provider_status, received_at, recorded_by)
          values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)`,
         [
@@ -282,13 +283,11 @@ export class InvoiceService {
           p.receivedAt,
           p.actor,
         ],
-        'run',
       );
-      await em.execute(
-        "update invoices set status = 'paid', paid_at = ? where id = ?",
-        [p.receivedAt, invoiceId],
-        'run',
-      );
+      await exec(em, "update invoices set status = 'paid', paid_at = ? where id = ?", [
+        p.receivedAt,
+        invoiceId,
+      ]);
       await audit(em, p.receivedAt, {
         actor: p.actor,
         entity: 'invoices',
@@ -314,11 +313,11 @@ export class InvoiceService {
         const current = sub ? new Date(sub.period_end) : null;
         const covered = inv.period_end ? new Date(inv.period_end) : null;
         if (current && covered && covered > current) {
-          await em.execute(
-            'update subscriptions set period_end = ?, updated_at = ? where id = ?',
-            [covered, p.receivedAt, inv.subscription_id],
-            'run',
-          );
+          await exec(em, 'update subscriptions set period_end = ?, updated_at = ? where id = ?', [
+            covered,
+            p.receivedAt,
+            inv.subscription_id,
+          ]);
           await audit(em, p.receivedAt, {
             actor: p.actor,
             entity: 'subscriptions',
@@ -369,11 +368,11 @@ export class InvoiceService {
       [subscriptionId],
     );
     if (Number(overdue?.n ?? 0) > 0) return false;
-    await em.execute(
+    await exec(
+      em,
       `update subscriptions set status = 'active', suspended_reason = null, sync_state = 'pending', sync_version = sync_version + 1,
          kick_pending = true, sync_attempts = 0, next_sync_at = ?, updated_at = ? where id = ?`,
       [now, now, subscriptionId],
-      'run',
     );
     await audit(em, now, {
       actor,

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { ApiError, audit, conflictFrom, notFound, one, q, tx, type Em } from './db/sql.js';
+import { ApiError, audit, conflictFrom, exec, notFound, one, q, tx, type Em } from './db/sql.js';
 import { allocateInvoiceNumbers } from './invoices.js';
 import type { BillingMetrics } from './metrics.js';
 import { DAY_MS, formatInvoiceNumber, invoiceSeries, type BillingPolicy } from './policy.js';
@@ -229,10 +229,10 @@ export class SubscriptionService {
         }
       }
       if (sets.length === 0) return;
-      await em.execute(
+      await exec(
+        em,
         `update subscriptions set ${sets.join(', ')}, ${PENDING_SYNC}, kick_pending = kick_pending or ?, next_sync_at = ?, updated_at = ? where id = ?`,
         [...params, kick, now, now, id],
-        'run',
       );
       await audit(em, now, {
         actor,
@@ -299,11 +299,11 @@ export class SubscriptionService {
     const changed = await this.run(async (em) => {
       const status = await this.mayMove(em, id, from, to, action);
       if (!status) return false;
-      await em.execute(
+      await exec(
+        em,
         `update subscriptions set status = ?, suspended_reason = ?, ${PENDING_SYNC}, kick_pending = true, next_sync_at = ?, updated_at = ?,
            cancelled_at = case when ? = 'cancelled' then ? else cancelled_at end where id = ?`,
         [to, null, now, now, to, now, id],
-        'run',
       );
       await audit(em, now, {
         actor,

@@ -5,7 +5,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { backoffDelay } from '@ispmon/service-kit';
-import { pgIds, q, tx } from './db/sql.js';
+import { exec, pgIds, q, tx } from './db/sql.js';
 import type { BillingMetrics } from './metrics.js';
 import { desiredRouterState, SYNC_BACKOFF, type Isolation, type SubscriptionStatus } from './policy.js';
 import type {
@@ -234,20 +234,21 @@ export class RouterSync {
   }
 
   private async markSynced(rows: ClaimedRow[], now: Date): Promise<void> {
-    await this.orm.em.fork().execute(
+    await exec(
+      this.orm.em.fork(),
       `update subscriptions s set synced_version = v.version,
           sync_state = case when s.sync_version = v.version then 'synced' else 'pending' end,
           kick_pending = case when s.sync_version = v.version then false else s.kick_pending end,
           sync_attempts = 0, sync_error = null, synced_at = ?, sync_claimed_until = null
          from unnest(?::bigint[], ?::int[]) as v(id, version) where s.id = v.id`,
       [now, pgIds(rows.map((r) => r.id)), pgIds(rows.map((r) => r.sync_version))],
-      'run',
     );
   }
 
   private async markFailed(rows: ClaimedRow[], now: Date, error: string): Promise<void> {
     const attempts = (rows[0]?.sync_attempts ?? 0) + 1;
-    await this.orm.em.fork().execute(
+    await exec(
+      this.orm.em.fork(),
       `update subscriptions set sync_attempts = sync_attempts + 1, sync_error = ?, next_sync_at = ?, sync_claimed_until = null
         where id = any(?::bigint[])`,
       [
@@ -255,7 +256,6 @@ export class RouterSync {
         new Date(now.getTime() + backoffDelay(attempts, SYNC_BACKOFF)),
         pgIds(rows.map((r) => r.id)),
       ],
-      'run',
     );
   }
 

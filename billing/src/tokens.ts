@@ -3,6 +3,7 @@
 // writes) > viewer (read only).
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { hashToken, newToken, RoleLadder } from '@ispmon/service-kit';
+import { exec, q } from './db/sql.js';
 
 export const roles = new RoleLadder(['viewer', 'billing', 'admin'] as const);
 export type Role = (typeof roles.roles)[number];
@@ -16,16 +17,16 @@ export async function issueToken(
   label = '',
 ): Promise<string> {
   const em = orm.em.fork();
-  const rows = (await em.execute(
+  const rows = await q<{ id: string }>(
+    em,
     `insert into staff_users (username, display_name, role) values (?, ?, ?)
      on conflict (username) do update set role = excluded.role returning id`,
     [username, username, role],
-    'all',
-  )) as Array<{ id: string }>;
-  await em.execute(
+  );
+  await exec(
+    em,
     'insert into api_tokens (token_hash, staff_user_id, label) values (?, ?, ?) on conflict (token_hash) do nothing',
     [hashToken(token), rows[0]?.id, label],
-    'run',
   );
   return token;
 }
@@ -34,12 +35,12 @@ export async function lookupToken(
   orm: MikroORM,
   token: string,
 ): Promise<{ username: string; role: Role } | undefined> {
-  const rows = (await orm.em.fork().execute(
+  const rows = await q<{ username: string; role: Role }>(
+    orm.em.fork(),
     `update api_tokens t set last_used_at = now() from staff_users u
       where t.token_hash = ? and u.id = t.staff_user_id and u.active
       returning u.username, u.role`,
     [hashToken(token)],
-    'all',
-  )) as Array<{ username: string; role: Role }>;
+  );
   return rows[0];
 }

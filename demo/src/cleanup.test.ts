@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@ispmon/testkit';
+import { waitFor } from '@ispmon/local-servers';
 import { cleanEarlierRun, processesUsing, writeRunRecord } from './cleanup.js';
 
 const root = process.getuid?.() === 0;

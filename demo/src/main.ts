@@ -15,7 +15,7 @@ import { canCreateProbeTargets, startProbeTargets, startRouterLab, startSnmpLab,
 import { startRuntime as startAlertRouter, createToken } from '@ispmon/alert-router';
 import { slaExtensions, startRuntime as startBilling } from '@ispmon/billing';
 import { startMidtransFake } from '@ispmon/lab';
-import { freePort, startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/testkit';
+import { freePort, startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/local-servers';
 import { cleanEarlierRun, writeRunRecord } from './cleanup.js';
 import { startConsoleChannel } from './console-channel.js';
 import {

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RouterOsClient } from '@ispmon/routeros';
-import { waitFor } from '@ispmon/testkit';
+import { waitFor } from '@ispmon/local-servers';
 import type { ConsoleNotification } from './console-channel.js';
 import { readDemoState, type DemoState } from './state.js';
 

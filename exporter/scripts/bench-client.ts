@@ -2,7 +2,7 @@
 // simulated router, the commands of one scrape (resource, interfaces, PPP active, PPP secrets) sent
 // (a) one after another and (b) all at once (pipelined by .tag). Usage: npm run bench:client -w exporter
 import { RouterOSAPI } from 'node-routeros';
-import { startRouterLab } from '../../lab/dist/index.js';
+import { startRouterLab } from '@ispmon/lab';
 import { RouterOsClient } from '@ispmon/routeros';
 
 const ROUNDS = Number(process.argv[2] ?? 200);

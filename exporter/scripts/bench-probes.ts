@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../../testkit/dist/index.js';
+import { freePort, waitFor } from '@ispmon/local-servers';
 
 const targets = Number(process.argv[2] ?? 100);
 const windowSeconds = Number(process.argv[3] ?? 60);

@@ -35,7 +35,7 @@ const lab = spawn(
 await firstLine(lab);
 writeFileSync(
   join(dir, 'exporter.yml'),
-  `listen: 127.0.0.1:0\ndefault_timeout: 10s\ntarget_files: [exporter/targets.yml]\n`,
+  `listen: 127.0.0.1:0\ndefault_timeout: 10s\ntarget_files: ['exporter/*.yml']\n`,
 );
 const exporter = spawn(node, [join(root, 'exporter/dist/main.js')], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -108,8 +108,13 @@ async function round(label: string, spreadMs = 0): Promise<void> {
   const stats = procStats(exporter.pid!);
   console.log(
     `${label}: ${count} targets in ${(wall / 1000).toFixed(2)} s wall; per target p50 ${q(0.5).toFixed(0)} ms, p99 ${q(0.99).toFixed(0)} ms; ` +
-      `up ${up}/${count}; exporter CPU ${(stats.cpuSeconds - cpu0).toFixed(2)} s; exporter peak RSS ${stats.peakRssMb.toFixed(0)} MB; ${(bytes / 1e6).toFixed(1)} MB exposition`,
+      `up ${up}/${count}; exporter CPU ${(stats.cpuSeconds - cpu0).toFixed(2)} s (${(((stats.cpuSeconds - cpu0) * 1000) / count).toFixed(2)} ms per router); exporter peak RSS ${stats.peakRssMb.toFixed(0)} MB; ${(bytes / 1e6).toFixed(1)} MB exposition`,
   );
+  // A round where routers were not up measured nothing worth reporting (e.g. targets not found).
+  if (up < count) {
+    console.error(`${label}: only ${up} of ${count} routers up: these figures do not measure scrapes`);
+    process.exitCode = 1;
+  }
 }
 
 try {

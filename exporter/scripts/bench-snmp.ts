@@ -17,8 +17,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startSnmpLab } from '../../lab/dist/index.js';
-import { freePort, waitFor } from '../../testkit/dist/index.js';
+import { startSnmpLab } from '@ispmon/lab';
+import { freePort, waitFor } from '@ispmon/local-servers';
 import { IF_MIB } from '../dist/collectors/snmp/modules.js';
 
 const scrapes = Number(process.argv[2] ?? 50);

@@ -3,4 +3,5 @@ export { isDatabaseUnavailable, openDatabase, type DatabaseOptions } from './dat
 export { JobRunner, type PeriodicJob } from './jobs.js';
 export { createServiceRegistry } from './metrics.js';
 export { stopOnSignals } from './shutdown.js';
+export { executeStatement, numberPlaceholders, queryRows, type Row } from './sql.js';
 export { hashToken, newToken, RoleLadder } from './tokens.js';

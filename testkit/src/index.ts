@@ -1,24 +1,3 @@
-export { MissingBinaryError, findBinary, postgresBinDir } from './binaries.js';
-export { freePort } from './ports.js';
-export { waitFor, httpOk } from './wait.js';
-export { ServerProcess } from './server-process.js';
-export { startPostgres, type PostgresServer, type StartPostgresOptions } from './postgres.js';
-export {
-  startPrometheus,
-  startPrometheusWithHistory,
-  type PrometheusServer,
-  type PromSample,
-  type StartPrometheusOptions,
-} from './prometheus.js';
-export {
-  startAlertmanager,
-  alertmanagerBinary,
-  type AlertmanagerServer,
-  type StartAlertmanagerOptions,
-} from './alertmanager.js';
-export {
-  startVictoriaMetrics,
-  type VictoriaMetricsServer,
-  type PromRangeSeries,
-  type StartVictoriaMetricsOptions,
-} from './victoria-metrics.js';
+// Tests import the local servers through the harness, beside what only tests need.
+export * from '@ispmon/local-servers';
+export { startPrometheusWithHistory } from './history.js';

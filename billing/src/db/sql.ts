@@ -1,13 +1,20 @@
-// Thin SQL helpers over the ORM's connection: `?` placeholders, rows as plain objects.
+// Thin SQL helpers over the ORM's connection: `?` placeholders bound as parameters (service-kit's
+// `queryRows`, not `em.execute`, which writes every value into the SQL text), rows as plain objects.
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { executeStatement, queryRows } from '@ispmon/service-kit';
 
 export type Em = EntityManager;
 
 export async function q<T>(em: Em, sql: string, params: unknown[] = []): Promise<T[]> {
-  return (await em.execute(sql, params, 'all')) as T[];
+  return queryRows<T>(em, sql, params);
 }
 
-/** A PostgreSQL array literal of integers: MikroORM expands JS arrays bound to `?` into lists. */
+/** Runs a statement (insert, update, delete) with bound parameters; returns how many rows it touched. */
+export function exec(em: Em, sql: string, params: unknown[] = []): Promise<number> {
+  return executeStatement(em, sql, params);
+}
+
+/** A PostgreSQL array literal of integers (`any(?::bigint[])`), each id checked to be an integer. */
 export function pgIds(ids: ReadonlyArray<string | number>): string {
   for (const id of ids) if (!/^\d+$/.test(String(id))) throw new Error(`not an integer id: ${id}`);
   return `{${ids.join(',')}}`;
@@ -34,7 +41,8 @@ export interface AuditRecord {
 
 /** Appends to the billing audit log inside the caller's transaction. */
 export async function audit(em: Em, at: Date, r: AuditRecord): Promise<void> {
-  await em.execute(
+  await executeStatement(
+    em,
     'insert into audit_log (at, actor, entity, entity_id, action, from_state, to_state, reason, detail) values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)',
     [
       at,
@@ -47,7 +55,6 @@ export async function audit(em: Em, at: Date, r: AuditRecord): Promise<void> {
       r.reason ?? null,
       JSON.stringify(r.detail ?? {}),
     ],
-    'run',
   );
 }
 

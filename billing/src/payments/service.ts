@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { ApiError, audit, notFound, one, q, tx, type Em } from '../db/sql.js';
+import { ApiError, audit, exec, notFound, one, q, tx, type Em } from '../db/sql.js';
 import type { InvoiceService } from '../invoices.js';
 import type { BillingMetrics } from '../metrics.js';
 import type { BillingPolicy } from '../policy.js';
@@ -80,10 +80,10 @@ export class PaymentService {
     const orderId = `${inv.number}-${randomBytes(4).toString('hex')}`;
     const expiresAt = new Date(now.getTime() + this.policy.payment_expiry_minutes * 60_000);
     await tx(this.orm, async (em) => {
-      await em.execute(
+      await exec(
+        em,
         "insert into payment_orders (order_id, invoice_id, gross_amount_idr, status, created_at, expires_at, updated_at) values (?, ?, ?, 'created', ?, ?, ?)",
         [orderId, invoiceId, gross.toString(), now, expiresAt, now],
-        'run',
       );
       await audit(em, now, {
         actor,
@@ -121,26 +121,22 @@ export class PaymentService {
         ...(o.finishUrl ? { finishUrl: o.finishUrl } : {}),
       });
     } catch (err) {
-      await this.orm.em
-        .fork()
-        .execute(
-          "update payment_orders set status = 'failed', updated_at = ? where order_id = ?",
-          [now, orderId],
-          'run',
-        );
+      await exec(
+        this.orm.em.fork(),
+        "update payment_orders set status = 'failed', updated_at = ? where order_id = ?",
+        [now, orderId],
+      );
       this.logger.warn(
         { event: 'midtrans_create_failed', order_id: orderId, error: (err as Error).message },
         'Midtrans Snap transaction failed',
       );
       throw new ApiError(502, `Midtrans refused the transaction: ${(err as Error).message}`);
     }
-    await this.orm.em
-      .fork()
-      .execute(
-        "update payment_orders set snap_token = ?, redirect_url = ?, status = 'pending', updated_at = ? where order_id = ?",
-        [snap.token, snap.redirectUrl, now, orderId],
-        'run',
-      );
+    await exec(
+      this.orm.em.fork(),
+      "update payment_orders set snap_token = ?, redirect_url = ?, status = 'pending', updated_at = ? where order_id = ?",
+      [snap.token, snap.redirectUrl, now, orderId],
+    );
     return {
       order_id: orderId,
       invoice_id: Number(invoiceId),
@@ -421,10 +417,10 @@ export class PaymentService {
             detail: { order_id: s.order_id, transaction_status: s.transaction_status },
           });
         }
-        await em.execute(
+        await exec(
+          em,
           'update payment_orders set status = ?, provider_status = ?::jsonb, updated_at = ?, last_checked_at = ? where order_id = ?',
           [decision.attemptStatus, JSON.stringify(s), now, now, s.order_id],
-          'run',
         );
         const status = outcome === 'amount_mismatch' ? 422 : 200;
         const reason = [decision.reason, note].filter(Boolean).join('; ');
@@ -470,23 +466,21 @@ export class PaymentService {
     // `text` holds neither NUL nor invalid UTF-8: those bodies keep their exact bytes beside a readable copy.
     const text = kept.toString('utf8');
     const exact = text.includes('\0') || !Buffer.from(text, 'utf8').equals(kept);
-    await this.orm.em
-      .fork()
-      .execute(
-        'insert into midtrans_notifications (received_at, source, order_id, transaction_status, signature_valid, outcome, reason, raw, raw_bytes) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [
-          now,
-          source,
-          n?.order_id ?? null,
-          n?.transaction_status ?? null,
-          signatureValid,
-          outcome,
-          reason ?? null,
-          text.replaceAll('\0', '\\u0000'),
-          exact ? kept : null,
-        ],
-        'run',
-      );
+    await exec(
+      this.orm.em.fork(),
+      'insert into midtrans_notifications (received_at, source, order_id, transaction_status, signature_valid, outcome, reason, raw, raw_bytes) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        now,
+        source,
+        n?.order_id ?? null,
+        n?.transaction_status ?? null,
+        signatureValid,
+        outcome,
+        reason ?? null,
+        text.replaceAll('\0', '\\u0000'),
+        exact ? kept : null,
+      ],
+    );
   }
 
   /** Asks Midtrans about orders whose outcome never arrived (notification lost, endpoint down). */
@@ -518,9 +512,10 @@ export class PaymentService {
           'Midtrans status poll failed',
         );
       }
-      await this.orm.em
-        .fork()
-        .execute('update payment_orders set last_checked_at = ? where order_id = ?', [now, order_id], 'run');
+      await exec(this.orm.em.fork(), 'update payment_orders set last_checked_at = ? where order_id = ?', [
+        now,
+        order_id,
+      ]);
     }
     return { checked: orders.length, outcomes };
   }

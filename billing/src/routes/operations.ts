@@ -1,13 +1,14 @@
 // What operators and Prometheus call: liveness, readiness, metrics, the OpenAPI document.
 import type express from 'express';
 import type { AppOptions } from '../app.js';
+import { q } from '../db/sql.js';
 import { openApiDocument } from '../openapi.js';
 
 export function mountOperations(app: express.Router, o: AppOptions): void {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     try {
-      await o.orm.em.fork().execute('select 1', [], 'all');
+      await q(o.orm.em.fork(), 'select 1');
       res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'database unavailable' });

@@ -4,7 +4,7 @@
 // Idempotent per link and month: a stored report is returned unless forced.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { ApiError, audit, one, tx, type Em } from '../db/sql.js';
+import { ApiError, audit, exec, one, tx, type Em } from '../db/sql.js';
 import type { BillingMetrics } from '../metrics.js';
 import { computeSlaMonth, monthBounds, parseMonth } from './calc.js';
 import { contactsOf, loadLink, type SlaLink } from './link.js';
@@ -246,12 +246,12 @@ export async function recordCredit(
   r: { link: SlaLink; month: string; sla: SlaMonth; now: Date },
 ): Promise<void> {
   if (r.sla.credit.amountIdr <= 0n) return;
-  await em.execute(
+  await exec(
+    em,
     `insert into sla_credits (link_id, customer_id, month, credit_percent, amount_idr, created_at) values (?, ?, ?, ?, ?, ?)
      on conflict (link_id, month) do update set credit_percent = excluded.credit_percent, amount_idr = excluded.amount_idr
      where sla_credits.applied_invoice_id is null`,
     [r.link.id, r.link.customer_id, r.month, r.sla.credit.percent, r.sla.credit.amountIdr.toString(), r.now],
-    'run',
   );
 }
 
@@ -264,19 +264,14 @@ export async function deliver(
   if (!to.length || !d.mailer) return { emailed_to: [] };
   try {
     await d.mailer.send({ to, link: r.link, month: r.month, pdf: r.pdf, sla: r.sla });
-    await d.orm.em
-      .fork()
-      .execute(
-        'update sla_reports set emailed_at = ?, email_error = null where id = ?',
-        [d.clock(), r.reportId],
-        'run',
-      );
+    await exec(d.orm.em.fork(), 'update sla_reports set emailed_at = ?, email_error = null where id = ?', [
+      d.clock(),
+      r.reportId,
+    ]);
     return { emailed_to: to };
   } catch (err) {
     const message = redactCredentials((err as Error).message);
-    await d.orm.em
-      .fork()
-      .execute('update sla_reports set email_error = ? where id = ?', [message, r.reportId], 'run');
+    await exec(d.orm.em.fork(), 'update sla_reports set email_error = ? where id = ?', [message, r.reportId]);
     d.logger.warn(
       { event: 'sla_email_failed', link: r.link.code, month: r.month, error: message },
       'SLA report e-mail failed',

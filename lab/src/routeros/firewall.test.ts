@@ -2,7 +2,7 @@
 // routed through the rules (forwarding.ts) to real HTTP servers on loopback.
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { waitFor } from '@ispmon/testkit';
+import { waitFor } from '@ispmon/local-servers';
 import { routePacket, subscriberHttpRequest } from './forwarding.js';
 import { startSubscriberProxy } from './subscriber-proxy.js';
 import { startRouterLab, type RouterLab, type SimRouter } from './lab.js';

@@ -4,7 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { RouterOSAPI } from 'node-routeros';
-import { waitFor } from '@ispmon/testkit';
+import { waitFor } from '@ispmon/local-servers';
 import { startRouterLab, type RouterLab } from './lab.js';
 import { attributes, RawApiClient } from './raw-client.js';
 import { encodeSentence, SentenceDecoder } from './protocol.js';

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { waitFor } from '@ispmon/testkit';
+import { waitFor } from '@ispmon/local-servers';
 import { startSnmpLab, V3_USER, type SnmpLab } from './lab.js';
 
 const run = promisify(execFile);

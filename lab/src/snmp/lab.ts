@@ -6,7 +6,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { findBinary, freePort, ServerProcess, waitFor } from '@ispmon/testkit';
+import { findBinary, freePort, ServerProcess, waitFor } from '@ispmon/local-servers';
 
 const EXAMPLES = '/usr/share/doc/snmpsim/examples/data';
 

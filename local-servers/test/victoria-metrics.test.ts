@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { MissingBinaryError } from './binaries.js';
-import { startVictoriaMetrics, type VictoriaMetricsServer } from './victoria-metrics.js';
-import { waitFor } from './wait.js';
+import { MissingBinaryError } from '../src/binaries.js';
+import { startVictoriaMetrics, type VictoriaMetricsServer } from '../src/victoria-metrics.js';
+import { waitFor } from '../src/wait.js';
 
 describe('VictoriaMetrics through the harness', () => {
   let vm: VictoriaMetricsServer | undefined;

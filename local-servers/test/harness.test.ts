@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { startAlertmanager, type AlertmanagerServer } from './alertmanager.js';
-import { findBinary, MissingBinaryError } from './binaries.js';
-import { startPostgres, type PostgresServer } from './postgres.js';
-import { startPrometheus, type PrometheusServer } from './prometheus.js';
+import { startAlertmanager, type AlertmanagerServer } from '../src/alertmanager.js';
+import { findBinary, MissingBinaryError } from '../src/binaries.js';
+import { startPostgres, type PostgresServer } from '../src/postgres.js';
+import { startPrometheus, type PrometheusServer } from '../src/prometheus.js';
 
 describe('PostgreSQL through the harness', () => {
   let pg: PostgresServer;
