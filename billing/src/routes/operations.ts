@@ -1,17 +1,17 @@
 // What operators and Prometheus call: liveness, readiness, metrics, the OpenAPI document.
 import type express from 'express';
+import { readiness } from '@ispmon/service-kit';
 import type { AppOptions } from '../app.js';
 import { openApiDocument } from '../openapi.js';
 
 export function mountOperations(app: express.Router, o: AppOptions): void {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
-    try {
-      await o.orm.em.fork().execute('select 1', [], 'all');
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'database unavailable' });
-    }
+    const r = await readiness({
+      stopping: o.stopping ?? (() => false),
+      database: () => o.orm.em.fork().execute('select 1', [], 'all'),
+    });
+    res.status(r.status).json(r.body);
   });
   app.get('/metrics', async (_req, res) => {
     try {
