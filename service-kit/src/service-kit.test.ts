@@ -337,6 +337,7 @@ describe('singleton jobs across replicas (AdvisoryJobLock on a real PostgreSQL)'
     class CreateGadgets extends Migration {
       override up(): void {
         this.addSql('create table gadgets (id int primary key)');
+        this.addSql('select pg_sleep(0.5)'); // long enough for the two openings to overlap
       }
     }
     const migrationsList = [{ name: '0001-gadgets', class: CreateGadgets }];
