@@ -1,7 +1,9 @@
 // Which replica runs a singleton job: a PostgreSQL session advisory lock per job, taken on one dedicated
 // connection and kept while the replica lives. Other replicas skip their rounds. A graceful stop unlocks;
 // a killed replica's connection closes and PostgreSQL ends its session, which releases the lock, so the
-// next replica to tick takes the job over (no lease to expire, no clock to trust).
+// next replica to tick takes the job over (no lease to expire, no clock to trust). If only the lock's
+// connection drops (PostgreSQL restarted) while a round runs, another replica may start the job before that
+// round ends: the jobs marked singleton must stay idempotent (the billing cycle also has its own xact lock).
 import pg from 'pg';
 import type { Logger } from 'pino';
 
