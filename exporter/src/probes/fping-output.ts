@@ -32,25 +32,30 @@ interface HostState {
   low: number;
   /** Resolved sequence numbers at or above `low`. */
   done: Set<number>;
-  /** The highest sequence number fping printed, and when (-1 and the start before the first line). */
+  /** The highest sequence number fping printed for this host (-1 before the first). */
   lastSeq: number;
-  lastAt: number;
 }
 
-/** Room, beyond the timeout and an interval, for fping or the exporter running late on a loaded machine. */
+/** Room, beyond the timeout and an interval, for a whole fping that went quiet (a stall, or no route at all). */
 export const SILENCE_GRACE_MS = 1_000;
 
 /**
  * Counts each (host, sequence number) once into every ProbeStats configured for that host (two targets
  * may probe the same address). fping prints nothing for a probe it could not send (no route: sendto
- * fails), so a sequence number that is skipped, or overdue while the host says nothing at all, counts as
- * lost; a line that comes after that is not counted again. In loop mode fping prints a duplicate reply
- * again; it is dropped. Time comes in as an argument.
+ * fails); such a probe counts as lost once fping has shown that its line cannot come any more: its host
+ * printed a later one, or any host of the process did for a round that many intervals later (fping sends
+ * the rounds in order and resolves timeouts before sending, so a late fping delays every line alike and
+ * loses nothing here); when the whole process says nothing for longer than a timeout + interval + 1 s,
+ * time decides. A line that comes after its probe was counted lost is not counted again. In loop mode
+ * fping prints a duplicate reply again; it is dropped. Time comes in as an argument.
  */
 export class FpingAccounting {
   private readonly hosts = new Map<string, HostState>();
   /** Replies and timeouts of one sequence number can come out of order by this many later ones. */
   private readonly window: number;
+  /** The highest sequence number any host printed, and when the process last printed anything. */
+  private maxSeq = -1;
+  private lastLineAt = 0;
 
   constructor(
     private readonly statsByHost: ReadonlyMap<string, readonly ProbeStats[]>,
@@ -65,31 +70,33 @@ export class FpingAccounting {
   line(parsed: FpingLine, nowMs: number): void {
     const state = this.hosts.get(parsed.host);
     if (!state) return;
+    this.lastLineAt = nowMs;
     const { seq } = parsed;
+    if (seq > this.maxSeq) this.maxSeq = seq;
     if (seq < state.low || state.done.has(seq)) return;
     this.count(parsed.host, 'rttMs' in parsed ? parsed.rttMs : undefined);
     state.done.add(seq);
-    if (seq >= state.lastSeq) {
-      state.lastSeq = seq;
-      state.lastAt = nowMs;
-    }
+    if (seq >= state.lastSeq) state.lastSeq = seq;
     this.loseBelow(parsed.host, state, seq - this.window);
   }
 
-  /** Counts as lost every probe of a host that said nothing for longer than its timeout allows. */
+  /** Counts as lost every probe whose line cannot come any more (called every interval). */
   silent(nowMs: number): void {
+    const quiet = nowMs - this.lastLineAt - this.timeoutMs - this.intervalMs - SILENCE_GRACE_MS;
+    const stalled = quiet > 0 ? Math.floor(quiet / this.intervalMs) + 1 : 0;
     for (const [host, state] of this.hosts) {
-      const overdue = nowMs - state.lastAt - this.timeoutMs - this.intervalMs - SILENCE_GRACE_MS;
-      if (overdue <= 0) continue;
-      this.loseBelow(host, state, state.lastSeq + 1 + Math.floor(overdue / this.intervalMs));
+      const end = stalled ? this.maxSeq + stalled : this.maxSeq - this.window;
+      this.loseBelow(host, state, end);
     }
   }
 
   /** A new fping process numbers its probes from 0 again. */
   restart(startedAt: number): void {
     this.hosts.clear();
+    this.maxSeq = -1;
+    this.lastLineAt = startedAt;
     for (const host of this.statsByHost.keys())
-      this.hosts.set(host, { low: 0, done: new Set(), lastSeq: -1, lastAt: startedAt });
+      this.hosts.set(host, { low: 0, done: new Set(), lastSeq: -1 });
   }
 
   /** Every unresolved sequence number below `end` is lost. */

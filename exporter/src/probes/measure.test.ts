@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { waitFor } from '@ispmon/testkit';
 import { encodeText } from '../exposition.js';
 import { parseUnresolved } from './fping-output.js';
+import { FpingProcess } from './icmp.js';
 import {
   FpingAccounting,
   fpingArgs,
@@ -12,7 +13,6 @@ import {
   parseFpingLine,
   ProbeScheduler,
   ProbeStats,
-  sendSpacingMs,
   startBackoffMs,
   TcpProbe,
 } from './measure.js';
@@ -68,10 +68,22 @@ describe('probe bookkeeping', () => {
     expect([c.sent, c.received]).toEqual([2, 2]);
   });
 
-  it('counts probes fping could not send (no line at all) as lost: skipped numbers, and a host gone silent', () => {
+  it('counts probes fping could not send (no line at all) as lost: skipped numbers, a silent host, a silent fping', () => {
     const s = new ProbeStats();
+    const other = new ProbeStats();
     // 1 s interval, 1 s timeout: a line can come after those of the next two probes at most
-    const icmp = new FpingAccounting(new Map([['10.0.0.1', [s]]]), 1_000, 1_000, 0);
+    const icmp = new FpingAccounting(
+      new Map([
+        ['10.0.0.1', [s]],
+        ['10.0.0.2', [other]],
+      ]),
+      1_000,
+      1_000,
+      0,
+    );
+    const otherUpTo = (last: number, at: number): void => {
+      for (let seq = 0; seq <= last; seq++) icmp.line({ host: '10.0.0.2', seq, rttMs: 1 }, at);
+    };
     icmp.line({ host: '10.0.0.1', seq: 0, rttMs: 1 }, 1_000);
     icmp.line({ host: '10.0.0.1', seq: 2, rttMs: 1 }, 3_000); // seq 1 may still come
     expect([s.sent, s.received]).toEqual([2, 2]);
@@ -80,25 +92,32 @@ describe('probe bookkeeping', () => {
     expect([s.sent, s.received]).toEqual([6, 4]);
     icmp.line({ host: '10.0.0.1', seq: 4, rttMs: 1 }, 8_001); // already counted lost: not counted again
     expect([s.sent, s.received]).toEqual([6, 4]);
-    // silent for a while (no route: every sendto fails): nothing overdue before timeout + interval + 1 s
-    icmp.silent(8_000 + 3_000);
-    expect(s.sent).toBe(6);
-    // at 20 s, probes up to ~seq 7 + 9 are overdue: 5, 6 and 8–16 are lost
-    icmp.silent(20_000);
-    expect([s.sent, s.received]).toEqual([17, 4]);
-    icmp.silent(20_500); // the same reading again counts nothing twice
-    expect(s.sent).toBe(17);
+    // 10.0.0.1 loses its route (every sendto fails, fping prints nothing for it); the other host goes on:
+    // fping's own progress, not the clock, says what is overdue, so a late fping loses nothing here
+    otherUpTo(8, 9_000);
+    icmp.silent(9_500); // round 8 printed: 5 is overdue, 6 may still come
+    expect(s.sent).toBe(7);
+    icmp.silent(11_900); // the clock alone (a late fping) changes nothing
+    expect(s.sent).toBe(7);
+    otherUpTo(12, 13_000);
+    icmp.silent(13_000); // round 12 printed: up to round 9 every line must have come
+    expect([s.sent, s.received]).toEqual([10, 4]);
+    icmp.silent(13_500); // the same reading again counts nothing twice
+    expect(s.sent).toBe(10);
+    // the whole fping says nothing (no route to anything): after timeout + interval + 1 s, time decides
+    icmp.silent(16_000);
+    expect(s.sent).toBe(10);
+    icmp.silent(19_500); // 3.5 s past that: rounds up to 15 are overdue
+    expect([s.sent, s.received, other.sent, other.received]).toEqual([16, 4, 16, 13]);
     // back: the next line continues from where the silence ended
     icmp.line({ host: '10.0.0.1', seq: 19, rttMs: 1 }, 21_000);
     expect([s.sent, s.received]).toEqual([18, 5]);
   });
 
-  it('splits targets over fping processes by probes per second, and spreads one round over half the interval', () => {
+  it('splits targets over fping processes by probes per second', () => {
     expect(hostsPerProcess(1_000)).toBe(4_000);
     expect(hostsPerProcess(250)).toBe(1_000);
-    expect(sendSpacingMs(1_000, 2_500)).toBeCloseTo(0.2);
-    expect(sendSpacingMs(1_000, 1)).toBe(10); // fping's default, for a few targets
-    expect(fpingArgs(1_000, 800, 2_500)).toEqual(['-l', '-p', '1000', '-t', '800', '-i', '0.200', '-f', '-']);
+    expect(fpingArgs(1_000, 800)).toEqual(['-l', '-p', '1000', '-t', '800', '-i', '0', '-f', '-']);
   });
 
   it('backs off a failing start from the interval up to a minute', () => {
@@ -150,6 +169,43 @@ describeFping('probes that cannot start', () => {
       expect(encodeText(scheduler.families('a') ?? [])).toContain('probe_success 1\n');
     } finally {
       scheduler.stop();
+    }
+  });
+});
+
+describeFping('an fping that ends by itself', () => {
+  it('counts a start failure for its targets, logs it and runs a new fping after the backoff', async () => {
+    const stats = new ProbeStats();
+    const exits: Array<{ signal: string | null; retryInMs: number }> = [];
+    const fping = new FpingProcess(200, 1_000, new Map([['127.0.0.1', [stats]]]), {
+      startFailed: (err) => {
+        throw err;
+      },
+      exited: (_code, signal, _stderr, retryInMs) => exits.push({ signal, retryInMs }),
+    });
+    fping.start();
+    try {
+      await waitFor('two replies', async () => (stats.received >= 2 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
+      const first = fping.pid;
+      process.kill(first!, 'SIGKILL');
+      await waitFor('the exit to be seen', async () => (exits.length > 0 ? true : undefined));
+      expect(exits).toEqual([{ signal: 'SIGKILL', retryInMs: 200 }]);
+      expect(stats.startFailures).toBe(1);
+      expect(stats.lastSuccess).toBe(false);
+      const received = stats.received;
+      await waitFor(
+        'replies from a new fping',
+        async () => (stats.received >= received + 2 ? true : undefined),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      expect(fping.pid).not.toBe(first);
+      expect(stats.lastSuccess).toBe(true);
+    } finally {
+      fping.stop();
     }
   });
 });

@@ -8,7 +8,7 @@ import { TcpProbe } from './tcp.js';
 
 export { RTT_BUCKETS, ProbeStats } from './stats.js';
 export { parseFpingLine, FpingAccounting } from './fping-output.js';
-export { startBackoffMs, hostsPerProcess, sendSpacingMs, fpingArgs } from './icmp.js';
+export { startBackoffMs, hostsPerProcess, fpingArgs } from './icmp.js';
 export { TcpProbe } from './tcp.js';
 
 export interface ProbeSpec {
