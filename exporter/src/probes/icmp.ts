@@ -1,6 +1,6 @@
 // ICMP probes of many targets from one long-lived `fping -l` process (Debian package `fping`, which has
-// CAP_NET_RAW as a file capability): fping keeps each target's schedule, spaces all sends by `-i`, and
-// prints one line per probe (a reply or "timed out"), which FpingAccounting counts.
+// CAP_NET_RAW as a file capability): fping keeps each target's schedule and prints one line per probe (a
+// reply or "timed out"), which FpingAccounting counts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { FpingAccounting, parseFpingLine, parseUnresolved } from './fping-output.js';
@@ -172,7 +172,7 @@ export class FpingProcess {
     this.timer.unref();
   }
 
-  /** The pid of the running fping, if any (for benchmarks that measure it). */
+  /** The pid of the running fping, if any. */
   get pid(): number | undefined {
     return this.child?.pid;
   }
