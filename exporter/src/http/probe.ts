@@ -69,10 +69,10 @@ export class ProbeDispatcher {
     const probe = targets.probes.find((t) => t.name === targetName);
     if (probe) {
       const { shard } = this.deps;
-      if (!measuresTarget(shard, probe.name))
+      if (shard && !measuresTarget(shard, probe.name))
         return {
           status: 421,
-          body: `probe target '${probe.name}' is measured by the replica of shard ${hashmod(probe.name, shard!.count)}/${shard!.count}; this one is ${shard!.index}/${shard!.count} (ISPMON_EXPORTER_SHARD)\n`,
+          body: `probe target '${probe.name}' is measured by the replica of shard ${hashmod(probe.name, shard.count)}/${shard.count}; this one is ${shard.index}/${shard.count} (ISPMON_EXPORTER_SHARD)\n`,
           contentType: 'text/plain',
         };
       return this.measured(probe.name, probe.protocol, moduleName);
