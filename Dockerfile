@@ -36,8 +36,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules/ node_modules/
 
 FROM runtime AS exporter
-# ICMP probes use iputils ping (CAP_NET_RAW is granted to the binary by the package).
-RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping && rm -rf /var/lib/apt/lists/*
+# ICMP probes use fping (CAP_NET_RAW is granted to the binary by the package).
+RUN apt-get update && apt-get install -y --no-install-recommends fping && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/service-kit/ service-kit/
 COPY --from=build /app/routeros/ routeros/
 COPY --from=build /app/exporter/ exporter/

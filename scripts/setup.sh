@@ -14,7 +14,9 @@ DEBIAN_PACKAGES=(
   chromium              # SLA PDFs via puppeteer-core (no browser download)
   poppler-utils         # pdftotext / pdftoppm for report tests
   python3-librouteros   # an independent RouterOS API client for the simulator's tests
-  iproute2 iputils-ping # probe targets in network namespaces; ICMP probes
+  iproute2 iputils-ping # probe targets in network namespaces; the lab's own checks
+  fping                 # the exporter's ICMP probes: many targets from one process (loop mode)
+  prometheus-smokeping-prober # the peer bench:probes compares against
   victoria-metrics      # the global query layer the sharding test remote_writes to
   docker-compose        # `docker-compose config -q` validates docker-compose.yml without a daemon
   fonts-dejavu-core     # a font for Chromium's PDFs
@@ -31,7 +33,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The packages start system services we do not use; the lab and tests run their own instances.
-  for svc in prometheus prometheus-alertmanager prometheus-snmp-exporter snmpd postgresql victoria-metrics; do
+  for svc in prometheus prometheus-alertmanager prometheus-snmp-exporter prometheus-smokeping-prober snmpd postgresql victoria-metrics; do
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 fi

@@ -1,7 +1,7 @@
 // HTTP surface: the routes outside the API (webhook, health, readiness, metrics, the OpenAPI document,
 // listed in api/openapi.ts) and the token-protected REST API mounted from its route table.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { isDatabaseUnavailable } from '@ispmon/service-kit';
+import { isDatabaseUnavailable, readiness } from '@ispmon/service-kit';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { buildOpenApi } from './api/openapi.js';
@@ -17,6 +17,8 @@ export interface AppOptions extends ApiDeps {
   metrics: RouterMetrics;
   logger: Logger;
   webhook: WebhookOptions;
+  /** True once a graceful stop began: readiness fails so a load balancer drops this replica. */
+  stopping?: () => boolean;
 }
 
 export function createApp(o: AppOptions): express.Express {
@@ -26,12 +28,11 @@ export function createApp(o: AppOptions): express.Express {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
-    try {
-      await q(o.orm.em.fork(), 'select 1');
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'database unavailable' });
-    }
+    const r = await readiness({
+      stopping: o.stopping ?? (() => false),
+      database: () => q(o.orm.em.fork(), 'select 1'),
+    });
+    res.status(r.status).json(r.body);
   });
   app.get('/metrics', async (_req, res) => {
     try {

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { JobRunner } from '@ispmon/service-kit';
+import { AdvisoryJobLock, JobRunner } from '@ispmon/service-kit';
 import { createApp } from './app.js';
 import { parseRouterConfig, type RouterConfig } from './config.js';
 import { openRouterDatabase } from './db/orm.js';
@@ -82,7 +82,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     return () => new Date(now.getTime() + clock().getTime() - start);
   };
   const pollMs = o.pollMs ?? 1_000;
-  const jobs = new JobRunner(o.logger, clock)
+  // Replicas: escalation and outbox claim their rows (FOR UPDATE SKIP LOCKED; a leased conditional UPDATE), so
+  // every replica runs them and shares the work; retention is a singleton (one replica purges).
+  const jobs = new JobRunner(o.logger, clock, {
+    lock: new AdvisoryJobLock(o.databaseUrl, 'alert-router', o.logger),
+    registry: metrics.registry,
+  })
     .add({
       name: 'escalation',
       everyMs: pollMs,
@@ -105,6 +110,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     .add({
       name: 'retention',
       everyMs: pollMs === 0 ? 0 : 3_600_000,
+      singleton: true,
       run: async (now) => {
         const removed = await purgeResolved(orm, config.retentionDays, now);
         if (removed) o.logger.info({ event: 'retention_purge', removed }, 'old incidents purged');
@@ -123,6 +129,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   };
   const app = createApp({
     orm,
+    stopping: () => jobs.isStopping,
     queries,
     actions,
     outbox,

@@ -43,6 +43,8 @@ export interface AppOptions {
   extensions?: ApiExtension[];
   clock: () => Date;
   maxBodyBytes?: number;
+  /** True once a graceful stop began: readiness fails so a load balancer drops this replica. */
+  stopping?: () => boolean;
 }
 
 declare module 'express-serve-static-core' {

@@ -538,8 +538,11 @@ export const openApiDocument = {
       get: {
         tags: ['operations'],
         security: [],
-        summary: 'Readiness (database reachable)',
-        responses: { '200': { description: 'Ready' }, '503': { description: 'Database unavailable' } },
+        summary: 'Readiness (database reachable, not shutting down)',
+        responses: {
+          '200': { description: 'Ready' },
+          '503': { description: 'Database unavailable, or shutting down (a graceful stop began)' },
+        },
       },
     },
   } as Record<string, unknown>,

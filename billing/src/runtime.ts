@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { JobRunner } from '@ispmon/service-kit';
+import { AdvisoryJobLock, JobRunner } from '@ispmon/service-kit';
 import { createApp, mountedRoutes, type ApiExtension, type MountedRoute } from './app.js';
 import { BillingCycle } from './cycle.js';
 import { openBillingDatabase } from './db/orm.js';
@@ -109,8 +109,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     }
   };
 
-  // Periodic jobs; a period of 0 registers the job for runNow only (tests drive it by hand).
-  const jobs = new JobRunner(o.logger, clock);
+  // Periodic jobs; a period of 0 registers the job for runNow only (tests drive it by hand). Replicas: router
+  // sync claims its rows (FOR UPDATE SKIP LOCKED with a lease), so every replica runs it; the others are
+  // singletons (one replica at a time, the holder of the job's advisory lock).
+  const jobs = new JobRunner(o.logger, clock, {
+    lock: new AdvisoryJobLock(o.databaseUrl, 'billing', o.logger),
+    registry: metrics.registry,
+  });
   const period = (ms: number | undefined, fallback: number): number => ms ?? fallback;
   const sync = new RouterSync(orm, gateway, box, metrics, o.logger);
   jobs.add({
@@ -165,6 +170,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const extensions = o.extensions?.(deps) ?? [];
   const app = createApp({
     orm,
+    stopping: () => jobs.isStopping,
     logger: o.logger,
     metrics,
     resources,
@@ -187,6 +193,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   jobs.add({
     name: 'billing_cycle',
     everyMs: period(o.jobs?.cycleMs, 3_600_000),
+    singleton: true,
     run: async (now) => {
       try {
         const r = await cycle.run(now);
@@ -211,11 +218,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   jobs.add({
     name: 'midtrans_poll',
     everyMs: period(o.jobs?.pollMs, 300_000),
+    singleton: true,
     run: (now) => payments.pollPending(now),
   });
   jobs.add({
     name: 'drift_report',
     everyMs: period(o.jobs?.driftMs, 3_600_000),
+    singleton: true,
     run: async () => {
       const routers = (await orm.em.fork().execute('select id from routers', [], 'all')) as Array<{
         id: string;

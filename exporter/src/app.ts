@@ -10,6 +10,7 @@ import type { TargetsConfig } from './config/schema.js';
 import { ProbeDispatcher, type ProbeResult, type ScrapeContext } from './http/probe.js';
 import { handleRequest, startServer, stopServer } from './http/server.js';
 import { ProbeScheduler } from './probes/measure.js';
+import { measuresTarget, type Shard } from './probes/shard.js';
 import { SelfMetrics } from './self-metrics.js';
 import { Slots } from './slots.js';
 import { routerEndpoint } from './targets/endpoints.js';
@@ -22,6 +23,8 @@ export interface ExporterOptions {
   logger: Logger;
   /** How often target files are checked for changes (ms). */
   targetFilePollMs?: number;
+  /** This replica's shard: it measures only the client links Prometheus's hashmod gives it. */
+  shard?: Shard;
 }
 
 export class Exporter {
@@ -51,6 +54,7 @@ export class Exporter {
       commandFailures: this.commandFailures,
       scrapeSlots: new Slots(Number(process.env.ISPMON_EXPORTER_MAX_CONCURRENT_SCRAPES ?? 64)),
       state: () => ({ config: this.config, targets: this.targets, endpoints: this.endpoints }),
+      ...(options.shard ? { shard: options.shard } : {}),
     });
   }
 
@@ -113,7 +117,7 @@ export class Exporter {
     this.connections.retain(new Set(endpoints.keys()));
     this.commandFailures.retain(new Set(endpoints.keys()));
     this.probes.sync(
-      merged.probes.map((p) => ({
+      merged.probes.filter((p) => measuresTarget(this.options.shard, p.name)).map((p) => ({
         name: p.name,
         host: p.host,
         protocol: p.protocol,

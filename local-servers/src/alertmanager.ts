@@ -5,7 +5,8 @@ import { findBinary } from './binaries.js';
 import { freePort } from './ports.js';
 import { awaitReady, ServerProcess } from './server-process.js';
 
-/** A real Alertmanager (Debian's `prometheus-alertmanager` package) on a free loopback port, clustering off. */
+/** A real Alertmanager (Debian's `prometheus-alertmanager` package) on a free loopback port, clustering off
+ *  unless `cluster` is given. */
 export interface AlertmanagerServer {
   readonly url: string;
   readonly port: number;
@@ -22,6 +23,8 @@ export interface AlertmanagerServer {
 export interface StartAlertmanagerOptions {
   config?: string;
   timeoutMs?: number;
+  /** Gossip with peers as an HA pair does (loopback ports from freePort()); fast gossip so tests settle in ~1 s. */
+  cluster?: { port: number; peers: number[] };
 }
 
 const minimalConfig = `route:
@@ -50,7 +53,15 @@ export async function startAlertmanager(options: StartAlertmanagerOptions = {}):
     `--config.file=${configFile}`,
     `--storage.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=',
+    ...(options.cluster
+      ? [
+          `--cluster.listen-address=127.0.0.1:${options.cluster.port}`,
+          `--cluster.advertise-address=127.0.0.1:${options.cluster.port}`,
+          ...options.cluster.peers.map((p) => `--cluster.peer=127.0.0.1:${p}`),
+          '--cluster.gossip-interval=50ms',
+          '--cluster.peer-timeout=2s',
+        ]
+      : ['--cluster.listen-address=']),
     '--log.level=warn',
   ]);
   await awaitReady(server, `Alertmanager ready on ${url}`, `${url}/-/ready`, dir, options.timeoutMs);

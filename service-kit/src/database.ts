@@ -3,6 +3,7 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type EntitySchema } from '@mikro-orm/postgresql';
 import type { MigrationObject } from '@mikro-orm/core';
+import pg from 'pg';
 
 export interface DatabaseOptions {
   /** Entity schemas of the tables the service maps (may be empty). */
@@ -31,8 +32,21 @@ export async function openDatabase(url: string, o: DatabaseOptions): Promise<Mik
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: false },
   });
-  if (o.migrate ?? true) await orm.migrator.up();
+  if (o.migrate ?? true) await migrateAlone(url, () => orm.migrator.up());
   return orm;
+}
+
+/** Replicas starting together migrate one after the other: the second waits, then finds nothing to apply. */
+async function migrateAlone(url: string, migrate: () => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'ispmon migrations' });
+  await client.connect();
+  try {
+    // A session lock: released by unlock, or by PostgreSQL if this process dies while migrating.
+    await client.query("select pg_advisory_lock(hashtextextended('ispmon:migrations', 0))");
+    await migrate();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Network and server-state codes that mean "try again later", not "your request is wrong". */

@@ -1,12 +1,16 @@
 import { jest } from '@jest/globals';
 import { Migration } from '@mikro-orm/migrations';
 import { pino } from 'pino';
-import { startPostgres, type PostgresServer } from '@ispmon/testkit';
+import { Registry } from 'prom-client';
+import { startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import {
+  AdvisoryJobLock,
   backoffDelay,
   isDatabaseUnavailable,
+  JobHeldElsewhereError,
   JobRunner,
   openDatabase,
+  readiness,
   RoleLadder,
   stopOnSignals,
 } from './index.js';
@@ -114,6 +118,32 @@ describe('JobRunner', () => {
   });
 });
 
+describe('readiness', () => {
+  it('is ready with its database, and not ready while shutting down or without the database', async () => {
+    const up = async (): Promise<number> => 1;
+    const down = async (): Promise<never> => {
+      throw new Error('connect ECONNREFUSED');
+    };
+    expect(await readiness({ stopping: () => false, database: up })).toEqual({
+      status: 200,
+      body: { status: 'ready' },
+    });
+    expect(await readiness({ stopping: () => true, database: up })).toEqual({
+      status: 503,
+      body: { status: 'shutting down' },
+    });
+    expect(await readiness({ stopping: () => false, database: down })).toEqual({
+      status: 503,
+      body: { status: 'database unavailable' },
+    });
+    let stopping = false;
+    const slow = async (): Promise<void> => {
+      stopping = true; // the stop begins during the round trip
+    };
+    expect((await readiness({ stopping: () => stopping, database: slow })).body.status).toBe('shutting down');
+  });
+});
+
 describe('stopOnSignals', () => {
   it('a second signal waits for the first stop instead of cutting it short', async () => {
     const before = { term: process.listenerCount('SIGTERM'), int: process.listenerCount('SIGINT') };
@@ -191,5 +221,133 @@ describe('openDatabase and isDatabaseUnavailable on a real PostgreSQL', () => {
     expect(isDatabaseUnavailable(undefined)).toBe(false);
     expect(isDatabaseUnavailable('ECONNREFUSED')).toBe(false);
     expect(isDatabaseUnavailable({ code: '23505', message: 'duplicate key value' })).toBe(false);
+  });
+});
+
+describe('singleton jobs across replicas (AdvisoryJobLock on a real PostgreSQL)', () => {
+  let pg: PostgresServer;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  });
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  const replica = (url: string, name: string, runs: string[], everyMs = 0) => {
+    const registry = new Registry();
+    const runner = new JobRunner(silent, () => new Date(), {
+      lock: new AdvisoryJobLock(url, 'kit-test', silent),
+      registry,
+    })
+      .add({
+        name: 'cycle',
+        everyMs,
+        singleton: true,
+        run: async () => void runs.push(name),
+      })
+      .add({ name: 'outbox', everyMs: 0, run: async () => name });
+    return { runner, registry };
+  };
+  const value = async (registry: Registry, metric: string, labels: Record<string, string>) => {
+    const m = (await registry.getSingleMetric(metric)?.get())?.values.find((v) =>
+      Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+    );
+    return m?.value;
+  };
+
+  it('runs a singleton job on one replica only; the other takes it over when the first stops or dies', async () => {
+    const url = await pg.createDatabase();
+    const runs: string[] = [];
+    const a = replica(url, 'a', runs);
+    const b = replica(url, 'b', runs);
+    try {
+      await a.runner.runNow('cycle');
+      await expect(b.runner.runNow('cycle')).rejects.toBeInstanceOf(JobHeldElsewhereError);
+      await a.runner.runNow('cycle');
+      // Jobs that are not singletons run on every replica.
+      expect(await Promise.all([a.runner.runNow('outbox'), b.runner.runNow('outbox')])).toEqual(['a', 'b']);
+      expect(runs).toEqual(['a', 'a']);
+      expect(await value(a.registry, 'ispmon_job_singleton_held', { job_name: 'cycle' })).toBe(1);
+      expect(await value(b.registry, 'ispmon_job_singleton_held', { job_name: 'cycle' })).toBe(0);
+
+      // A replica whose PostgreSQL session dies (a SIGKILLed process) loses the lock with it.
+      const [killed] = await pg.query<{ ok: boolean }>(
+        "select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'kit-test job lock' and pid in (select pid from pg_locks where locktype = 'advisory' and granted)",
+        [],
+        new URL(url).pathname.slice(1),
+      );
+      expect(killed?.ok).toBe(true);
+      await waitFor(
+        'b to take the job over',
+        () =>
+          b.runner.runNow('cycle').then(
+            () => true,
+            () => undefined,
+          ),
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
+      await expect(a.runner.runNow('cycle')).rejects.toBeInstanceOf(JobHeldElsewhereError);
+      expect(await value(a.registry, 'ispmon_job_singleton_held', { job_name: 'cycle' })).toBe(0);
+
+      // A graceful stop hands it back at once.
+      await b.runner.stop(1_000);
+      await a.runner.runNow('cycle');
+      expect(runs).toEqual(['a', 'a', 'b', 'a']);
+    } finally {
+      await Promise.all([a.runner.stop(1_000), b.runner.stop(1_000)]);
+    }
+  });
+
+  it('on timers, only the holder runs rounds; the other replica counts them as skipped', async () => {
+    const url = await pg.createDatabase();
+    const runs: string[] = [];
+    const a = replica(url, 'a', runs, 40);
+    const b = replica(url, 'b', runs, 40);
+    a.runner.start();
+    b.runner.start();
+    try {
+      await waitFor('10 rounds', async () => (runs.length >= 10 ? true : undefined), { timeoutMs: 10_000 });
+      expect(new Set(runs).size).toBe(1);
+      const holder = runs[0] === 'a' ? a : b;
+      const other = holder === a ? b : a;
+      await waitFor(
+        'the other replica to skip rounds',
+        async () =>
+          ((await value(other.registry, 'ispmon_job_rounds_total', {
+            job_name: 'cycle',
+            outcome: 'skipped',
+          })) ?? 0) > 0
+            ? true
+            : undefined,
+        { timeoutMs: 10_000 },
+      );
+      expect(
+        await value(other.registry, 'ispmon_job_rounds_total', { job_name: 'cycle', outcome: 'ok' }),
+      ).toBe(0);
+      expect(
+        await value(holder.registry, 'ispmon_job_rounds_total', { job_name: 'cycle', outcome: 'ok' }),
+      ).toBeGreaterThanOrEqual(10);
+    } finally {
+      await Promise.all([a.runner.stop(1_000), b.runner.stop(1_000)]);
+    }
+  });
+
+  it('migrates once when two replicas open an empty database at the same time', async () => {
+    const url = await pg.createDatabase();
+    class CreateGadgets extends Migration {
+      override up(): void {
+        this.addSql('create table gadgets (id int primary key)');
+        this.addSql('select pg_sleep(0.5)'); // long enough for the two openings to overlap
+      }
+    }
+    const migrationsList = [{ name: '0001-gadgets', class: CreateGadgets }];
+    const orms = await Promise.all([0, 1].map(() => openDatabase(url, { entities: [], migrationsList })));
+    try {
+      expect(await orms[0]?.em.fork().execute('select name from mikro_orm_migrations')).toEqual([
+        { name: '0001-gadgets' },
+      ]);
+    } finally {
+      await Promise.all(orms.map((o) => o.close()));
+    }
   });
 });

@@ -66,11 +66,14 @@ export const plainRoutes: Array<{ method: 'get' | 'post'; path: string; operatio
     method: 'get',
     path: '/readyz',
     operation: {
-      summary: 'Readiness (database reachable)',
+      summary: 'Readiness (database reachable, not shutting down)',
       security: [],
       responses: {
         '200': { description: 'Ready: `{"status":"ready"}`' },
-        '503': { description: 'Database unavailable: `{"status":"database unavailable"}`' },
+        '503': {
+          description:
+            'Not ready: `{"status":"database unavailable"}`, or `{"status":"shutting down"}` once a graceful stop began',
+        },
       },
     },
   },

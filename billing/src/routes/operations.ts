@@ -1,5 +1,6 @@
 // What operators and Prometheus call: liveness, readiness, metrics, the OpenAPI document.
 import type express from 'express';
+import { readiness } from '@ispmon/service-kit';
 import type { AppOptions } from '../app.js';
 import { q } from '../db/sql.js';
 import { openApiDocument } from '../openapi.js';
@@ -7,12 +8,11 @@ import { openApiDocument } from '../openapi.js';
 export function mountOperations(app: express.Router, o: AppOptions): void {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
-    try {
-      await q(o.orm.em.fork(), 'select 1');
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'database unavailable' });
-    }
+    const r = await readiness({
+      stopping: o.stopping ?? (() => false),
+      database: () => q(o.orm.em.fork(), 'select 1'),
+    });
+    res.status(r.status).json(r.body);
   });
   app.get('/metrics', async (_req, res) => {
     try {

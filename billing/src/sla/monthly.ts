@@ -50,5 +50,6 @@ export async function reportPreviousMonths(d: MonthlyDeps, now: Date): Promise<M
 }
 
 export function monthlyJob(d: MonthlyDeps, everyMs: number): PeriodicJob<MonthlyRun> {
-  return { name: MONTHLY_JOB, everyMs, run: (now) => reportPreviousMonths(d, now) };
+  // One replica at a time: two would render the same reports side by side (and race to mail them).
+  return { name: MONTHLY_JOB, everyMs, singleton: true, run: (now) => reportPreviousMonths(d, now) };
 }

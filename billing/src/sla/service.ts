@@ -3,9 +3,10 @@
 // (produce.ts, mail.ts), the routes (routes.ts) and the monthly run on billing's JobRunner (monthly.ts).
 import type express from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { JobRunner } from '@ispmon/service-kit';
+import { JobHeldElsewhereError, type JobRunner } from '@ispmon/service-kit';
 import type { Logger } from 'pino';
 import type { ApiExtension, MountTools } from '../app.js';
+import { ApiError } from '../db/sql.js';
 import type { BillingMetrics } from '../metrics.js';
 import { SmtpReportMailer } from './mail.js';
 import { MONTHLY_JOB, monthlyJob, type MonthlyRun } from './monthly.js';
@@ -85,9 +86,13 @@ export class SlaService implements ApiExtension {
     return p;
   }
 
-  /** The monthly run now (after a round in progress, if any). */
+  /** The monthly run now (after a round in progress, if any); 409 when another replica holds it. */
   runMonthly(): Promise<MonthlyRun> {
-    return this.o.jobs.runNow<MonthlyRun>(MONTHLY_JOB);
+    return this.o.jobs.runNow<MonthlyRun>(MONTHLY_JOB).catch((err: unknown) => {
+      if (err instanceof JobHeldElsewhereError)
+        throw new ApiError(409, 'the monthly SLA run is held by another billing replica; it runs there');
+      throw err;
+    });
   }
 
   mount(api: express.Router, t: MountTools): void {

@@ -16,6 +16,7 @@ import { resolveSnmpModules, snmpTargetFromConfig } from '../collectors/snmp/con
 import { scrapeDeadlineMs } from '../collectors/snmp/engine.js';
 import { SharedSnmpScrapes } from '../collectors/snmp/shared.js';
 import type { ProbeScheduler } from '../probes/measure.js';
+import { hashmod, measuresTarget, type Shard } from '../probes/shard.js';
 import type { SelfMetrics } from '../self-metrics.js';
 import type { Slots } from '../slots.js';
 
@@ -45,6 +46,8 @@ export interface ProbeDeps {
   metrics: SelfMetrics;
   connections: RouterPool;
   probes: ProbeScheduler;
+  /** This replica's shard of the client links (none: all). */
+  shard?: Shard;
   commandFailures: CommandFailureLog;
   scrapeSlots: Slots;
   state: () => ProbeState;
@@ -64,7 +67,16 @@ export class ProbeDispatcher {
     const router = targets.routers.find((t) => t.name === targetName);
     if (router) return this.router(router.name, moduleName ?? router.module);
     const probe = targets.probes.find((t) => t.name === targetName);
-    if (probe) return this.measured(probe.name, probe.protocol, moduleName);
+    if (probe) {
+      const { shard } = this.deps;
+      if (shard && !measuresTarget(shard, probe.name))
+        return {
+          status: 421,
+          body: `probe target '${probe.name}' is measured by the replica of shard ${hashmod(probe.name, shard.count)}/${shard.count}; this one is ${shard.index}/${shard.count} (ISPMON_EXPORTER_SHARD)\n`,
+          contentType: 'text/plain',
+        };
+      return this.measured(probe.name, probe.protocol, moduleName);
+    }
     const snmp = targets.snmp.find((t) => t.name === targetName);
     if (snmp) return this.snmp(snmp, moduleName ?? snmp.module, scrape);
     return {

@@ -4,72 +4,120 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@ispmon/testkit';
 import { encodeText } from '../exposition.js';
+import { parseUnresolved } from './fping-output.js';
+import { FpingProcess } from './icmp.js';
 import {
-  IcmpAccounting,
-  parsePingLine,
-  ProbeRunner,
+  FpingAccounting,
+  fpingArgs,
+  hostsPerProcess,
+  parseFpingLine,
   ProbeScheduler,
   ProbeStats,
   startBackoffMs,
+  TcpProbe,
 } from './measure.js';
+import { describeWithFping } from '../../test/support/fping.js';
+
+const describeFping = describeWithFping('the ICMP probe tests');
 
 describe('probe bookkeeping', () => {
-  it('reads iputils ping lines: replies, unanswered probes, unreachable', () => {
-    expect(
-      parsePingLine('[1763780000.123456] 64 bytes from 10.213.1.2: icmp_seq=7 ttl=64 time=40.8 ms'),
-    ).toEqual({ seq: 7, rttMs: 40.8 });
-    expect(parsePingLine('[1763780001.123456] no answer yet for icmp_seq=8')).toEqual({
+  it('reads fping loop lines: replies and timeouts, by host and sequence number', () => {
+    expect(parseFpingLine('10.213.1.2 : [7], 64 bytes, 40.8 ms (40.1 avg, 0% loss)')).toEqual({
+      host: '10.213.1.2',
+      seq: 7,
+      rttMs: 40.8,
+    });
+    // fping pads names to the longest one
+    expect(parseFpingLine('127.0.0.1    : [8], timed out (0.05 avg, 11% loss)')).toEqual({
+      host: '127.0.0.1',
       seq: 8,
-      unanswered: true,
+      timedOut: true,
     });
-    expect(parsePingLine('[1763780002.1] From 10.213.1.1 icmp_seq=9 Destination Host Unreachable')).toEqual({
-      seq: 9,
-      unreachable: true,
+    expect(parseFpingLine('link-7.example : [0], timed out (NaN avg, 100% loss)')).toMatchObject({
+      host: 'link-7.example',
     });
-    expect(parsePingLine('PING 10.213.1.2 (10.213.1.2) 56(84) bytes of data.')).toBeUndefined();
+    expect(
+      parseFpingLine('ICMP Host Unreachable from 10.213.1.1 for ICMP Echo sent to 10.213.1.2'),
+    ).toBeUndefined();
+    expect(parseUnresolved('nosuch.invalid: Name or service not known')).toBe('nosuch.invalid');
+    expect(parseUnresolved('127.0.0.1 : [1], 64 bytes, 0.1 ms (0.1 avg, 0% loss)')).toBeUndefined();
   });
 
-  it('keeps a cumulative histogram and sent/received counters', () => {
+  it('counts each (host, sequence number) once, into every target of that host', () => {
+    const a = new ProbeStats();
+    const b = new ProbeStats();
+    const c = new ProbeStats();
+    const icmp = new FpingAccounting(
+      new Map([
+        ['10.0.0.1', [a, b]], // two links on one address
+        ['10.0.0.2', [c]],
+      ]),
+      1_000,
+      1_000,
+    );
+    icmp.line({ host: '10.0.0.1', seq: 0, rttMs: 0.8 }, 1_000);
+    icmp.line({ host: '10.0.0.1', seq: 0, rttMs: 0.9 }, 1_001); // a duplicate reply (fping prints it in loop mode)
+    icmp.line({ host: '10.0.0.1', seq: 1, timedOut: true }, 3_000);
+    icmp.line({ host: '10.0.0.2', seq: 0, rttMs: 2 }, 1_000);
+    icmp.line({ host: '10.9.9.9', seq: 0, rttMs: 2 }, 1_000); // not ours
+    expect([a.sent, a.received, b.sent, b.received, c.sent, c.received]).toEqual([2, 1, 2, 1, 1, 1]);
+    expect(a.rttSum).toBeCloseTo(0.0008, 9);
+    // a new fping process numbers from 0 again
+    icmp.restart(4_000);
+    icmp.line({ host: '10.0.0.2', seq: 0, rttMs: 3 }, 4_500);
+    expect([c.sent, c.received]).toEqual([2, 2]);
+  });
+
+  it('counts probes fping could not send (no line at all) as lost: skipped numbers, a silent host, a silent fping', () => {
     const s = new ProbeStats();
-    s.reply(0.004);
-    s.reply(0.04);
-    s.lost();
-    const text = encodeText(s.families());
-    expect(text).toContain('probe_rtt_seconds_bucket{le="0.005"} 1\n');
-    expect(text).toContain('probe_rtt_seconds_bucket{le="0.05"} 2\n');
-    expect(text).toContain('probe_rtt_seconds_bucket{le="+Inf"} 2\n');
-    expect(text).toContain('probe_rtt_seconds_count 2\n');
-    expect(text).toContain('probe_packets_sent_total 3\n');
-    expect(text).toContain('probe_packets_received_total 2\n');
-    expect(text).toContain('probe_success 0\n');
-    expect(text).toContain('probe_start_failures_total 0\n');
+    const other = new ProbeStats();
+    // 1 s interval, 1 s timeout: a line can come after those of the next two probes at most
+    const icmp = new FpingAccounting(
+      new Map([
+        ['10.0.0.1', [s]],
+        ['10.0.0.2', [other]],
+      ]),
+      1_000,
+      1_000,
+      0,
+    );
+    const otherUpTo = (last: number, at: number): void => {
+      for (let seq = 0; seq <= last; seq++) icmp.line({ host: '10.0.0.2', seq, rttMs: 1 }, at);
+    };
+    icmp.line({ host: '10.0.0.1', seq: 0, rttMs: 1 }, 1_000);
+    icmp.line({ host: '10.0.0.1', seq: 2, rttMs: 1 }, 3_000); // seq 1 may still come
+    expect([s.sent, s.received]).toEqual([2, 2]);
+    icmp.line({ host: '10.0.0.1', seq: 1, rttMs: 900 }, 3_001); // it does, late but within its timeout
+    icmp.line({ host: '10.0.0.1', seq: 7, rttMs: 1 }, 8_000); // 3–4 cannot come any more; 5–6 may
+    expect([s.sent, s.received]).toEqual([6, 4]);
+    icmp.line({ host: '10.0.0.1', seq: 4, rttMs: 1 }, 8_001); // already counted lost: not counted again
+    expect([s.sent, s.received]).toEqual([6, 4]);
+    // 10.0.0.1 loses its route (every sendto fails, fping prints nothing for it); the other host goes on:
+    // fping's own progress, not the clock, says what is overdue, so a late fping loses nothing here
+    otherUpTo(8, 9_000);
+    icmp.silent(9_500); // round 8 printed: 5 is overdue, 6 may still come
+    expect(s.sent).toBe(7);
+    icmp.silent(11_900); // the clock alone (a late fping) changes nothing
+    expect(s.sent).toBe(7);
+    otherUpTo(12, 13_000);
+    icmp.silent(13_000); // round 12 printed: up to round 9 every line must have come
+    expect([s.sent, s.received]).toEqual([10, 4]);
+    icmp.silent(13_500); // the same reading again counts nothing twice
+    expect(s.sent).toBe(10);
+    // the whole fping says nothing (no route to anything): after timeout + interval + 1 s, time decides
+    icmp.silent(16_000);
+    expect(s.sent).toBe(10);
+    icmp.silent(19_500); // 3.5 s past that: rounds up to 15 are overdue
+    expect([s.sent, s.received, other.sent, other.received]).toEqual([16, 4, 16, 13]);
+    // back: the next line continues from where the silence ended
+    icmp.line({ host: '10.0.0.1', seq: 19, rttMs: 1 }, 21_000);
+    expect([s.sent, s.received]).toEqual([18, 5]);
   });
 
-  it('counts each sequence number once: a reply after "no answer yet" within the timeout is received', () => {
-    const stats = new ProbeStats();
-    const icmp = new IcmpAccounting(stats, 1_000);
-    // ping's start: two probes at once, so "no answer yet" for 1 comes a moment after it was sent
-    icmp.line({ seq: 1, unanswered: true }, 0);
-    icmp.line({ seq: 1, rttMs: 0.8 }, 1);
-    icmp.line({ seq: 2, rttMs: 0.7 }, 2);
-    icmp.line({ seq: 2, rttMs: 0.7 }, 3); // a duplicate reply
-    expect([stats.sent, stats.received]).toEqual([2, 2]);
-    // seq 3 never answered: lost once its timeout has passed, not before
-    icmp.line({ seq: 3, unanswered: true }, 1_000);
-    icmp.line({ seq: 4, rttMs: 1 }, 1_500);
-    expect([stats.sent, stats.received]).toEqual([3, 3]);
-    icmp.line({ seq: 5, rttMs: 1 }, 2_001);
-    expect([stats.sent, stats.received]).toEqual([5, 4]);
-    // a reply slower than the timeout is lost; a late reply to a lost probe changes nothing
-    icmp.line({ seq: 6, rttMs: 1_200 }, 3_000);
-    icmp.line({ seq: 3, rttMs: 1_900 }, 3_001);
-    icmp.line({ seq: 7, unreachable: true }, 3_100);
-    expect([stats.sent, stats.received]).toEqual([7, 4]);
-    // the process ended: what was waiting is lost, and the next process's seq 1 counts again
-    icmp.line({ seq: 8, unanswered: true }, 3_200);
-    icmp.endAll();
-    icmp.line({ seq: 1, rttMs: 2 }, 4_000);
-    expect([stats.sent, stats.received]).toEqual([9, 5]);
+  it('splits targets over fping processes by probes per second', () => {
+    expect(hostsPerProcess(1_000)).toBe(4_000);
+    expect(hostsPerProcess(250)).toBe(1_000);
+    expect(fpingArgs(1_000, 800)).toEqual(['-l', '-p', '1000', '-t', '800', '-i', '0', '-f', '-']);
   });
 
   it('backs off a failing start from the interval up to a minute', () => {
@@ -78,18 +126,18 @@ describe('probe bookkeeping', () => {
   });
 });
 
-describe('probes that cannot start', () => {
+describeFping('probes that cannot start', () => {
   const savedPath = process.env.PATH;
   let empty = '';
   beforeEach(() => {
-    empty = mkdtempSync(join(tmpdir(), 'ispmon-no-ping-'));
+    empty = mkdtempSync(join(tmpdir(), 'ispmon-no-fping-'));
   });
   afterEach(() => {
     process.env.PATH = savedPath;
     rmSync(empty, { recursive: true, force: true });
   });
 
-  it('shows the target failing, logs once, retries with backoff and recovers when ping is back (PATH without ping)', async () => {
+  it('shows the target failing, logs once, retries with backoff and recovers when fping is back (PATH without fping)', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const scheduler = new ProbeScheduler({ warn: (fields) => lines.push(fields) });
     process.env.PATH = empty;
@@ -111,7 +159,7 @@ describe('probes that cannot start', () => {
       expect(lines[0]).toMatchObject({ event: 'probe_start_failed', code: 'ENOENT', retry_in_ms: 200 });
       process.env.PATH = savedPath;
       await waitFor(
-        'the probe to run once ping is found again',
+        'the probe to run once fping is found again',
         async () =>
           /probe_packets_received_total [1-9]/.test(encodeText(scheduler.families('a') ?? []))
             ? true
@@ -125,18 +173,51 @@ describe('probes that cannot start', () => {
   });
 });
 
-describe('probe rate', () => {
-  it('sends at the configured rate: at 200 ms, at least 98 % of 5 probes per second, not 2–5 % fewer', async () => {
-    const runner = new ProbeRunner({
-      name: 'lo',
-      host: '127.0.0.1',
-      protocol: 'icmp',
-      intervalMs: 200,
-      timeoutMs: 1_000,
+describeFping('an fping that ends by itself', () => {
+  it('counts a start failure for its targets, logs it and runs a new fping after the backoff', async () => {
+    const stats = new ProbeStats();
+    const exits: Array<{ signal: string | null; retryInMs: number }> = [];
+    const fping = new FpingProcess(200, 1_000, new Map([['127.0.0.1', [stats]]]), {
+      startFailed: (err) => {
+        throw err;
+      },
+      exited: (_code, signal, _stderr, retryInMs) => exits.push({ signal, retryInMs }),
     });
-    runner.start();
+    fping.start();
     try {
-      // Past ping's start burst, read the reply count every 50 ms for 12 s and fit a line: one late read
+      await waitFor('two replies', async () => (stats.received >= 2 ? true : undefined), {
+        timeoutMs: 10_000,
+      });
+      const first = fping.pid;
+      process.kill(first!, 'SIGKILL');
+      await waitFor('the exit to be seen', async () => (exits.length > 0 ? true : undefined));
+      expect(exits).toEqual([{ signal: 'SIGKILL', retryInMs: 200 }]);
+      expect(stats.startFailures).toBe(1);
+      expect(stats.lastSuccess).toBe(false);
+      const received = stats.received;
+      await waitFor(
+        'replies from a new fping',
+        async () => (stats.received >= received + 2 ? true : undefined),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      expect(fping.pid).not.toBe(first);
+      expect(stats.lastSuccess).toBe(true);
+    } finally {
+      fping.stop();
+    }
+  });
+});
+
+describeFping('probe rate', () => {
+  it('sends at the configured rate: at 200 ms, at least 98 % of 5 probes per second', async () => {
+    const scheduler = new ProbeScheduler();
+    scheduler.sync([{ name: 'lo', host: '127.0.0.1', protocol: 'icmp', intervalMs: 200, timeoutMs: 1_000 }]);
+    const stats = scheduler.stats('lo')!;
+    const runner = { stats, stop: () => scheduler.stop() };
+    try {
+      // Past the start, read the reply count every 50 ms for 12 s and fit a line: one late read
       // on a loaded machine moves a single point, not the slope (timing two single replies flaked both ways).
       await waitFor('reply 5', async () => (runner.stats.received >= 5 ? true : undefined), {
         timeoutMs: 30_000,
@@ -155,20 +236,22 @@ describe('probe rate', () => {
         points.reduce((a, [t]) => a + (t - meanT) ** 2, 0);
       expect(runner.stats.sent).toBeGreaterThanOrEqual(runner.stats.received);
       expect(runner.stats.received).toBeGreaterThanOrEqual(runner.stats.sent - 2); // only those in flight
-      // Too slow is the fault guarded here (without `-l 2` ping ran 2–5 % under); faster happens only in
-      // short catch-up bursts: loose above, strict below.
+      // Too slow is the fault guarded here (iputils ping without `-l 2` ran 2–5 % under); faster happens
+      // only in short catch-up bursts: loose above, strict below.
       expect(slope).toBeGreaterThan(5 * 0.98);
       expect(slope).toBeLessThan(5 * 1.05);
     } finally {
       runner.stop();
     }
   }, 40_000);
+});
 
+describe('TCP probe rate', () => {
   it('sends TCP connects on fixed due times: 50 at 100 ms take 5 s (± 3 %)', async () => {
     const server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const runner = new ProbeRunner({
+    const runner = new TcpProbe({
       name: 'tcp',
       host: '127.0.0.1',
       protocol: 'tcp',

@@ -1,15 +1,15 @@
 // Continuous latency/loss measurement of client links, independent of scrapes: one probe per interval
-// per target, kept in counters and a histogram that /probe exposes. ICMP uses iputils `ping` (one
-// long-lived process per target; needs CAP_NET_RAW or net.ipv4.ping_group_range), TCP uses connect().
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
-import { createInterface } from 'node:readline';
+// per target, kept in counters and a histogram that /probe exposes. ICMP targets with the same interval
+// and timeout share fping processes (icmp.ts; one per 4,000 probes/s), TCP targets use connect() (tcp.ts).
 import type { MetricFamily } from '../exposition.js';
-import { IcmpAccounting, parsePingLine } from './ping-output.js';
+import { FpingProcess, hostsPerProcess } from './icmp.js';
 import { ProbeStats } from './stats.js';
+import { TcpProbe } from './tcp.js';
 
 export { RTT_BUCKETS, ProbeStats } from './stats.js';
-export { parsePingLine, IcmpAccounting } from './ping-output.js';
+export { parseFpingLine, FpingAccounting } from './fping-output.js';
+export { startBackoffMs, hostsPerProcess, fpingArgs } from './icmp.js';
+export { TcpProbe } from './tcp.js';
 
 export interface ProbeSpec {
   name: string;
@@ -20,177 +20,138 @@ export interface ProbeSpec {
   timeoutMs: number;
 }
 
-/** Where a runner reports that it could not start its probe (rate-limited by the scheduler). */
-export type StartFailureReport = (spec: ProbeSpec, err: NodeJS.ErrnoException, retryInMs: number) => void;
-
-/** The longest wait between tries to start a probe that cannot be started. */
-const MAX_START_BACKOFF_MS = 60_000;
-
-/** Pure: how long to wait before the n-th (1-based) retry of a failed start. */
-export function startBackoffMs(intervalMs: number, failures: number): number {
-  return Math.min(MAX_START_BACKOFF_MS, Math.max(intervalMs, 200) * 2 ** Math.max(0, failures - 1));
-}
-
-export class ProbeRunner {
-  readonly stats = new ProbeStats();
-  private child: ChildProcess | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private consecutiveStartFailures = 0;
-  private readonly icmp: IcmpAccounting;
-  /** TCP: when the first probe went out; probe k is due at start + k × interval (no drift). */
-  private tcpEpoch = 0;
-  private tcpCount = 0;
-
-  constructor(
-    readonly spec: ProbeSpec,
-    private readonly onStartFailure: StartFailureReport = () => {},
-  ) {
-    this.icmp = new IcmpAccounting(this.stats, spec.timeoutMs);
-  }
-
-  start(): void {
-    if (this.spec.protocol === 'tcp') {
-      this.tcpEpoch = performance.now();
-      this.tcpLoop();
-    } else this.icmpLoop();
-  }
-
-  private icmpLoop(): void {
-    if (this.stopped) return;
-    const interval = Math.max(0.2, this.spec.intervalMs / 1000);
-    const wait = Math.max(1, Math.ceil(this.spec.timeoutMs / 1000));
-    // `-l 2` lets ping catch up after a late wake-up: with the default preload of 1 its token bucket
-    // drops the lateness of every send, and it ran 2–5 % under the configured rate.
-    const args = ['-n', '-D', '-O', '-l', '2', '-i', String(interval), '-W', String(wait), this.spec.host];
-    let child: ChildProcess;
-    try {
-      // PATH is looked up at every start: a ping installed (or restored) later is found on the retry.
-      child = spawn('ping', args, { stdio: ['ignore', 'pipe', 'ignore'], env: process.env });
-    } catch (err) {
-      this.startFailed(err as NodeJS.ErrnoException);
-      return;
-    }
-    let failed = false;
-    // ENOENT (no ping on PATH), EAGAIN (process limit), EMFILE (file limit) arrive here, not as a
-    // throw; unheard, the event would end the exporter.
-    // `on`, not `once`: a second error event (a failed kill) must not go unheard either.
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (failed) return;
-      failed = true;
-      child.kill('SIGKILL');
-      if (this.child === child) this.child = undefined;
-      this.startFailed(err);
-    });
-    if (!child.stdout) return; // EMFILE: no pipes; the error event follows
-    this.child = child;
-    child.once('spawn', () => {
-      this.consecutiveStartFailures = 0;
-    });
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const parsed = parsePingLine(line);
-      if (parsed) this.icmp.line(parsed, Date.now());
-    });
-    child.once('exit', () => {
-      if (failed || this.stopped) return;
-      this.icmp.endAll();
-      // ping exits when the route disappears (link down): count the gap as a lost probe and retry.
-      this.timer = setTimeout(() => {
-        this.stats.lost();
-        this.icmpLoop();
-      }, this.spec.intervalMs);
-    });
-  }
-
-  private startFailed(err: NodeJS.ErrnoException): void {
-    if (this.stopped) return;
-    this.consecutiveStartFailures += 1;
-    this.stats.startFailed();
-    const retryInMs = startBackoffMs(this.spec.intervalMs, this.consecutiveStartFailures);
-    this.onStartFailure(this.spec, err, retryInMs);
-    this.timer = setTimeout(() => this.icmpLoop(), retryInMs);
-    this.timer.unref();
-  }
-
-  private tcpLoop(): void {
-    if (this.stopped) return;
-    const started = performance.now();
-    this.tcpCount += 1;
-    const socket = connect({ host: this.spec.host, port: this.spec.port ?? 80 });
-    let done = false;
-    const finish = (ok: boolean): void => {
-      if (done) return;
-      done = true;
-      socket.destroy();
-      if (ok) this.stats.reply((performance.now() - started) / 1000);
-      else this.stats.lost();
-    };
-    socket.setTimeout(this.spec.timeoutMs, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-    // Due times are fixed from the start, so a late timer does not push every later probe back.
-    let due = this.tcpEpoch + this.tcpCount * this.spec.intervalMs;
-    const now = performance.now();
-    if (due < now - this.spec.intervalMs) {
-      // stalled for more than an interval (a suspended process): start afresh rather than burst
-      this.tcpEpoch = now - this.tcpCount * this.spec.intervalMs;
-      due = now;
-    }
-    this.timer = setTimeout(() => this.tcpLoop(), Math.max(0, due - now));
-    this.timer.unref();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.child?.kill('SIGTERM');
-  }
-}
-
 export interface ProbeLog {
   warn(fields: Record<string, unknown>, message: string): void;
 }
 
-/** At most one log line per error code per this many ms (1,000 targets without ping: one line a minute). */
+/** At most one log line per error code per this many ms (1,000 targets without fping: one line a minute). */
 const START_FAILURE_LOG_EVERY_MS = 60_000;
 
+interface Measured {
+  spec: ProbeSpec;
+  stats: ProbeStats;
+  /** Tells a re-created target (same name, new spec) from the one it replaced. */
+  generation: number;
+  tcp?: TcpProbe;
+}
+
+interface FpingChunk {
+  signature: string;
+  process: FpingProcess;
+  targets: number;
+}
+
+type Startable = { tcp: TcpProbe; name: string } | { chunk: FpingChunk };
+
 /**
- * Keeps one runner per configured probe target; targets added or removed at run time follow. Runners
- * start one per event-loop turn, after sync() returns, so loading the configuration and readiness never
- * wait for a thousand processes to be spawned.
+ * Keeps the probes of the configured targets running; targets added or removed at run time follow.
+ * Probes start one per event-loop turn after sync() returns, so loading the configuration and readiness
+ * never wait for them. A target whose spec is unchanged keeps its counters across a sync, also when its
+ * fping process is restarted because a neighbour in the same process was added or removed.
  */
 export class ProbeScheduler {
-  private readonly runners = new Map<string, ProbeRunner>();
-  private readonly toStart: ProbeRunner[] = [];
+  private readonly measured = new Map<string, Measured>();
+  /** ICMP processes by `interval/timeout`, each with the targets it probes. */
+  private readonly chunks = new Map<string, FpingChunk[]>();
+  private readonly toStart: Startable[] = [];
   private starting: NodeJS.Immediate | undefined;
+  private generation = 0;
   private readonly lastLogged = new Map<string, { at: number; suppressed: number }>();
 
   constructor(private readonly log: ProbeLog = { warn: () => {} }) {}
 
   sync(specs: ProbeSpec[]): void {
     const wanted = new Map(specs.map((s) => [s.name, s]));
-    for (const [name, runner] of this.runners) {
+    for (const [name, m] of this.measured) {
       const spec = wanted.get(name);
-      if (!spec || JSON.stringify(spec) !== JSON.stringify(runner.spec)) {
-        runner.stop();
-        this.runners.delete(name);
+      if (!spec || JSON.stringify(spec) !== JSON.stringify(m.spec)) {
+        m.tcp?.stop();
+        this.measured.delete(name);
       }
     }
     for (const spec of specs) {
-      if (this.runners.has(spec.name)) continue;
-      const runner = new ProbeRunner(spec, (s, err, retryInMs) => this.startFailure(s, err, retryInMs));
-      this.runners.set(spec.name, runner);
-      this.toStart.push(runner);
+      if (this.measured.has(spec.name)) continue;
+      const m: Measured = { spec, stats: new ProbeStats(), generation: (this.generation += 1) };
+      if (spec.protocol === 'tcp') {
+        m.tcp = new TcpProbe(spec, m.stats);
+        this.toStart.push({ tcp: m.tcp, name: spec.name });
+      }
+      this.measured.set(spec.name, m);
     }
+    this.syncIcmp();
     this.startNext();
+  }
+
+  /** Re-forms the fping processes; one whose targets are unchanged keeps running. */
+  private syncIcmp(): void {
+    const groups = new Map<string, Measured[]>();
+    for (const m of this.measured.values()) {
+      if (m.spec.protocol !== 'icmp') continue;
+      const key = `${m.spec.intervalMs}/${m.spec.timeoutMs}`;
+      let list = groups.get(key);
+      if (!list) groups.set(key, (list = []));
+      list.push(m);
+    }
+    const next = new Map<string, FpingChunk[]>();
+    const kept = new Set<FpingChunk>();
+    for (const [key, list] of groups) {
+      const previous = new Map((this.chunks.get(key) ?? []).map((c) => [c.signature, c]));
+      const { intervalMs, timeoutMs } = list[0]!.spec;
+      const byHost = new Map<string, Measured[]>();
+      for (const m of list) {
+        let same = byHost.get(m.spec.host);
+        if (!same) byHost.set(m.spec.host, (same = []));
+        same.push(m);
+      }
+      const hosts = [...byHost.keys()];
+      const size = hostsPerProcess(intervalMs);
+      const chunks: FpingChunk[] = [];
+      for (let i = 0; i < hosts.length; i += size) {
+        const part = hosts.slice(i, i + size);
+        const signature = part
+          .map((h) => `${h}\t${(byHost.get(h) ?? []).map((m) => `${m.spec.name}#${m.generation}`).join(',')}`)
+          .join('\n');
+        const old = previous.get(signature);
+        if (old) {
+          kept.add(old);
+          chunks.push(old);
+          continue;
+        }
+        const statsByHost = new Map(part.map((h) => [h, (byHost.get(h) ?? []).map((m) => m.stats)]));
+        const first = byHost.get(part[0]!)![0]!.spec;
+        const chunk: FpingChunk = {
+          signature,
+          targets: part.reduce((n, h) => n + (byHost.get(h)?.length ?? 0), 0),
+          process: new FpingProcess(intervalMs, timeoutMs, statsByHost, {
+            startFailed: (err, retryInMs) => this.startFailure(first, err, retryInMs),
+            exited: (code, signal, stderr, retryInMs) =>
+              this.startFailure(
+                first,
+                Object.assign(new Error(`fping exited (code ${code}, signal ${signal}): ${stderr}`), {
+                  code: 'EXITED',
+                }),
+                retryInMs,
+              ),
+          }),
+        };
+        chunks.push(chunk);
+        this.toStart.push({ chunk });
+      }
+      next.set(key, chunks);
+    }
+    for (const list of this.chunks.values()) for (const c of list) if (!kept.has(c)) c.process.stop();
+    this.chunks.clear();
+    for (const [k, v] of next) this.chunks.set(k, v);
   }
 
   private startNext(): void {
     if (this.starting || this.toStart.length === 0) return;
     this.starting = setImmediate(() => {
       this.starting = undefined;
-      const runner = this.toStart.shift();
-      if (runner && this.runners.get(runner.spec.name) === runner) runner.start();
+      const item = this.toStart.shift();
+      if (item && 'tcp' in item) {
+        if (this.measured.get(item.name)?.tcp === item.tcp) item.tcp.start();
+      } else if (item) item.chunk.process.start(); // a stopped process does not start
       this.startNext();
     });
   }
@@ -204,8 +165,8 @@ export class ProbeScheduler {
       return;
     }
     this.lastLogged.set(code, { at: now, suppressed: 0 });
-    const failing = [...this.runners.values()].filter(
-      (r) => r.stats.startFailures > 0 && !r.stats.lastSuccess,
+    const failing = [...this.measured.values()].filter(
+      (m) => m.stats.startFailures > 0 && !m.stats.lastSuccess,
     );
     this.log.warn(
       {
@@ -221,20 +182,31 @@ export class ProbeScheduler {
     );
   }
 
-  /** How many runners have not been started yet. */
+  /** How many targets have not been started yet. */
   get waitingToStart(): number {
-    return this.toStart.length;
+    return this.toStart.reduce((n, item) => n + ('tcp' in item ? 1 : item.chunk.targets), 0);
+  }
+
+  /** How many fping processes are configured (running or being retried). */
+  get icmpProcesses(): number {
+    return [...this.chunks.values()].reduce((n, list) => n + list.length, 0);
+  }
+
+  stats(name: string): ProbeStats | undefined {
+    return this.measured.get(name)?.stats;
   }
 
   families(name: string): MetricFamily[] | undefined {
-    return this.runners.get(name)?.stats.families();
+    return this.measured.get(name)?.stats.families();
   }
 
   stop(): void {
     if (this.starting) clearImmediate(this.starting);
     this.starting = undefined;
     this.toStart.length = 0;
-    for (const r of this.runners.values()) r.stop();
-    this.runners.clear();
+    for (const m of this.measured.values()) m.tcp?.stop();
+    for (const list of this.chunks.values()) for (const c of list) c.process.stop();
+    this.measured.clear();
+    this.chunks.clear();
   }
 }

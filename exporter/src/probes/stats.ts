@@ -12,7 +12,7 @@ export class ProbeStats {
   rttSum = 0;
   readonly buckets = RTT_BUCKETS.map(() => 0);
   lastSuccess = false;
-  /** Times the probe (the `ping` process) could not be started: the exporter's fault, not the link's. */
+  /** Times the probe (its `fping` process) could not be started: the exporter's fault, not the link's. */
   startFailures = 0;
 
   reply(rttSeconds: number): void {
@@ -71,7 +71,7 @@ export class ProbeStats {
       },
       {
         name: 'probe_start_failures_total',
-        help: 'Times the probe could not be started (e.g. ping missing, process or file limits); no packet was sent.',
+        help: 'Times the probe could not be started (e.g. fping missing, process or file limits); no packet was sent.',
         type: 'counter',
         samples: [{ value: this.startFailures }],
       },
