@@ -169,12 +169,7 @@ try {
 
   // Read back: every secret isolated, every session kicked and redialled onto the isolation profile.
   const isolated = (): number =>
-    lab.routers.reduce(
-      (n, r) =>
-        n +
-        r.activeSessions().filter((a) => a.profile === 'isolir').length,
-      0,
-    );
+    lab.routers.reduce((n, r) => n + r.activeSessions().filter((a) => a.profile === 'isolir').length, 0);
   const redial = await waitFor(
     'every CPE back online on the isolation profile',
     async () => (isolated() === subscribers.length ? performance.now() : undefined),
