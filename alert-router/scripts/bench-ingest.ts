@@ -12,7 +12,7 @@
 // ended, from /proc/<pid>/stat) and this load generator, per 1,000 alerts.
 //
 // Usage: npm run bench -w alert-router -- [--mode open|closed] [--rate 1000] [--seconds 60]
-//        [--batch 10] [--resend 0.2] [--concurrency 16] [--replicas 1,2] [--notify]
+//        [--warmup 10] [--batch 10] [--resend 0.2] [--concurrency 16] [--replicas 1,2] [--notify]
 //        [--statements] (PostgreSQL time per statement) [--profile DIR] (the routers' V8 CPU profiles)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     mode: { type: 'string', default: 'open' },
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '10' },
     batch: { type: 'string', default: '10' },
     resend: { type: 'string', default: '0.2' },
     concurrency: { type: 'string', default: '16' },
@@ -40,12 +41,14 @@ const { values: args } = parseArgs({
 const mode = args.mode === 'closed' ? 'closed' : 'open';
 const rate = Number(args.rate);
 const seconds = Number(args.seconds);
+const warmup = Number(args.warmup);
 const batch = Number(args.batch);
 const resend = Number(args.resend);
 const concurrency = Number(args.concurrency);
 const replicaCounts = args.replicas.split(',').map(Number);
 for (const [name, v] of Object.entries({ rate, seconds, batch, concurrency }))
   if (!(v > 0)) throw new Error(`--${name} must be a positive number`);
+if (!(warmup >= 0)) throw new Error('--warmup must be 0 or more seconds');
 if (!(resend >= 0 && resend < 1)) throw new Error('--resend must be a fraction in [0, 1)');
 if (replicaCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--replicas: e.g. 1 or 1,2');
 
@@ -226,12 +229,18 @@ async function run(replicaCount: number): Promise<RunFigures> {
   let retries = 0;
   let webhooks = 0;
   let turn = 0;
+  let t0 = Number.POSITIVE_INFINITY;
   const send = async (due: number): Promise<void> => {
     const body = nextBody();
     const replica = replicas[turn++ % replicas.length] as Replica;
-    sentAlerts += batch;
-    webhooks += 1;
-    retries += await deliver(agent, replica.url, body);
+    const measured = due >= t0;
+    if (measured) {
+      sentAlerts += batch;
+      webhooks += 1;
+    }
+    const failures = await deliver(agent, replica.url, body);
+    if (!measured) return;
+    retries += failures;
     latencies.push(performance.now() - due);
     windows.push([due, performance.now() - due]);
   };
@@ -239,15 +248,22 @@ async function run(replicaCount: number): Promise<RunFigures> {
   const postmaster = Number(readFileSync(join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const pgCpu = (): number => treeCpuSeconds(postmaster);
   const routerCpu = (): number => replicas.reduce((s, r) => s + treeCpuSeconds(r.child.pid ?? 0), 0);
-  const loadBefore = load();
-  const cpu0 = { router: routerCpu(), pg: pgCpu(), sender: process.cpuUsage() };
-  const t0 = performance.now();
+  // The measured window starts after `warmup` seconds of the same load: a router runs for months, so its
+  // steady state is the figure (JIT, pool connections and PostgreSQL caches warm), not its first seconds.
+  const start = performance.now();
+  t0 = start + warmup * 1000;
   const end = t0 + seconds * 1000;
+  let loadBefore = load();
+  let cpu0 = { router: routerCpu(), pg: pgCpu(), sender: process.cpuUsage() };
+  setTimeout(() => {
+    loadBefore = load();
+    cpu0 = { router: routerCpu(), pg: pgCpu(), sender: process.cpuUsage() };
+  }, t0 - performance.now());
   if (mode === 'open') {
     const interval = (1000 * batch) / rate;
     const inFlight = new Set<Promise<void>>();
     for (let i = 0; ; i++) {
-      const due = t0 + i * interval;
+      const due = start + i * interval;
       if (due >= end) break;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
@@ -262,7 +278,7 @@ async function run(replicaCount: number): Promise<RunFigures> {
       }),
     );
   }
-  const wall = (performance.now() - t0) / 1000;
+  const wall = (performance.now() - Math.max(t0, start)) / 1000;
   const sender = process.cpuUsage(cpu0.sender);
   const figures: RunFigures = {
     replicas: replicaCount,
@@ -289,7 +305,7 @@ async function run(replicaCount: number): Promise<RunFigures> {
   const unique = seq;
   const perK = 1000 / figures.alerts;
   console.log(
-    `${replicaCount} replica(s), ${mode === 'open' ? `open loop, ${rate} alerts/s offered` : `closed loop, ${concurrency} senders`}, ${batch} alerts per webhook, ${Math.round(resend * 100)} % resent; load ${loadBefore} → ${figures.loadAfter}`,
+    `${replicaCount} replica(s), ${warmup} s warm-up then ${seconds} s measured, ${mode === 'open' ? `open loop, ${rate} alerts/s offered` : `closed loop, ${concurrency} senders`}, ${batch} alerts per webhook, ${Math.round(resend * 100)} % resent; load ${loadBefore} → ${figures.loadAfter}`,
   );
   console.log(
     `  ${figures.alerts.toLocaleString('en-US')} alerts (${webhooks.toLocaleString('en-US')} webhooks) in ${wall.toFixed(1)} s = ${(figures.alerts / wall).toFixed(0)} alerts/s; send → 2xx p50 ${figures.p50.toFixed(1)} ms, p90 ${figures.p90.toFixed(1)} ms, p99 ${figures.p99.toFixed(1)} ms, max ${figures.max.toFixed(0)} ms; ${retries} non-2xx retried; incidents ${stored?.n} of ${unique} distinct alerts (${Number(stored?.n) === unique ? 'no loss' : 'LOSS'})`,
