@@ -1,7 +1,7 @@
 // The billing cycle over N subscriptions (default 100,000) on a real PostgreSQL with fsync on: renewal
 // invoices for all, then overdue + suspension for all, then an idle run. Target (issue 16): 1,000,000 in
 // under 3 minutes for issuing + suspending.
-// Usage: npm run bench:cycle -w billing -- [N | --subscriptions N] [--skip-dry-run]
+// Usage: npm run bench:cycle -w billing -- [N | --subscriptions N] [--skip-dry-run] [--max-wal-size 1GB]
 // CPU beside wall time: this process (process.cpuUsage) plus every PostgreSQL process of the test server
 // (backends and background workers from pg_stat_activity, utime+stime from /proc/<pid>/stat). On a
 // shared machine a statement gets only its share of a core: CPU per 1,000 subscriptions is the figure
@@ -17,6 +17,8 @@ const { values: args, positionals } = parseArgs({
   options: {
     subscriptions: { type: 'string' },
     'skip-dry-run': { type: 'boolean', default: false },
+    /** PostgreSQL's max_wal_size (default 1GB): a million-row cycle writes several GB of WAL. */
+    'max-wal-size': { type: 'string', default: '1GB' },
   },
   allowPositionals: true,
 });
@@ -27,7 +29,12 @@ const load = (): string =>
     .map((l) => l.toFixed(1))
     .join(' ');
 const pg = await startPostgres({
-  settings: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' },
+  settings: {
+    fsync: 'on',
+    synchronous_commit: 'on',
+    full_page_writes: 'on',
+    max_wal_size: args['max-wal-size'],
+  },
 });
 const url = await pg.createDatabase();
 const t0 = new Date('2026-03-01T00:00:00Z');
