@@ -122,7 +122,7 @@ const overdue = await run('overdue + suspension (10 days later)', new Date(t0.ge
 const after = await run('same again (nothing to do)', new Date(t0.getTime() + 10 * 86_400_000));
 const total = renew + overdue;
 const numbers = (await em.execute(
-  'select count(distinct number) as n, max(number) as last from invoices',
+  'select count(distinct number) as n, (array_agg(number order by id desc))[1] as last from invoices',
   [],
   'all',
 )) as Array<{ n: string; last: string }>;
