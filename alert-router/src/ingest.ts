@@ -2,9 +2,9 @@
 // per fingerprint + startsAt so retries and HA pairs fold; refused payloads are stored raw with the reason.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RouterConfig } from './config.js';
-import { q, type IncidentRow } from './db/sql.js';
+import { q } from './db/sql.js';
 import { selectPolicy } from './escalation/policy.js';
-import { recordEvent, resolveNotifications } from './lifecycle.js';
+import { resolveNotifications } from './lifecycle.js';
 import { endsAtOf, type WebhookPayload } from './payload.js';
 
 export interface IngestResult {
@@ -80,112 +80,117 @@ export class Ingest {
             : x.starts_at.localeCompare(y.starts_at),
       );
     await this.orm.em.fork().transactional(async (em) => {
-      await q(
-        em,
-        'insert into webhook_deliveries (received_at, status, group_key, alerts, payload, bytes) values (?, ?, ?, ?, ?, ?)',
-        [now, 'accepted', payload.groupKey, payload.alerts.length, raw, Buffer.byteLength(raw)],
-      );
+      // One statement stores the delivery, the new incidents, their first events and escalation timers
+      // (a round trip each would double the work per webhook); foreign keys are checked at its end.
       const created = await q<{
         id: string;
         fingerprint: string;
         starts_at: Date | string;
         status: string;
-        escalation_policy: string | null;
       }>(
         em,
-        `insert into incidents (fingerprint, starts_at, alertname, severity, status, labels, annotations, summary, generator_url, receiver,
-           escalation_policy, first_seen_at, last_seen_at, ends_at, resolved_at)
-         select x.fingerprint, x.starts_at, x.alertname, x.severity, x.status, x.labels, x.annotations, x.summary, x.generator_url, ?,
-                x.escalation_policy, ?::timestamptz, ?::timestamptz, x.ends_at, x.resolved_at
-           from jsonb_to_recordset(?::jsonb) as x(fingerprint text, starts_at timestamptz, alertname text, severity text, status text,
-                labels jsonb, annotations jsonb, summary text, generator_url text, escalation_policy text, ends_at timestamptz, resolved_at timestamptz)
-          order by x.fingerprint, x.starts_at
-         on conflict (fingerprint, starts_at) do nothing
-         returning id, fingerprint, starts_at, status, escalation_policy`,
-        [payload.receiver, now, now, JSON.stringify(rows)],
+        `with delivery as (
+           insert into webhook_deliveries (received_at, status, group_key, alerts, payload, bytes)
+           values (?::timestamptz, 'accepted', ?, ?, ?, ?)
+         ), created as (
+           insert into incidents (fingerprint, starts_at, alertname, severity, status, labels, annotations, summary, generator_url, receiver,
+             escalation_policy, first_seen_at, last_seen_at, ends_at, resolved_at)
+           select x.fingerprint, x.starts_at, x.alertname, x.severity, x.status, x.labels, x.annotations, x.summary, x.generator_url, ?,
+                  x.escalation_policy, ?::timestamptz, ?::timestamptz, x.ends_at, x.resolved_at
+             from jsonb_to_recordset(?::jsonb) as x(fingerprint text, starts_at timestamptz, alertname text, severity text, status text,
+                  labels jsonb, annotations jsonb, summary text, generator_url text, escalation_policy text, ends_at timestamptz, resolved_at timestamptz)
+            order by x.fingerprint, x.starts_at
+           on conflict (fingerprint, starts_at) do nothing
+           returning id, fingerprint, starts_at, status, escalation_policy
+         ), events as (
+           insert into incident_events (incident_id, at, type, detail)
+           select id, ?::timestamptz, case when status = 'firing' then 'fired' else 'resolved' end,
+                  case when status = 'firing' then '{}'::jsonb else '{"note": "first seen already resolved"}'::jsonb end
+             from created
+         ), timers as (
+           insert into escalations (incident_id, policy, step, repeats, due_at, state)
+           select id, escalation_policy, 0, 0, ?::timestamptz, 'active' from created
+            where status = 'firing' and escalation_policy is not null
+         )
+         select id, fingerprint, starts_at, status from created`,
+        [
+          now,
+          payload.groupKey,
+          payload.alerts.length,
+          raw,
+          Buffer.byteLength(raw),
+          payload.receiver,
+          now,
+          now,
+          JSON.stringify(rows),
+          now,
+          now,
+        ],
       );
       result.created = created.length;
       result.resolved = created.filter((c) => c.status === 'resolved').length;
-      if (created.length) {
-        await q(
-          em,
-          `insert into incident_events (incident_id, at, type, detail)
-           select x.id, ?::timestamptz, x.type, x.detail from jsonb_to_recordset(?::jsonb) as x(id bigint, type text, detail jsonb)`,
-          [
-            now,
-            JSON.stringify(
-              created.map((c) =>
-                c.status === 'firing'
-                  ? { id: c.id, type: 'fired', detail: {} }
-                  : { id: c.id, type: 'resolved', detail: { note: 'first seen already resolved' } },
-              ),
-            ),
-          ],
-        );
-        const escalations = created.filter((c) => c.status === 'firing' && c.escalation_policy);
-        if (escalations.length)
-          await q(
-            em,
-            `insert into escalations (incident_id, policy, step, repeats, due_at, state)
-             select x.id, x.policy, 0, 0, ?::timestamptz, 'active' from jsonb_to_recordset(?::jsonb) as x(id bigint, policy text)`,
-            [now, JSON.stringify(escalations.map((c) => ({ id: c.id, policy: c.escalation_policy })))],
-          );
-      }
       const isNew = new Set(created.map(keyOf));
       const known = rows.filter((r) => !isNew.has(keyOf(r)));
       if (!known.length) return;
-      // Known incidents: lock them (in id order), fold the duplicates, apply state changes.
-      const current = await q<IncidentRow & { key: string }>(
+      // Known incidents, in one statement: lock them (in id order, so an HA pair's twin deliveries
+      // queue), mark them seen (annotations of a firing alert replace the old ones), record a repeat
+      // after a quiet minute as 'renotified' (HA pairs and retries deliver the same group seconds
+      // apart), and return the firing incidents this delivery resolves, still locked.
+      const resolving = await q<{ id: string; ends_at: string | null }>(
         em,
-        `select i.id, i.status, i.last_seen_at, x.key from incidents i
-           join jsonb_to_recordset(?::jsonb) as x(key text, fingerprint text, starts_at timestamptz)
-             on i.fingerprint = x.fingerprint and i.starts_at = x.starts_at
-          order by i.id for update of i`,
+        `with cur as (
+           select i.id, i.status, i.last_seen_at, x.status as alert_status, x.annotations, x.ends_at
+             from incidents i
+             join jsonb_to_recordset(?::jsonb) as x(fingerprint text, starts_at timestamptz, status text, annotations jsonb, ends_at text)
+               on i.fingerprint = x.fingerprint and i.starts_at = x.starts_at
+            order by i.id for update of i
+         ), seen as (
+           update incidents i set last_seen_at = ?::timestamptz,
+                  annotations = case when cur.alert_status = 'firing' then cur.annotations else i.annotations end
+             from cur where i.id = cur.id and not (cur.alert_status = 'resolved' and cur.status = 'firing')
+         ), renotified as (
+           insert into incident_events (incident_id, at, type, detail)
+           select id, ?::timestamptz, 'renotified', '{}'::jsonb from cur
+            where alert_status = 'firing' and status = 'firing' and last_seen_at < ?::timestamptz - interval '60 seconds'
+         )
+         select id, ends_at from cur where alert_status = 'resolved' and status = 'firing' order by id`,
         [
           JSON.stringify(
-            known.map((k) => ({ key: keyOf(k), fingerprint: k.fingerprint, starts_at: k.starts_at })),
+            known.map((k) => ({
+              fingerprint: k.fingerprint,
+              starts_at: k.starts_at,
+              status: k.status,
+              annotations: k.annotations,
+              ends_at: k.ends_at,
+            })),
           ),
+          now,
+          now,
+          now,
         ],
       );
-      const byIncidentKey = new Map(current.map((c) => [c.key, c]));
-      const seen: Array<{ id: string; annotations: Record<string, string> | null }> = [];
-      const renotified: string[] = [];
-      for (const alert of known) {
-        const incident = byIncidentKey.get(keyOf(alert));
-        if (!incident) continue;
-        if (alert.status === 'firing') {
-          seen.push({ id: incident.id, annotations: alert.annotations });
-          // HA pairs and retries deliver the same group seconds apart: only a later repeat is an event.
-          const quietFor = now.getTime() - new Date(incident.last_seen_at).getTime();
-          if (incident.status === 'firing' && quietFor > 60_000) renotified.push(incident.id);
-        } else if (incident.status === 'firing') {
-          const endsAt = alert.ends_at ? new Date(alert.ends_at) : now;
-          await q(
-            em,
-            "update incidents set status = 'resolved', last_seen_at = ?, ends_at = ?, resolved_at = ? where id = ?",
-            [now, endsAt, endsAt, incident.id],
-          );
-          await recordEvent(em, incident.id, now, 'resolved', null, { endsAt: alert.ends_at });
-          await resolveNotifications(em, incident.id, now);
-          result.resolved += 1;
-        } else {
-          seen.push({ id: incident.id, annotations: null });
-        }
-      }
-      if (seen.length)
-        await q(
-          em,
-          `update incidents i set last_seen_at = ?::timestamptz, annotations = coalesce(x.annotations, i.annotations)
-             from jsonb_to_recordset(?::jsonb) as x(id bigint, annotations jsonb) where i.id = x.id`,
-          [now, JSON.stringify(seen)],
-        );
-      if (renotified.length)
-        await q(
-          em,
-          `insert into incident_events (incident_id, at, type, detail) select x.id, ?::timestamptz, 'renotified', '{}'::jsonb
-             from unnest(?::bigint[]) as x(id)`,
-          [now, `{${renotified.join(',')}}`],
-        );
+      if (!resolving.length) return;
+      // Resolved by Alertmanager: the incident, its event (with Alertmanager's endsAt as sent), then the
+      // notifications (lifecycle.ts), all set-based.
+      await q(
+        em,
+        `with x as (
+           select * from jsonb_to_recordset(?::jsonb) as x(id bigint, ends_at text)
+         ), up as (
+           update incidents i set status = 'resolved', last_seen_at = ?::timestamptz,
+                  ends_at = coalesce(x.ends_at::timestamptz, ?::timestamptz), resolved_at = coalesce(x.ends_at::timestamptz, ?::timestamptz)
+             from x where i.id = x.id
+         )
+         insert into incident_events (incident_id, at, type, actor, detail)
+         select id, ?::timestamptz, 'resolved', null, jsonb_build_object('endsAt', ends_at) from x`,
+        [JSON.stringify(resolving), now, now, now, now],
+      );
+      await resolveNotifications(
+        em,
+        resolving.map((r) => r.id),
+        now,
+      );
+      result.resolved += resolving.length;
     });
     return result;
   }

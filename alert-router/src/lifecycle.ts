@@ -26,22 +26,30 @@ export async function recordEvent(
  * firing notice in any state gets one resolution notice, which says when it fired and whether the
  * firing notice reached that channel.
  */
-export async function resolveNotifications(em: EntityManager, incidentId: string, now: Date): Promise<void> {
-  await q(em, "update escalations set state = 'stopped' where incident_id = ? and state = 'active'", [
-    incidentId,
-  ]);
+export async function resolveNotifications(
+  em: EntityManager,
+  incidentIds: string | readonly string[],
+  now: Date,
+): Promise<void> {
+  // Set-based: a webhook resolving a whole group is three statements, not three per incident.
+  const ids = `{${(typeof incidentIds === 'string' ? [incidentIds] : incidentIds).join(',')}}`;
   await q(
     em,
-    "update notifications set status = 'superseded', last_error = 'incident resolved before delivery' where incident_id = ? and kind = 'firing' and status = 'pending'",
-    [incidentId],
+    "update escalations set state = 'stopped' where incident_id = any(?::bigint[]) and state = 'active'",
+    [ids],
+  );
+  await q(
+    em,
+    "update notifications set status = 'superseded', last_error = 'incident resolved before delivery' where incident_id = any(?::bigint[]) and kind = 'firing' and status = 'pending'",
+    [ids],
   );
   await q(
     em,
     `insert into notifications (incident_id, channel, kind, dedupe_key, status, next_attempt_at, created_at)
-     select distinct ?::bigint, channel, 'resolved', ? || ':resolved:' || channel, 'pending', ?::timestamptz, ?::timestamptz
-       from notifications where incident_id = ? and kind = 'firing'
+     select distinct incident_id, channel, 'resolved', incident_id::text || ':resolved:' || channel, 'pending', ?::timestamptz, ?::timestamptz
+       from notifications where incident_id = any(?::bigint[]) and kind = 'firing'
      on conflict (dedupe_key) do nothing`,
-    [incidentId, incidentId, now, now, incidentId],
+    [now, now, ids],
   );
 }
 

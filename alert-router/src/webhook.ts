@@ -22,6 +22,28 @@ export interface WebhookOptions {
   basicAuth?: { username: string; password: string };
   /** Called after a webhook commits, so workers act without waiting for their next poll. */
   onIngested?: () => void;
+  /** At most one `onIngested` call per this many ms (default 100): a burst of webhooks wakes the workers once. */
+  wakeEveryMs?: number;
+}
+
+/**
+ * `wake` at most once per `everyMs`, and always once after the last call: every commit is followed by
+ * a wake that starts after it, but 100 webhooks a second cost 10 escalation and outbox rounds, not 100.
+ */
+export function throttledWake(wake: () => void, everyMs: number): () => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let timer: NodeJS.Timeout | undefined;
+  const fire = (): void => {
+    timer = undefined;
+    last = performance.now();
+    wake();
+  };
+  return () => {
+    if (timer) return; // the wake already scheduled comes after this commit
+    const wait = last + everyMs - performance.now();
+    if (wait <= 0) fire();
+    else timer = setTimeout(fire, wait).unref();
+  };
 }
 
 interface Body {
@@ -93,6 +115,7 @@ function authorised(o: WebhookOptions, header: string): boolean {
 
 export function webhookHandler(o: WebhookOptions): (req: Request, res: Response) => Promise<void> {
   const limit = o.maxBytes ?? DEFAULT_MAX_WEBHOOK_BYTES;
+  const wake = o.onIngested ? throttledWake(o.onIngested, o.wakeEveryMs ?? 100) : undefined;
   const refuse = async (
     res: Response,
     raw: string,
@@ -177,7 +200,7 @@ export function webhookHandler(o: WebhookOptions): (req: Request, res: Response)
         'webhook stored',
       );
       res.json({ status: 'stored', ...r });
-      o.onIngested?.();
+      wake?.();
     } catch (err) {
       o.metrics.webhooks.inc({ outcome: 'failed' });
       o.logger.error({ event: 'webhook_store_failed', error: (err as Error).message }, 'webhook not stored');

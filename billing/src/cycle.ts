@@ -82,6 +82,7 @@ export class BillingCycle {
       'insert into invoice_counters (series, last_number) values (?, 0) on conflict (series) do nothing',
       [series],
     );
+    // Numbers past 999,999 keep all their digits (lpad alone would cut them to six), as invoiceNumber does.
     // The counter row stays locked to the end of the transaction: numbers stay gap-free even while
     // staff create invoices at the same time.
     const counter = await one<{ last_number: number }>(
@@ -104,7 +105,7 @@ export class BillingCycle {
        ), ins as (
          insert into invoices (number, customer_id, subscription_id, kind, description, amount_idr, period_start, period_end,
                                issued_at, due_at, status, created_by)
-         select ? || '-' || lpad((? + rn)::text, 6, '0'), customer_id, id, 'renewal', 'Renewal, ' || plan_name, price_idr,
+         select ? || '-' || lpad((? + rn)::text, greatest(6, length((? + rn)::text)), '0'), customer_id, id, 'renewal', 'Renewal, ' || plan_name, price_idr,
                 period_end, period_end + make_interval(days => validity_days), ?, period_end, 'unpaid', ?
            from numbered
          returning id, number, subscription_id, amount_idr
@@ -115,7 +116,7 @@ export class BillingCycle {
            from ins
        )
        select count(*) as n, sum(amount_idr)::text as amount, (array_agg(number order by number))[1:100] as sample from ins`,
-      [now, this.policy.renew_days_before, series, base, now, actor, now, actor],
+      [now, this.policy.renew_days_before, series, base, base, now, actor, now, actor],
     );
     const n = Number(rows[0]?.n ?? 0);
     if (n > 0)
