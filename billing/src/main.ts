@@ -5,12 +5,14 @@
 //   policy.ts settings), ISPMON_INVENTORY_DIR (./var/inventory), PROMETHEUS_URL,
 //   MIDTRANS_SERVER_KEY / MIDTRANS_SERVER_KEY_FILE, MIDTRANS_CLIENT_KEY, MIDTRANS_PRODUCTION (true/false),
 //   MIDTRANS_SNAP_URL and MIDTRANS_API_URL (only to point at a sandbox proxy or a fake),
-//   BILLING_CYCLE_INTERVAL_SECONDS (3600), and the SLA report settings in sla/wiring.ts.
+//   BILLING_CYCLE_INTERVAL_SECONDS (3600), the SLA report settings in sla/wiring.ts, and BILLING_NOTICES
+//   (notices to subscribers, notices/wiring.ts).
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { stopOnSignals } from '@ispmon/service-kit';
 import { startRuntime } from './runtime.js';
+import { noticeExtensions } from './notices/wiring.js';
 import { slaExtensions } from './sla/wiring.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-billing' } });
@@ -38,6 +40,13 @@ if (process.env.BILLING_POLICY) {
 }
 const serverKey = env('MIDTRANS_SERVER_KEY');
 const cycleSeconds = Number(process.env.BILLING_CYCLE_INTERVAL_SECONDS ?? 3600);
+let notices: ReturnType<typeof noticeExtensions> = () => [];
+try {
+  notices = noticeExtensions(process.env);
+} catch (err) {
+  fail((err as Error).message);
+}
+const sla = slaExtensions(process.env);
 
 const runtime = await startRuntime({
   databaseUrl,
@@ -61,7 +70,7 @@ const runtime = await startRuntime({
     : {}),
   ...(process.env.BILLING_ADMIN_TOKEN ? { adminToken: process.env.BILLING_ADMIN_TOKEN } : {}),
   jobs: { cycleMs: cycleSeconds * 1000 },
-  extensions: slaExtensions(process.env),
+  extensions: (deps) => [...sla(deps), ...notices(deps)],
 }).catch((err: unknown) => {
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');
   process.exit(1);

@@ -49,8 +49,7 @@ export type OutboxQuery = <T extends Record<string, unknown>>(sql: string, param
 
 /** Before a claim: settle the item in a final state, or put it off (rate limit, quiet hours). */
 export type Screening =
-  | { settle: string; error: string; outcome: string }
-  | { deferUntil: Date; outcome: string };
+  { settle: string; error: string; outcome: string } | { deferUntil: Date; outcome: string };
 
 export interface OutboxAdapter<I extends OutboxItem, M> {
   tables: OutboxTables;
@@ -129,12 +128,15 @@ export class Outbox<I extends OutboxItem, M> {
     if (screening) {
       const [sql, params] =
         'settle' in screening
-          ? [`update ${items} set status = ?, last_error = ? where id = ?`, [screening.settle, screening.error, n.id]]
+          ? [
+              `update ${items} set status = ?, last_error = ? where id = ?`,
+              [screening.settle, screening.error, n.id],
+            ]
           : [`update ${items} set next_attempt_at = ? where id = ?`, [screening.deferUntil, n.id]];
-      const done = await this.a.query(
-        `${sql} and status = 'pending' and next_attempt_at <= ? returning id`,
-        [...params, now],
-      );
+      const done = await this.a.query(`${sql} and status = 'pending' and next_attempt_at <= ? returning id`, [
+        ...params,
+        now,
+      ]);
       if (done.length) this.a.record(n, screening.outcome);
       return 'handled';
     }
