@@ -218,7 +218,7 @@ export class Outbox<I extends OutboxItem, M> {
     this.a.record(n, outcome);
     if (outcome === 'dead')
       this.a.logger.error(
-        { event: `${this.a.noun}_dead`, ...this.a.logFields(n), channel: n.channel, error: error?.message },
+        { ...this.a.logFields(n), event: `${this.a.noun}_dead`, channel: n.channel, error: error?.message },
         `${this.a.noun} dead-lettered`,
       );
   }

@@ -54,13 +54,26 @@ function emailSender(smtpUrl: string, from: string, timeoutMs: number): { send: 
   };
 }
 
-function gatewaySender(channel: NoticeChannel, g: GatewayConfig): Send {
-  const token = resolveSecret(g.token, `${channel}.token`);
+/**
+ * A phone number as gateways want it: digits only, international, no plus ("+62 812-1111 2222" and
+ * "0812 1111 2222" → "6281211112222"); numbers in the national form are taken as Indonesian.
+ */
+export function gatewayNumber(raw: string): string {
+  const digits = raw.replace(/[^\d]/g, '');
+  return digits.startsWith('0') ? `62${digits.slice(1)}` : digits;
+}
+
+function gatewaySender(channel: NoticeChannel, g: GatewayConfig, env: NodeJS.ProcessEnv): Send {
+  const token = resolveSecret(g.token, `${channel}.token`, env);
   const fields = Object.entries(g.body).map(
     ([name, template]) => [name, Handlebars.compile(template, { noEscape: true })] as const,
   );
   return async (m, signal) => {
-    const values = { to: m.to, message: `${m.text.subject}\n${m.text.body}`.trim(), key: m.key };
+    const values = {
+      to: gatewayNumber(m.to),
+      message: `${m.text.subject}\n${m.text.body}`.trim(),
+      key: m.key,
+    };
     const body = Object.fromEntries(fields.map(([name, t]) => [name, t(values)]));
     const headers: Record<string, string> = {
       'content-type': g.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
@@ -98,14 +111,14 @@ export function makeSenders(c: NoticeConfig, env: NodeJS.ProcessEnv = process.en
   const senders = new Map<string, Send>();
   const closers: Array<() => void> = [];
   if (c.email) {
-    const url = resolveSecret(c.email.smtp_url, 'email.smtp_url') ?? env.SMTP_URL;
+    const url = resolveSecret(c.email.smtp_url, 'email.smtp_url', env) ?? env.SMTP_URL;
     if (!url) throw new Error('email: smtp_url is not set and neither is SMTP_URL');
     const e = emailSender(url, c.email.from, timeoutMs);
     senders.set('email', e.send);
     closers.push(e.close);
   }
-  if (c.sms) senders.set('sms', gatewaySender('sms', c.sms));
-  if (c.whatsapp) senders.set('whatsapp', gatewaySender('whatsapp', c.whatsapp));
+  if (c.sms) senders.set('sms', gatewaySender('sms', c.sms, env));
+  if (c.whatsapp) senders.set('whatsapp', gatewaySender('whatsapp', c.whatsapp, env));
   return {
     get: (channel) => senders.get(channel),
     close: () => closers.forEach((close) => close()),

@@ -95,11 +95,15 @@ export const noticeConfigSchema = z.strictObject({
 });
 export type NoticeConfig = z.infer<typeof noticeConfigSchema>;
 
-export function resolveSecret(value: Secret | undefined, where: string): string | undefined {
+export function resolveSecret(
+  value: Secret | undefined,
+  where: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value;
   if ('env' in value) {
-    const v = process.env[value.env];
+    const v = env[value.env];
     if (v === undefined) throw new Error(`${where}: environment variable ${value.env} is not set`);
     return v;
   }

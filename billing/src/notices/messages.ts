@@ -51,7 +51,9 @@ export function formatIdr(amount: bigint, language: Language): string {
     currency: 'IDR',
     maximumFractionDigits: 0,
     minimumFractionDigits: 0,
-  }).format(amount);
+  })
+    .format(amount)
+    .replace(/\u00a0/g, ' '); // Intl's no-break space looks broken on some SMS gateways
 }
 
 export function formatDate(at: Date, language: Language, timeZone: string): string {
@@ -76,9 +78,7 @@ export function renderNotice(templates: Templates, f: NoticeFacts): NoticeText {
     oneDay: f.days === 1,
     overdue: f.overdueIdr !== null && f.overdueIdr > 0n ? formatIdr(f.overdueIdr, f.language) : null,
     paymentLink: f.paymentLink,
-  })
-    .replace(/\u00a0/g, ' ') // Intl's no-break spaces look broken on some SMS gateways
-    .trim();
+  }).trim();
   const newline = text.indexOf('\n');
   return newline < 0
     ? { subject: text, body: '' }

@@ -142,6 +142,6 @@ export function noticeOutbox(o: {
       else if (outcome === 'failed') o.metrics.failed.inc(labels);
       else if (outcome === 'dead') o.metrics.dead.inc(labels);
     },
-    logFields: (n) => ({ notice: n.id, event: n.event }),
+    logFields: (n) => ({ notice: n.id, notice_event: n.event }),
   });
 }

@@ -106,7 +106,7 @@ export function mountNoticeRoutes(api: express.Router, t: MountTools, d: RouteDe
         'select id, at, ok, error, duration_ms from notice_attempts where notice_id = ? order by id',
         [t.id(req)],
       );
-      return { ...present(undefined, row), attempts: attempts.map((a) => present(undefined, a)) };
+      return { ...present(undefined, row), delivery_attempts: attempts.map((a) => present(undefined, a)) };
     }),
   );
   api.post(

@@ -19,12 +19,14 @@ const EVENTS_SQL = `
     from invoices i
    where i.issued_at > ?::timestamptz and i.issued_at <= ?::timestamptz and i.status in ('unpaid', 'overdue')
   union all
-  -- reminders: only the nearest configured day that has come (a scan after a long pause sends one, not all)
+  -- reminders: only the nearest configured day that has come (a scan after a long pause sends one, not all),
+  -- and only the days an invoice was issued before (a first invoice due in 3 days gets no 3-day reminder)
   select 'reminder', 'invoice:' || i.id || ':' || d.days || 'd', i.customer_id, i.subscription_id, i.id, null
     from invoices i cross join unnest(?::int[]) as d(days)
    where i.status = 'unpaid' and i.due_at > ?::timestamptz and i.due_at <= ?::timestamptz + make_interval(days => ?)
      and i.due_at - make_interval(days => d.days) <= ?::timestamptz
      and i.due_at - make_interval(days => d.days) > ?::timestamptz
+     and i.issued_at < i.due_at - make_interval(days => d.days) -- not for an invoice issued inside the window
      and not exists (select 1 from unnest(?::int[]) as e(days)
                       where e.days < d.days and i.due_at - make_interval(days => e.days) <= ?::timestamptz)
   union all
