@@ -1,9 +1,10 @@
 // Notices to subscribers against real parts: billing on PostgreSQL, an SMTP server on loopback, and the
 // lab's SMS and WhatsApp gateway stand-ins. Each test has its own customers, so the order does not matter;
 // the clock is the harness's and every delivery round is driven by hand.
+import { execFileSync } from 'node:child_process';
 import { SMTPServer } from 'smtp-server';
 import { startMessageGateway, type MessageGateway } from '@ispmon/lab';
-import { startPostgres, type PostgresServer } from '@ispmon/testkit';
+import { findBinary, startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { startHarness, type Harness } from '../../test/harness.js';
 import { parseNoticeConfig } from './config.js';
 import { NoticeService } from './service.js';
@@ -274,6 +275,13 @@ describe('notices to subscribers', () => {
       /ispmon_billing_notices_sent_total\{channel="whatsapp",event="suspended"\} [1-9]/,
     );
     expect(metrics).toContain('ispmon_billing_notices_pending{channel="sms"} 0');
+    expect(metrics).not.toContain(gateway.token);
+    expect(
+      execFileSync(findBinary('promtool', 'prometheus'), ['check', 'metrics'], {
+        input: metrics,
+        encoding: 'utf8',
+      }),
+    ).toBe('');
   });
 
   it('retries a 500 from the gateway with backoff, and dead-letters after the last attempt', async () => {
