@@ -93,6 +93,9 @@ describe('notice text', () => {
     expect(suspended.body).toContain('for unpaid invoices (IDR 350,000)');
     expect(suspended.body).toContain('https://portal.example/p/7?sig=abc');
     expect(formatIdr(12_345_678_901_234_567n, 'id')).toBe('Rp 12.345.678.901.234.567');
+    // A manual invoice has no plan: the sentence leaves it out.
+    const manual = renderNotice(templates, { ...base, plan: null, event: 'invoice_issued', language: 'en' });
+    expect(manual.body).toContain('invoice INV-2026-000042 is IDR 175,000, due 5 March 2026.');
   });
 
   it('turns national and formatted phone numbers into the digits gateways want', () => {
