@@ -9,7 +9,7 @@
 //   BILLING_CYCLE_INTERVAL_SECONDS (3600), the SLA report settings in sla/wiring.ts, and the walled
 //   garden for isolated subscribers: BILLING_PORTAL_ADDRESS (turns it on), BILLING_PORTAL_PORT (80),
 //   BILLING_WALLED_GARDEN_HOSTS (comma-separated; Midtrans's hosts by default); the isolation
-//   page's settings in portal/wiring.ts.
+//   page's settings in portal/wiring.ts, and BILLING_NOTICES (notices to subscribers, notices/wiring.ts).
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parse } from 'yaml';
@@ -18,7 +18,8 @@ import { parseEngineSetting, type EngineSetting } from './prometheus/engine.js';
 import { RouterOsGateway } from './provisioning/routeros-gateway.js';
 import { walledGardenFromEnv } from './provisioning/walled-garden.js';
 import { startRuntime } from './runtime.js';
-import { portalExtensions } from './portal/wiring.js';
+import { noticeExtensions } from './notices/wiring.js';
+import { portalExtensions, portalLink, portalSettings } from './portal/index.js';
 import { slaExtensions } from './sla/wiring.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'ispmon-billing' } });
@@ -66,6 +67,18 @@ try {
 } catch (err) {
   fail((err as Error).message);
 }
+// Notices carry the isolation page's signed link when PORTAL_SECRET and PORTAL_PUBLIC_URL are set.
+let notices: ReturnType<typeof noticeExtensions> = () => [];
+try {
+  const links = portalSettings(process.env).links;
+  notices = noticeExtensions(
+    process.env,
+    links ? (subscriptionId) => portalLink(links, subscriptionId, new Date()).url : undefined,
+  );
+} catch (err) {
+  fail((err as Error).message);
+}
+const sla = slaExtensions(process.env);
 
 const runtime = await startRuntime({
   databaseUrl,
@@ -90,7 +103,7 @@ const runtime = await startRuntime({
   ...(process.env.BILLING_ADMIN_TOKEN ? { adminToken: process.env.BILLING_ADMIN_TOKEN } : {}),
   jobs: { cycleMs: cycleSeconds * 1000 },
   gateway,
-  extensions: (deps) => [...slaExtensions(process.env)(deps), ...portal(deps)],
+  extensions: (deps) => [...sla(deps), ...portal(deps), ...notices(deps)],
 }).catch((err: unknown) => {
   logger.fatal({ event: 'start_failed', error: (err as Error).message }, 'billing could not start');
   process.exit(1);

@@ -1,10 +1,11 @@
-// The OpenAPI document against the routes billing really mounts (with the SLA extension, as main.ts
+// The OpenAPI document against the routes billing really mounts (with the SLA and notice extensions, as main.ts
 // wires it): every mounted route documented, every documented route mounted, each request body
 // generated from the zod schema that validates it.
 import { startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { startHarness, type Harness } from '../test/harness.js';
 import { openApiDocument } from './openapi.js';
 import { portalExtensions } from './portal/wiring.js';
+import { noticeExtensions } from './notices/wiring.js';
 import { maintenanceSchema } from './sla/service.js';
 import { slaExtensions } from './sla/wiring.js';
 import { createSubscriptionSchema } from './subscriptions.js';
@@ -17,9 +18,10 @@ describe('the OpenAPI document', () => {
 
   beforeAll(async () => {
     pg = await startPostgres();
-    t = await startHarness(pg, {
-      extensions: (deps) => [...slaExtensions({})(deps), ...portalExtensions({})(deps)],
-    });
+    const sla = slaExtensions({});
+    const portal = portalExtensions({});
+    const notices = noticeExtensions({});
+    t = await startHarness(pg, { extensions: (deps) => [...sla(deps), ...portal(deps), ...notices(deps)] });
   });
   afterAll(async () => {
     await t?.stop();

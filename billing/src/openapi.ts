@@ -3,6 +3,7 @@
 // drift from the code; openapi.test.ts holds its paths to exactly the routes createApp mounts.
 import { z } from 'zod';
 import { cancelSchema, manualInvoiceSchema, manualPaymentSchema } from './invoices.js';
+import { noticePaths } from './notices/openapi.js';
 import { customerSpec, linkSpec, planSpec, routerSpec, type ResourceSpec } from './resources.js';
 import { portalPaySchema } from './portal/routes.js';
 import { cycleRunSchema } from './routes/cycle.js';
@@ -457,6 +458,7 @@ export const openApiDocument = {
       'sla',
       "Produce the previous month's reports of every link that has none yet (billing)",
     ),
+    ...noticePaths,
     '/metrics': {
       get: {
         tags: ['operations'],

@@ -7,3 +7,14 @@ export { readiness, type ReadinessAnswer } from './readiness.js';
 export { stopOnSignals } from './shutdown.js';
 export { executeStatement, numberPlaceholders, queryRows, type Row } from './sql.js';
 export { hashToken, newToken, RoleLadder } from './tokens.js';
+export {
+  DeliveryError,
+  Outbox,
+  OUTBOX_RETRY,
+  postWithKey,
+  type OutboxAdapter,
+  type OutboxItem,
+  type OutboxQuery,
+  type OutboxTables,
+  type Screening,
+} from './outbox.js';

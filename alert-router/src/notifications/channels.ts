@@ -1,63 +1,22 @@
 // One delivery function per channel type, each speaking the service's real wire format.
 import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
+import { DeliveryError, postWithKey } from '@ispmon/service-kit';
 import { resolveSecret, type ChannelConfig } from '../config.js';
 import { plainText, telegramHtml, title, type NotificationMessage } from './message.js';
-
-/** A failure the outbox should retry later; `retryAfterMs` when the service said when (HTTP 429). */
-export class DeliveryError extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-    readonly permanent = false,
-  ) {
-    super(message);
-    this.name = 'DeliveryError';
-  }
-}
 
 /** One send; `signal` aborts it when the outbox's delivery timeout passes. */
 export type Deliver = (message: NotificationMessage, signal: AbortSignal) => Promise<void>;
 
-async function post(
+/** The same key on every attempt of this notification, so a receiver can drop the repeat a crash causes. */
+const post = (
   url: string,
   body: string,
   headers: Record<string, string>,
   what: string,
   m: NotificationMessage,
   signal: AbortSignal,
-): Promise<Response> {
-  let res: Response;
-  try {
-    // The same key on every attempt of this notification, so a receiver can drop the repeat a crash causes.
-    res = await fetch(url, {
-      method: 'POST',
-      body,
-      headers: { ...headers, 'idempotency-key': m.notification.key },
-      signal,
-    });
-  } catch (err) {
-    throw new DeliveryError(`${what}: ${(err as Error).message}`);
-  }
-  if (res.status === 429) {
-    const retry = Number(res.headers.get('retry-after') ?? '');
-    await res.arrayBuffer();
-    throw new DeliveryError(
-      `${what}: rate limited (429)`,
-      Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined,
-    );
-  }
-  if (!res.ok) {
-    const text = (await res.text()).slice(0, 200);
-    // 4xx other than 429 will not get better by retrying (bad token, bad chat id).
-    throw new DeliveryError(
-      `${what}: HTTP ${res.status} ${text}`,
-      undefined,
-      res.status >= 400 && res.status < 500,
-    );
-  }
-  return res;
-}
+): Promise<Response> => postWithKey(url, { body, headers, key: m.notification.key, what, signal });
 
 export function makeDeliver(name: string, c: ChannelConfig, timeoutMs = 10_000): Deliver {
   const where = `channels.${name}`;

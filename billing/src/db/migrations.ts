@@ -305,9 +305,75 @@ export class Migration20261201Portal extends Migration {
   }
 }
 
+// Notices to subscribers: the outbox (one row per event, anchor and channel; attempts), each customer's
+// channel choice, language and opt-out, and the indexes the notice scan reads events through.
+export class Migration20261201Notices extends Migration {
+  override name = '2026-12-01-notices';
+
+  override up(): void {
+    this.addSql(`
+      create table notices (
+        id bigserial primary key,
+        dedupe_key text not null unique,
+        event text not null check (event in ('invoice_issued', 'reminder', 'overdue', 'suspended', 'paid', 'restored')),
+        channel text not null check (channel in ('email', 'sms', 'whatsapp')),
+        customer_id bigint not null references customers (id) on delete cascade,
+        subscription_id bigint references subscriptions (id) on delete cascade,
+        invoice_id bigint references invoices (id) on delete cascade,
+        audit_id bigint,
+        language text not null check (language in ('id', 'en')),
+        recipient text not null,
+        status text not null check (status in ('pending', 'sent', 'dead', 'suppressed', 'superseded')),
+        attempts integer not null default 0,
+        dead_after integer,
+        generation integer not null default 0,
+        next_attempt_at timestamptz not null,
+        last_error text,
+        created_at timestamptz not null,
+        sent_at timestamptz
+      )`);
+    this.addSql("create index notices_due_idx on notices (next_attempt_at) where status = 'pending'");
+    this.addSql('create index notices_customer_idx on notices (customer_id, id)');
+    this.addSql('create index notices_invoice_idx on notices (invoice_id)');
+    this.addSql(`
+      create table notice_attempts (
+        id bigserial primary key,
+        notice_id bigint not null references notices (id) on delete cascade,
+        at timestamptz not null,
+        ok boolean,
+        error text,
+        duration_ms integer
+      )`);
+    this.addSql('create index notice_attempts_notice_idx on notice_attempts (notice_id)');
+    this.addSql(`
+      create table notice_settings (
+        customer_id bigint primary key references customers (id) on delete cascade,
+        channels text[] not null,
+        language text not null check (language in ('id', 'en')),
+        opted_out boolean not null default false,
+        updated_at timestamptz not null
+      )`);
+    this.addSql('create index invoices_issued_idx on invoices (issued_at)');
+    this.addSql('create index invoices_paid_idx on invoices (paid_at) where paid_at is not null');
+    this.addSql(
+      "create index audit_log_notice_idx on audit_log (at) where (entity = 'subscriptions' and action in ('suspend', 'restore')) or (entity = 'invoices' and action = 'overdue')",
+    );
+  }
+
+  override down(): void {
+    this.addSql('drop index audit_log_notice_idx');
+    this.addSql('drop index invoices_paid_idx');
+    this.addSql('drop index invoices_issued_idx');
+    this.addSql('drop table notice_settings');
+    this.addSql('drop table notice_attempts');
+    this.addSql('drop table notices');
+  }
+}
+
 export const migrationsList = [
   { name: '2026-11-22-billing-initial', class: Migration20261122BillingInitial },
   { name: '2026-11-22-sla-reports', class: Migration20261122SlaReports },
   { name: '2026-11-30-midtrans-confirmation', class: Migration20261130MidtransConfirmation },
   { name: '2026-12-01-portal', class: Migration20261201Portal },
+  { name: '2026-12-01-notices', class: Migration20261201Notices },
 ];

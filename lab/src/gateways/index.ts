@@ -1,0 +1,1 @@
+export { startMessageGateway, type GatewayMessage, type MessageGateway } from './messaging.js';
