@@ -3,7 +3,9 @@
 // walled garden; the subscriber's web request, routed through the simulator's dst-nat and filter rules,
 // lands on the isolation page, which Chromium renders (its every request goes through the simulated
 // router as the subscriber, via the lab's subscriber proxy); they pay on the lab's Midtrans stand-in;
-// billing restores them on the router. Re-running the cycle and the sync changes nothing.
+// billing restores them on the router. Notices (reminder, overdue, suspended with the signed portal link,
+// paid, restored) reach a real SMTP server on loopback and the lab's SMS and WhatsApp gateway stand-ins
+// once each. Re-running the cycle, the sync and the notice scan sends nothing.
 // Source addresses are real: the subscribers' PPP addresses are in 127.0.0.0/8 (127.0.9.x), the lab
 // sends from them, and the portal trusts no proxy (PORTAL_TRUSTED_PROXIES unset). One subscriber's
 // address comes from the router, not billing (the /ppp/active lookup). What is already pinned by
@@ -15,17 +17,23 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { SMTPServer } from 'smtp-server';
 import { RouterOsClient } from '@ispmon/routeros';
 import {
+  startMessageGateway,
   startRouterLab,
   startSubscriberProxy,
+  type MessageGateway,
   subscriberHttpRequest,
   type RouterLab,
   type SimRouter,
   type SubscriberProxy,
 } from '@ispmon/lab';
 import { freePort, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
-import { portalExtensions } from '../src/portal/wiring.js';
+import { parseNoticeConfig } from '../src/notices/config.js';
+import { NoticeService } from '../src/notices/service.js';
+import { portalLink } from '../src/portal/link.js';
+import { portalExtensions, portalSettings } from '../src/portal/wiring.js';
 import { RouterOsGateway } from '../src/provisioning/routeros-gateway.js';
 import { WALLED_GARDEN_TAG } from '../src/provisioning/walled-garden.js';
 import { startHarness, type Harness } from './harness.js';
@@ -40,6 +48,24 @@ const RUDI = '127.0.9.3'; // the router assigned it; billing does not know it
 const MIDTRANS_HOST = '127.0.8.1';
 const SITE_IP = '198.51.100.20';
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+const DEWI_PHONE = '6281255550101';
+/** Words only one notice kind's Indonesian message has (billing/templates/notices/id). */
+const PHRASE = {
+  reminder: 'Mohon dibayar sebelumnya',
+  overdue: 'Layanan Anda akan diisolir',
+  suspended: 'Anda diisolir',
+  paid: 'sudah lunas',
+  restored: 'sudah aktif kembali',
+} as const;
+
+/** A mail as a reader sees it: quoted-printable soft line breaks joined, `=XX` decoded (UTF-8). */
+const decoded = (raw: string): string =>
+  Buffer.from(
+    raw
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 
 /** Locally a missing Chromium skips the browser part, saying so; in CI (CI=true) it fails it. */
 function chromiumIt(): jest.It {
@@ -80,12 +106,36 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
   let t: Harness;
   let site: Server;
   let internet: Map<string, string>;
+  let smtp: SMTPServer;
+  let messages: MessageGateway;
+  let notices: NoticeService;
+  const mails: Array<{ to: string[]; text: string }> = [];
   const subs = { dewi: { id: 0, invoice: '' }, rudi: { id: 0, invoice: '' } };
 
   const session = (name: string, profile: string) =>
     waitFor(`${name}'s session on ${profile}`, async () =>
       nas.activeSessions().find((a) => a.name === name && a.profile === profile),
     );
+  /** How many of each notice reached Dewi on each channel (e-mail, SMS, WhatsApp). */
+  const reached = (kind: keyof typeof PHRASE) => ({
+    email: mails.filter((m) => m.to.includes('dewi@example.co.id') && m.text.includes(PHRASE[kind])).length,
+    sms: messages.received.filter(
+      (m) => m.path === '/sms' && m.status === 200 && m.to === DEWI_PHONE && m.message.includes(PHRASE[kind]),
+    ).length,
+    whatsapp: messages.received.filter(
+      (m) =>
+        m.path === '/send' && m.status === 200 && m.to === DEWI_PHONE && m.message.includes(PHRASE[kind]),
+    ).length,
+  });
+  const once = { email: 1, sms: 1, whatsapp: 1 };
+  const none = { email: 0, sms: 0, whatsapp: 0 };
+  /** One scan and delivery round, as the notice jobs would run them at the harness's clock. */
+  const noticeRound = async () => {
+    const scanned = await notices.scan();
+    await notices.deliver();
+    return scanned;
+  };
+
   /** The isolir address list as the router prints it over the API (PPP sessions' dynamic entries). */
   const isolirList = async (): Promise<string[]> => {
     const c = await RouterOsClient.connect({
@@ -125,6 +175,48 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     nas.model.firewall.dns.set('portal.netkita.test', ['127.0.0.1']);
     nas.model.firewall.dns.set('app.sandbox.midtrans.com', [MIDTRANS_HOST]);
 
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData: (stream, session, cb) => {
+        let raw = '';
+        stream.on('data', (c: Buffer) => (raw += c.toString()));
+        stream.on('end', () => {
+          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), text: decoded(raw) });
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+    messages = await startMessageGateway({ token: 'gateway-token-journey' });
+    const noticeConfig = parseNoticeConfig(
+      {
+        reminder_days_before: [1],
+        scan_interval_seconds: 0,
+        delivery_interval_seconds: 0,
+        delivery_timeout_seconds: 5,
+        provider_name: 'NetKita',
+        email: {
+          smtp_url: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+          from: 'NetKita <tagihan@netkita.test>',
+        },
+        sms: {
+          url: `${messages.url}/sms`,
+          token: messages.token,
+          auth_scheme: 'Bearer',
+          format: 'json',
+          body: { to: '{{to}}', message: '{{message}}' },
+        },
+        whatsapp: {
+          url: `${messages.url}/send`,
+          token: messages.token,
+          format: 'form',
+          body: { target: '{{to}}', message: '{{message}}' },
+          success_field: 'status',
+        },
+      },
+      'journey test',
+    );
     const port = await freePort();
     // The garden sends isolated HTTP to billing (127.0.0.1:port) and lets the Midtrans host through.
     const gateway = new RouterOsGateway({
@@ -140,11 +232,30 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
       PORTAL_PUBLIC_URL: `http://portal.netkita.test:${port}`,
       SLA_PROVIDER_NAME: 'NetKita',
     };
+    const links = portalSettings(env).links;
+    if (!links) throw new Error('the portal settings made no signed links');
+    const portal = portalExtensions(env, { sessions: gateway });
     t = await startHarness(
       pg,
-      { port, gateway, extensions: portalExtensions(env, { sessions: gateway }) },
+      {
+        port,
+        gateway,
+        extensions: (deps) => [
+          ...portal(deps),
+          // The suspended notice carries the portal's signed link, as main.ts wires it.
+          new NoticeService(deps, {
+            config: noticeConfig,
+            paymentLink: (id) => portalLink(links, id, deps.clock()).url,
+          }),
+        ],
+      },
       { midtransHost: MIDTRANS_HOST },
     );
+    notices = t.runtime.extensions.find(
+      (e): e is NoticeService => e instanceof NoticeService,
+    ) as NoticeService;
+    // 10:00 in Jakarta, outside the default quiet hours (21:00-07:00), for every step below.
+    t.clock.now = new Date('2026-03-01T03:00:00Z');
     const router = await t.call(
       'POST',
       '/api/v1/routers',
@@ -177,7 +288,7 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
         code: `C-${key}`,
         name,
         email: `${key}@example.co.id`,
-        phone: '+62 812 5555 0101',
+        phone: key === 'dewi' ? '+62 812 5555 0101' : '+62 812 5555 0202',
       });
       expect(c.status).toBe(201);
       const s = await t.call('POST', '/api/v1/subscriptions', {
@@ -205,16 +316,32 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
 
   afterAll(async () => {
     await t?.stop();
+    await messages?.close();
+    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
     await lab?.stop();
     await pg?.stop();
     await new Promise((r) => site?.close(r));
   });
 
-  it('suspends on the overdue invoice and puts the walled garden on the router', async () => {
-    // First invoices fall due after 3 days and are overdue 3 days later.
+  it('reminds the subscriber the day before the invoice falls due, once on each channel', async () => {
+    await noticeRound(); // the invoices just issued
+    // First invoices fall due after 3 days: the day before, a reminder.
+    t.clock.now = new Date('2026-03-03T06:00:00Z');
+    await noticeRound();
+    expect(reached('reminder')).toEqual(once);
+    await noticeRound();
+    expect(reached('reminder')).toEqual(once);
+    expect(reached('overdue')).toEqual(none);
+  });
+
+  it('suspends on the overdue invoice, tells the subscriber, and puts the walled garden on the router', async () => {
+    // Overdue 3 days after falling due: the cycle marks it and suspends.
     t.clock.now = new Date('2026-03-09T03:00:00Z');
     const cycle = await t.call('POST', '/api/v1/billing-cycle/run', {});
     expect(cycle.body.subscriptionsSuspended.count).toBe(2);
+    await noticeRound();
+    expect(reached('overdue')).toEqual(once);
+    expect(reached('suspended')).toEqual(once);
     for (const key of ['dewi', 'rudi'] as const) {
       const inv = await t.call('GET', `/api/v1/invoices?subscription_id=${subs[key].id}`);
       expect(inv.body.items).toHaveLength(1);
@@ -260,6 +387,20 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     // Everything else is dropped; the payment provider is not.
     const https = subscriberHttpRequest(nas.model, { src: DEWI, url: `http://${SITE_IP}:8443/`, internet });
     expect((await https).outcome).toBe('dropped');
+  });
+
+  it("opens the page from anywhere through the suspended notice's signed link", async () => {
+    const notice = messages.received.find(
+      (m) => m.path === '/send' && m.to === DEWI_PHONE && m.message.includes(PHRASE.suspended),
+    );
+    const link = /http:\/\/portal\.netkita\.test:\d+(\/portal\/link\/[A-Za-z0-9._-]+)/.exec(
+      notice?.message ?? '',
+    );
+    expect(link).not.toBeNull();
+    const page = await from('127.0.9.99', `${t.runtime.url}${link?.[1] ?? ''}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('Dewi Lestari');
+    expect(page.body).toContain(subs.dewi.invoice);
   });
 
   it("recognises an address billing did not assign by the router's /ppp/active", async () => {
@@ -353,6 +494,9 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
       expect(await isolirList()).toEqual([RUDI]);
       const after = await browse(DEWI, '/berita/hari-ini');
       expect(after.outcome === 'answered' && after.body).toBe('news host=news.example');
+      await noticeRound();
+      expect(reached('paid')).toEqual(once);
+      expect(reached('restored')).toEqual(once);
       // Rudi, still unpaid, is still sent to the page.
       const rudi = await browse(RUDI, '/berita/hari-ini');
       expect(rudi.outcome === 'answered' && rudi.headers.location).toBe('/portal');
@@ -374,5 +518,9 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     });
     expect(await t.runtime.syncNow()).toEqual({ synced: 0, failed: 0 });
     expect(writes()).toBe(before);
+    const sent = mails.length + messages.received.length;
+    expect((await noticeRound()).queued).toEqual({});
+    expect(mails.length + messages.received.length).toBe(sent);
+    for (const kind of ['reminder', 'overdue', 'suspended'] as const) expect(reached(kind)).toEqual(once);
   });
 });
