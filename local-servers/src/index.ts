@@ -21,3 +21,4 @@ export {
   type PromRangeSeries,
   type StartVictoriaMetricsOptions,
 } from './victoria-metrics.js';
+export { processCpu, processTreeCpuSeconds, loadAverage, type ProcessCpu } from './process-cpu.js';
