@@ -4,7 +4,7 @@
 // Prints requests/s and CPU per request: this process (billing and the HTTP client share it, process.cpuUsage)
 // plus every PostgreSQL process of the test server (utime+stime from /proc/<pid>/stat).
 import { pino } from 'pino';
-import { processCpu, startPostgres } from '@ispmon/local-servers';
+import { cpuSecondsByPid, startPostgres } from '@ispmon/local-servers';
 import { startRuntime } from '../dist/runtime.js';
 import { issueToken } from '../dist/tokens.js';
 
@@ -30,12 +30,7 @@ await em.execute('analyze', [], 'run');
 
 const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
   const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  const seconds = new Map<number, number>();
-  for (const { pid } of rows) {
-    const cpu = processCpu(pid); // undefined: the process ended in between
-    if (cpu) seconds.set(pid, cpu.own);
-  }
-  return seconds;
+  return cpuSecondsByPid(rows.map((r) => r.pid));
 };
 
 const call = async (method: string, path: string, body?: unknown): Promise<void> => {

@@ -8,7 +8,7 @@
 // that shows the headroom, wall time the one that was met or not at that load average.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadAverage, processCpu, startPostgres } from '@ispmon/local-servers';
+import { cpuSecondsByPid, loadAverage, startPostgres } from '@ispmon/local-servers';
 import { startRuntime } from '../dist/runtime.js';
 
 const { values: args, positionals } = parseArgs({
@@ -73,12 +73,7 @@ console.log(
 
 const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
   const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  const seconds = new Map<number, number>();
-  for (const { pid } of rows) {
-    const cpu = processCpu(pid); // undefined: the process ended in between
-    if (cpu) seconds.set(pid, cpu.own);
-  }
-  return seconds;
+  return cpuSecondsByPid(rows.map((r) => r.pid));
 };
 const cpu = { node: 0, postgres: 0 };
 const run = async (label: string, at: Date, dryRun = false): Promise<number> => {

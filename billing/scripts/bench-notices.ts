@@ -3,7 +3,7 @@
 // Usage: npm run bench:notices -w billing [-- N]   (default 100,000)
 // CPU beside wall time: this process plus every PostgreSQL process of the test server (/proc/<pid>/stat).
 import { pino } from 'pino';
-import { loadAverage, processCpu, startPostgres } from '@ispmon/local-servers';
+import { cpuSecondsByPid, loadAverage, startPostgres } from '@ispmon/local-servers';
 import { parseNoticeConfig } from '../dist/notices/config.js';
 import { EVENTS_SQL } from '../dist/notices/scan.js';
 import { NoticeService } from '../dist/notices/service.js';
@@ -68,12 +68,7 @@ console.log(
 
 const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
   const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  const seconds = new Map<number, number>();
-  for (const { pid } of rows) {
-    const cpu = processCpu(pid); // undefined: the process ended in between
-    if (cpu) seconds.set(pid, cpu.own);
-  }
-  return seconds;
+  return cpuSecondsByPid(rows.map((r) => r.pid));
 };
 const scan = async (label: string, at: Date): Promise<void> => {
   now = at;

@@ -30,6 +30,16 @@ export function processCpu(pid: number): ProcessCpu | undefined {
   };
 }
 
+/** Own CPU seconds of each of `pids` that still runs (e.g. the backends pg_stat_activity lists). */
+export function cpuSecondsByPid(pids: Iterable<number>): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const pid of pids) {
+    const cpu = processCpu(pid); // undefined: the process ended in between
+    if (cpu) seconds.set(pid, cpu.own);
+  }
+  return seconds;
+}
+
 /** CPU seconds of a process and its direct children, living and ended (PostgreSQL: postmaster + backends). */
 export function processTreeCpuSeconds(root: number): number {
   const top = processCpu(root);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { loadAverage, processCpu, processTreeCpuSeconds } from '../src/process-cpu.js';
+import { cpuSecondsByPid, loadAverage, processCpu, processTreeCpuSeconds } from '../src/process-cpu.js';
 
 describe('CPU time from /proc', () => {
   it('reads this process, and nothing for a process that does not exist', () => {
@@ -8,6 +8,9 @@ describe('CPU time from /proc', () => {
     expect(me?.ppid).toBe(process.ppid);
     expect(me?.own).toBeGreaterThan(0);
     expect(processCpu(2 ** 22 + 1)).toBeUndefined(); // above Linux's pid_max
+    const byPid = cpuSecondsByPid([process.pid, 2 ** 22 + 1]);
+    expect([...byPid.keys()]).toEqual([process.pid]);
+    expect(byPid.get(process.pid)).toBeGreaterThan(0);
   });
 
   it('counts a child that spun, once it has ended', async () => {
