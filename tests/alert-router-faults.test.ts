@@ -5,7 +5,6 @@
 // nothing may arrive twice except the one notification in flight at each kill.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +16,12 @@ import {
   type AlertmanagerServer,
   type PostgresServer,
 } from '@ispmon/testkit';
+import { startNotificationSink, type NotificationSink } from './support/notification-sink.js';
 import { repoRoot } from './support/paths.js';
 
 describe('alert router under SIGKILLs and a PostgreSQL restart, fed by an Alertmanager pair', () => {
   let pg: PostgresServer;
-  let receiver: Server;
-  const byKey = new Map<string, number>();
-  const incidentsNotified = new Set<string>();
+  let receiver: NotificationSink;
   let child: ChildProcess | undefined;
   const alertmanagers: AlertmanagerServer[] = [];
   let dir = '';
@@ -32,29 +30,13 @@ describe('alert router under SIGKILLs and a PostgreSQL restart, fed by an Alertm
     // Commits durable as in production (testkit turns synchronous_commit off for speed, and then an
     // immediate restart forgets commits already acknowledged).
     pg = await startPostgres({ settings: { synchronous_commit: 'on' } });
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          notification: { key: string };
-          incident: { labels: { n: string } };
-        };
-        const key = String(req.headers['idempotency-key']);
-        expect(key).toBe(body.notification.key);
-        byKey.set(key, (byKey.get(key) ?? 0) + 1);
-        incidentsNotified.add(body.incident.labels.n);
-        // A receiver that takes a moment, so the kills land while notifications are being delivered.
-        setTimeout(() => res.end('ok'), 10);
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiver = await startNotificationSink();
     dir = mkdtempSync(join(tmpdir(), 'ispmon-ar-fault-'));
   });
   afterAll(async () => {
     child?.kill('SIGKILL');
     await Promise.all(alertmanagers.map((am) => am.stop()));
-    await new Promise((r) => receiver.close(r));
+    await receiver?.close();
     await pg?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -63,13 +45,12 @@ describe('alert router under SIGKILLs and a PostgreSQL restart, fed by an Alertm
     const databaseUrl = await pg.createDatabase();
     const db = databaseUrl.split('/').pop();
     const port = await freePort();
-    const ra = receiver.address();
     writeFileSync(
       join(dir, 'config.yml'),
       [
         'delivery_timeout: 3s', // a killed send is re-sent after its lease: 2 × 3 s + 5 s
         'channels:',
-        `  sink: { type: webhook, url: "http://127.0.0.1:${typeof ra === 'object' && ra ? ra.port : 0}/hook" }`,
+        `  sink: { type: webhook, url: "${receiver.url}" }`,
         'policies:',
         '  - name: all',
         '    steps: [{ notify: [sink] }]',
@@ -141,26 +122,30 @@ receivers:
 
     const deliveredAt: number[] = [];
     const when = (n: number): Promise<true> =>
-      waitFor(`${n} incidents notified`, async () => (incidentsNotified.size >= n ? true : undefined), {
-        timeoutMs: 60_000,
-        intervalMs: 5,
-      });
+      waitFor(
+        `${n} incidents notified`,
+        async () => (receiver.incidentsNotified.size >= n ? true : undefined),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 5,
+        },
+      );
     await when(20);
     phase('20');
-    deliveredAt.push(incidentsNotified.size);
+    deliveredAt.push(receiver.incidentsNotified.size);
     await kill();
     await when(55);
     phase('55');
-    deliveredAt.push(incidentsNotified.size);
+    deliveredAt.push(receiver.incidentsNotified.size);
     await kill();
     await when(85);
     phase('85');
-    deliveredAt.push(incidentsNotified.size);
+    deliveredAt.push(receiver.incidentsNotified.size);
     await pg.crash();
     await pg.start();
     await when(115);
     phase('115');
-    deliveredAt.push(incidentsNotified.size);
+    deliveredAt.push(receiver.incidentsNotified.size);
     await kill();
     phase('last kill');
     // Every fault happened while notifications were still going out.
@@ -169,7 +154,7 @@ receivers:
     const faultsDone = Date.now();
     await waitFor(
       'every incident notified',
-      async () => (incidentsNotified.size === total ? true : undefined),
+      async () => (receiver.incidentsNotified.size === total ? true : undefined),
       {
         timeoutMs: 60_000,
         intervalMs: 100,
@@ -197,7 +182,7 @@ receivers:
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     const kills = 3;
-    const twice = [...byKey.entries()].filter(([, c]) => c > 1);
+    const twice = [...receiver.byKey.entries()].filter(([, c]) => c > 1);
     // A send that reached the receiver but outlived delivery_timeout (a starved machine) is retried by
     // design; it is counted apart, from the attempts recorded as timed out.
     const [{ timeouts }] = (await pg.query<{ timeouts: number }>(
@@ -208,13 +193,14 @@ receivers:
     console.log(
       `faults at ${deliveredAt.join(', ')} incidents notified; all notified ${Date.now() - faultsDone} ms after the last fault; ${twice.length} delivered twice; ${timeouts} sends timed out; ${phases.join(', ')}`,
     );
-    expect(byKey.size).toBe(total);
+    expect(receiver.keyMismatches).toEqual([]);
+    expect(receiver.byKey.size).toBe(total);
     expect(twice.length).toBeLessThanOrEqual(kills + timeouts);
     expect(twice.every(([, c]) => c === 2)).toBe(true);
     // attempts counts real attempts: at least what the receiver saw, and more only for a send cut by a kill.
     let unseen = 0;
     for (const r of rows) {
-      const seen = byKey.get(`ispmon-${r.id}`) ?? 0;
+      const seen = receiver.byKey.get(`ispmon-${r.id}`) ?? 0;
       expect(r.attempts).toBeGreaterThanOrEqual(seen);
       unseen += r.attempts - seen;
     }

@@ -15,12 +15,19 @@
 //        [--warmup 10] [--batch 10] [--resend 0.2] [--concurrency 16] [--replicas 1,2] [--notify]
 //        [--statements] (PostgreSQL time per statement) [--profile DIR] (the routers' V8 CPU profiles)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, httpOk, startPostgres, waitFor } from '@ispmon/local-servers';
+import {
+  freePort,
+  httpOk,
+  loadAverage,
+  processTreeCpuSeconds,
+  startPostgres,
+  waitFor,
+} from '@ispmon/local-servers';
 import { webhook } from '../test/fixtures.ts';
 
 const { values: args } = parseArgs({
@@ -51,37 +58,6 @@ for (const [name, v] of Object.entries({ rate, seconds, batch, concurrency }))
 if (!(warmup >= 0)) throw new Error('--warmup must be 0 or more seconds');
 if (!(resend >= 0 && resend < 1)) throw new Error('--resend must be a fraction in [0, 1)');
 if (replicaCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--replicas: e.g. 1 or 1,2');
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-/** utime, stime, cutime, cstime and ppid of a process (zeros if it ended). */
-function stat(pid: number): { own: number; children: number; ppid: number } {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return {
-      own: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND,
-      children: (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND,
-      ppid: Number(f[1]),
-    };
-  } catch {
-    return { own: 0, children: 0, ppid: 0 };
-  }
-}
-/** CPU seconds of a process and all its children, living and ended (PostgreSQL: postmaster + backends). */
-function treeCpuSeconds(root: number): number {
-  const top = stat(root);
-  let total = top.own + top.children;
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === root) continue;
-    const s = stat(pid);
-    if (s.ppid === root) total += s.own + s.children;
-  }
-  return total;
-}
-const load = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
 
 interface Replica {
   url: string;
@@ -246,17 +222,17 @@ async function run(replicaCount: number): Promise<RunFigures> {
   };
 
   const postmaster = Number(readFileSync(join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const pgCpu = (): number => treeCpuSeconds(postmaster);
-  const routerCpu = (): number => replicas.reduce((s, r) => s + treeCpuSeconds(r.child.pid ?? 0), 0);
+  const pgCpu = (): number => processTreeCpuSeconds(postmaster);
+  const routerCpu = (): number => replicas.reduce((s, r) => s + processTreeCpuSeconds(r.child.pid ?? 0), 0);
   // The measured window starts after `warmup` seconds of the same load: a router runs for months, so its
   // steady state is the figure (JIT, pool connections and PostgreSQL caches warm), not its first seconds.
   const start = performance.now();
   t0 = start + warmup * 1000;
   const end = t0 + seconds * 1000;
-  let loadBefore = load();
+  let loadBefore = loadAverage();
   let cpu0 = { router: routerCpu(), pg: pgCpu(), sender: process.cpuUsage() };
   setTimeout(() => {
-    loadBefore = load();
+    loadBefore = loadAverage();
     cpu0 = { router: routerCpu(), pg: pgCpu(), sender: process.cpuUsage() };
   }, t0 - performance.now());
   if (mode === 'open') {
@@ -299,7 +275,7 @@ async function run(replicaCount: number): Promise<RunFigures> {
     postgresCpu: pgCpu() - cpu0.pg,
     senderCpu: (sender.user + sender.system) / 1e6,
     loadBefore,
-    loadAfter: load(),
+    loadAfter: loadAverage(),
   };
   const [stored] = await pg.query<{ n: string }>('select count(*) as n from incidents', [], database);
   const unique = seq;

@@ -1,8 +1,8 @@
 // The alert router's file configuration (channels and escalation policies), reviewed like
 // Alertmanager's routes. Secrets are `{ env: NAME }` / `{ file: path }` references or literals.
-import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { resolveSecret } from '@ispmon/service-kit';
 import { duration, policySchema, type EscalationPolicy } from './escalation/policy.js';
 
 const secret = z.union([
@@ -10,7 +10,6 @@ const secret = z.union([
   z.strictObject({ env: z.string() }),
   z.strictObject({ file: z.string() }),
 ]);
-type Secret = z.infer<typeof secret>;
 
 const common = {
   rate_limit_per_minute: z.number().int().positive().optional(),
@@ -66,21 +65,6 @@ export interface RouterConfig {
   deliveryTimeoutMs: number;
   channels: Map<string, ChannelConfig>;
   policies: EscalationPolicy[];
-}
-
-export function resolveSecret(value: Secret | undefined, where: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  if ('env' in value) {
-    const v = process.env[value.env];
-    if (v === undefined) throw new Error(`${where}: environment variable ${value.env} is not set`);
-    return v;
-  }
-  try {
-    return readFileSync(value.file, 'utf8').trim();
-  } catch {
-    throw new Error(`${where}: cannot read secret file ${value.file}`);
-  }
 }
 
 export function parseRouterConfig(text: string, source: string): RouterConfig {

@@ -3,9 +3,8 @@
 // Usage: npm run bench:crud -w billing [-- N CONCURRENCY]
 // Prints requests/s and CPU per request: this process (billing and the HTTP client share it, process.cpuUsage)
 // plus every PostgreSQL process of the test server (utime+stime from /proc/<pid>/stat).
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { startPostgres } from '@ispmon/local-servers';
+import { cpuSecondsByPid, startPostgres } from '@ispmon/local-servers';
 import { startRuntime } from '../dist/runtime.js';
 import { issueToken } from '../dist/tokens.js';
 
@@ -31,16 +30,7 @@ await em.execute('analyze', [], 'run');
 
 const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
   const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  const ticks = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime + stime, USER_HZ 100
-    } catch {
-      // the process ended in between
-    }
-  }
-  return ticks;
+  return cpuSecondsByPid(rows.map((r) => r.pid));
 };
 
 const call = async (method: string, path: string, body?: unknown): Promise<void> => {

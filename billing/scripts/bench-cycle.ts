@@ -6,11 +6,9 @@
 // (backends and background workers from pg_stat_activity, utime+stime from /proc/<pid>/stat). On a
 // shared machine a statement gets only its share of a core: CPU per 1,000 subscriptions is the figure
 // that shows the headroom, wall time the one that was met or not at that load average.
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { startPostgres } from '@ispmon/local-servers';
+import { cpuSecondsByPid, loadAverage, startPostgres } from '@ispmon/local-servers';
 import { startRuntime } from '../dist/runtime.js';
 
 const { values: args, positionals } = parseArgs({
@@ -24,10 +22,6 @@ const { values: args, positionals } = parseArgs({
 });
 const count = Number(args.subscriptions ?? positionals[0] ?? 100_000);
 if (!(Number.isInteger(count) && count > 0)) throw new Error('--subscriptions must be a positive integer');
-const load = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
 const pg = await startPostgres({
   settings: {
     fsync: 'on',
@@ -77,41 +71,30 @@ console.log(
   `seeded ${count.toLocaleString('en-US')} subscriptions in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
 );
 
-const ticksPerSecond = 100; // USER_HZ on Linux
-const postgresCpuTicks = async (): Promise<Map<number, number>> => {
+const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
   const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  const ticks = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime, stime
-    } catch {
-      // the process ended in between
-    }
-  }
-  return ticks;
+  return cpuSecondsByPid(rows.map((r) => r.pid));
 };
 const cpu = { node: 0, postgres: 0 };
 const run = async (label: string, at: Date, dryRun = false): Promise<number> => {
   now = at;
-  const loadBefore = load();
-  const pgBefore = await postgresCpuTicks();
+  const loadBefore = loadAverage();
+  const pgBefore = await postgresCpuSeconds();
   const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const r = await runtime.cycle.run(at, { dryRun });
   const s = (performance.now() - started) / 1000;
   const nodeUsage = process.cpuUsage(nodeBefore);
-  const pgAfter = await postgresCpuTicks();
-  let pgTicks = 0;
-  for (const [pid, t] of pgAfter) pgTicks += t - (pgBefore.get(pid) ?? 0);
+  const pgAfter = await postgresCpuSeconds();
+  let pgCpu = 0;
+  for (const [pid, t] of pgAfter) pgCpu += t - (pgBefore.get(pid) ?? 0);
   const nodeCpu = (nodeUsage.user + nodeUsage.system) / 1e6;
-  const pgCpu = pgTicks / ticksPerSecond;
   if (!dryRun) {
     cpu.node += nodeCpu;
     cpu.postgres += pgCpu;
   }
   console.log(
-    `${label.padEnd(34)} ${s.toFixed(2).padStart(6)} s wall, CPU ${(nodeCpu + pgCpu).toFixed(2).padStart(6)} s (node ${nodeCpu.toFixed(2)}, PostgreSQL ${pgCpu.toFixed(2)})  issued ${r.invoicesIssued.count.toLocaleString('en-US')} (Rp ${BigInt(r.invoicesIssued.amountIdr).toLocaleString('id-ID')}), overdue ${r.invoicesOverdue.count.toLocaleString('en-US')}, suspended ${r.subscriptionsSuspended.count.toLocaleString('en-US')}, expired ${r.subscriptionsExpired.count}; load ${loadBefore} → ${load()}`,
+    `${label.padEnd(34)} ${s.toFixed(2).padStart(6)} s wall, CPU ${(nodeCpu + pgCpu).toFixed(2).padStart(6)} s (node ${nodeCpu.toFixed(2)}, PostgreSQL ${pgCpu.toFixed(2)})  issued ${r.invoicesIssued.count.toLocaleString('en-US')} (Rp ${BigInt(r.invoicesIssued.amountIdr).toLocaleString('id-ID')}), overdue ${r.invoicesOverdue.count.toLocaleString('en-US')}, suspended ${r.subscriptionsSuspended.count.toLocaleString('en-US')}, expired ${r.subscriptionsExpired.count}; load ${loadBefore} → ${loadAverage()}`,
   );
   return s;
 };

@@ -2,9 +2,8 @@
 // renewal invoices, after it marks them overdue and suspends, and idle scans (nothing new) after each.
 // Usage: npm run bench:notices -w billing [-- N]   (default 100,000)
 // CPU beside wall time: this process plus every PostgreSQL process of the test server (/proc/<pid>/stat).
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { startPostgres } from '../../testkit/dist/index.js';
+import { cpuSecondsByPid, loadAverage, startPostgres } from '@ispmon/local-servers';
 import { parseNoticeConfig } from '../dist/notices/config.js';
 import { EVENTS_SQL } from '../dist/notices/scan.js';
 import { NoticeService } from '../dist/notices/service.js';
@@ -67,31 +66,21 @@ console.log(
   `seeded ${count.toLocaleString('en-US')} subscribers with renewal invoices in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
 );
 
-const postgresCpuTicks = async (): Promise<Map<number, number>> => {
+const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
   const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  const ticks = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime, stime (USER_HZ 100)
-    } catch {
-      // the process ended in between
-    }
-  }
-  return ticks;
+  return cpuSecondsByPid(rows.map((r) => r.pid));
 };
 const scan = async (label: string, at: Date): Promise<void> => {
   now = at;
-  const pgBefore = await postgresCpuTicks();
+  const pgBefore = await postgresCpuSeconds();
   const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const r = await (notices as NoticeService).scan(at);
   const s = (performance.now() - started) / 1000;
   const nodeUsage = process.cpuUsage(nodeBefore);
-  let pgTicks = 0;
-  for (const [pid, t] of await postgresCpuTicks()) pgTicks += t - (pgBefore.get(pid) ?? 0);
+  let pgCpu = 0;
+  for (const [pid, t] of await postgresCpuSeconds()) pgCpu += t - (pgBefore.get(pid) ?? 0);
   const nodeCpu = (nodeUsage.user + nodeUsage.system) / 1e6;
-  const pgCpu = pgTicks / 100;
   const queued = Object.values(r.queued).reduce((a, b) => a + b, 0);
   console.log(
     `${label.padEnd(40)} ${s.toFixed(2).padStart(6)} s wall, CPU ${(nodeCpu + pgCpu).toFixed(2).padStart(6)} s (node ${nodeCpu.toFixed(2)}, PostgreSQL ${pgCpu.toFixed(2)})  queued ${queued.toLocaleString('en-US')} ${JSON.stringify(r.queued)}${queued ? `, CPU per 1,000 notices ${(((nodeCpu + pgCpu) * 1e6) / queued).toFixed(0)} ms` : ''}`,
@@ -132,6 +121,6 @@ if (process.env.EXPLAIN) {
   )) as Array<Record<string, string>>;
   console.log(plan.map((r) => Object.values(r)[0]).join('\n'));
 }
-console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`load average ${loadAverage()}`);
 await runtime.stop(1_000);
 await pg.stop();

@@ -8,13 +8,12 @@
 // Usage: npm run bench:suspend-fleet -w billing -- [--routers 100] [--subscribers 10000] [--in-flight 50]
 //        [--batch 5000] (subscriptions claimed per sync round)
 // The simulated routers run in this process (the lab), so "node" CPU is billing and the routers together.
-import { readdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startRouterLab } from '@ispmon/lab';
-import { startPostgres, waitFor } from '@ispmon/local-servers';
+import { loadAverage, processTreeCpuSeconds, startPostgres, waitFor } from '@ispmon/local-servers';
 import { RouterOsGateway } from '../dist/provisioning/routeros-gateway.js';
 import { startRuntime } from '../dist/runtime.js';
 import { SecretBox } from '../dist/secrets.js';
@@ -33,35 +32,6 @@ const maxInFlight = Number(args['in-flight']);
 if (!(routerCount > 0 && total >= routerCount && maxInFlight > 0))
   throw new Error('--routers, --subscribers (at least one per router) and --in-flight must be positive');
 const fmt = (n: number): string => n.toLocaleString('en-US');
-const load = (): string =>
-  loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-function stat(pid: number): { own: number; children: number; ppid: number } {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return {
-      own: (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND,
-      children: (Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND,
-      ppid: Number(f[1]),
-    };
-  } catch {
-    return { own: 0, children: 0, ppid: 0 };
-  }
-}
-/** CPU seconds of the postmaster and every backend, living or ended. */
-function treeCpuSeconds(root: number): number {
-  const top = stat(root);
-  let sum = top.own + top.children;
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (Number.isInteger(pid) && pid !== root && stat(pid).ppid === root) sum += stat(pid).own;
-  }
-  return sum;
-}
-
 const key = '0f'.repeat(32);
 const box = new SecretBox(key);
 const pg = await startPostgres({
@@ -141,10 +111,10 @@ try {
   if (online !== subscribers.length) throw new Error(`${online} of ${subscribers.length} subscribers online`);
 
   console.log(
-    `suspending ${fmt(subscribers.length)} subscribers on ${routerCount} simulated routers (${perRouter} each), ${maxInFlight} commands in flight per router; load ${load()}`,
+    `suspending ${fmt(subscribers.length)} subscribers on ${routerCount} simulated routers (${perRouter} each), ${maxInFlight} commands in flight per router; load ${loadAverage()}`,
   );
   now = new Date(t0.getTime() + 60_000);
-  const pg0 = treeCpuSeconds(postmaster);
+  const pg0 = processTreeCpuSeconds(postmaster);
   const cpu0 = process.cpuUsage();
   const sent0 = gateway.commandsSent;
   const started = performance.now();
@@ -162,7 +132,7 @@ try {
   const wall = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const nodeCpu = (cpu.user + cpu.system) / 1e6;
-  const pgCpu = treeCpuSeconds(postmaster) - pg0;
+  const pgCpu = processTreeCpuSeconds(postmaster) - pg0;
   const commands = gateway.commandsSent - sent0;
   if (report.subscriptionsSuspended.count !== subscribers.length || synced !== subscribers.length)
     throw new Error(`suspended ${report.subscriptionsSuspended.count}, synced ${synced}`);
@@ -183,7 +153,7 @@ try {
     throw new Error(`${secretsIsolated} of ${subscribers.length} secrets on the isolation profile`);
   const perK = 1000 / subscribers.length;
   console.log(
-    `  cycle (mark suspended) ${cycleWall.toFixed(2)} s, router sync ${(wall - cycleWall).toFixed(2)} s in ${rounds} round(s), ${fmt(commands)} API commands; total ${wall.toFixed(2)} s (target < 60 s); every CPE back on isolir ${((redial - started) / 1000 - wall).toFixed(1)} s later; load ${load()}`,
+    `  cycle (mark suspended) ${cycleWall.toFixed(2)} s, router sync ${(wall - cycleWall).toFixed(2)} s in ${rounds} round(s), ${fmt(commands)} API commands; total ${wall.toFixed(2)} s (target < 60 s); every CPE back on isolir ${((redial - started) / 1000 - wall).toFixed(1)} s later; load ${loadAverage()}`,
   );
   console.log(
     `  CPU per 1,000 subscribers: ${((nodeCpu + pgCpu) * perK * 1000).toFixed(0)} ms (node: billing + simulated routers ${(nodeCpu * perK * 1000).toFixed(0)}, PostgreSQL ${(pgCpu * perK * 1000).toFixed(0)}); ${((nodeCpu + pgCpu) / wall).toFixed(2)} cores busy`,

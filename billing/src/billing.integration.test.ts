@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
 import { findBinary, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import { midtransSignature } from './payments/notification.js';
-import { SERVER_KEY, startHarness, type Harness } from '../test/harness.js';
+import { registerRouter, SERVER_KEY, startHarness, type Harness } from '../test/harness.js';
 
 const DAY = 86_400_000;
 
@@ -46,21 +46,7 @@ describe('billing', () => {
     lab = await startRouterLab({ routers: [{ name: 'core-jkt-1', version: '7.18.2', pppSessions: 0 }] });
     router = lab.routers[0] as SimRouter;
     t = await startHarness(pg);
-    const r = await t.call(
-      'POST',
-      '/api/v1/routers',
-      {
-        name: 'core-jkt-1',
-        host: router.host,
-        api_port: router.port,
-        username: router.username,
-        password: router.password,
-        site: 'jkt',
-      },
-      t.tokens.admin,
-    );
-    expect(r.status).toBe(201);
-    routerId = r.body.id;
+    routerId = await registerRouter(t, 'core-jkt-1', router);
     const p = await t.call('POST', '/api/v1/plans', {
       code: 'HOME10',
       name: 'Home 10 Mbps',

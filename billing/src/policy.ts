@@ -4,6 +4,16 @@
 import { z } from 'zod';
 import type { BackoffPolicy } from '@ispmon/service-kit';
 
+/** An IANA time zone name that this Node.js knows (its Intl data decides). */
+export const timeZoneSchema = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Asia/Jakarta');
+
 export const billingPolicySchema = z.strictObject({
   /** Renewal invoices are issued this many days before the period ends; they fall due when it ends. */
   renew_days_before: z.number().int().min(0).max(60).default(7),

@@ -13,6 +13,7 @@ import {
 } from '@mikro-orm/postgresql';
 import { ClientLinkEntity, CustomerEntity, PlanEntity, RouterEntity } from './db/entities.js';
 import { ApiError, audit, conflictFrom, notFound } from './db/sql.js';
+import { timeZoneSchema } from './policy.js';
 import type { SecretBox } from './secrets.js';
 
 export const moneyIdr = z
@@ -21,15 +22,6 @@ export const moneyIdr = z
     z.string().regex(/^\d{1,18}$/, 'whole rupiah as digits'),
   ])
   .transform((v) => BigInt(v));
-
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as Asia/Jakarta');
 
 export const creditPolicySchema = z.strictObject({
   tiers: z
@@ -168,7 +160,7 @@ export const linkSpec = resource(ClientLinkEntity, {
     monthly_fee_idr: { schema: moneyIdr, required: true },
     credit_policy: { schema: creditPolicySchema, required: true },
     contacts: { schema: z.array(z.email()).max(20) },
-    time_zone: { schema: timeZone },
+    time_zone: { schema: timeZoneSchema },
     no_data_policy: { schema: z.enum(['down', 'exclude']) },
     active: { schema: z.boolean() },
   },

@@ -92,3 +92,19 @@ export async function startHarness(
     },
   };
 }
+
+/** Registers a (lab) RouterOS router with billing as the admin, at site `jkt`; its id. */
+export async function registerRouter(
+  t: Harness,
+  name: string,
+  r: { host: string; port: number; username: string; password: string },
+): Promise<number> {
+  const res = await t.call(
+    'POST',
+    '/api/v1/routers',
+    { name, host: r.host, api_port: r.port, username: r.username, password: r.password, site: 'jkt' },
+    t.tokens.admin,
+  );
+  if (res.status !== 201) throw new Error(`router ${name}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id as number;
+}

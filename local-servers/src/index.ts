@@ -21,3 +21,10 @@ export {
   type PromRangeSeries,
   type StartVictoriaMetricsOptions,
 } from './victoria-metrics.js';
+export {
+  cpuSecondsByPid,
+  processCpu,
+  processTreeCpuSeconds,
+  loadAverage,
+  type ProcessCpu,
+} from './process-cpu.js';

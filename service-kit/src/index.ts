@@ -18,3 +18,4 @@ export {
   type OutboxTables,
   type Screening,
 } from './outbox.js';
+export { resolveSecret, type SecretRef } from './secret-ref.js';

@@ -3,45 +3,27 @@
 // remote_write to Debian's VictoriaMetrics with -dedup.minScrapeInterval. One member is restarted; the
 // SLA over the span through the global layer is compared with the one its peer (a single Prometheus that
 // held all the data) gives, and with the one the restarted member alone would give.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { PrometheusClient } from '@ispmon/billing';
 import { Exporter } from '@ispmon/exporter';
-import { canCreateProbeTargets, startProbeTargets, type ProbeTargets } from '@ispmon/lab';
+import type { ProbeTargets } from '@ispmon/lab';
+import { startPrometheus, waitFor, type PrometheusServer, type VictoriaMetricsServer } from '@ispmon/testkit';
 import {
-  MissingBinaryError,
-  startPrometheus,
-  startVictoriaMetrics,
-  waitFor,
-  type PrometheusServer,
-  type VictoriaMetricsServer,
-} from '@ispmon/testkit';
-import { repoRoot } from '../support/paths.js';
+  generateShardConfig,
+  probeTargetsIfPrivileged,
+  startVictoriaMetricsOrSkip,
+} from '../support/shards.js';
 
-const run = promisify(execFile);
 const LINKS = ['L-0001', 'L-0002'];
 /** Scrape interval = dedup interval; SLA windows of 6 s stand in for billing's minutes, stepped every second. */
 const SCRAPE_S = 1;
 const WINDOW_S = 6;
 /** How long the restarted member stays down: longer than a window, so its own data has windows without any. */
 const DOWN_MS = 8_000;
-
-async function generate(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['prometheus/shards/generate.mjs', ...args], {
-      cwd: repoRoot,
-    });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? 1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
 
 const memberArgs = (exporter: string, remoteWrite: string, replica: string): string[] => [
   ...['--shards', '1', '--shard', '0', '--exporter', exporter, '--self', '127.0.0.1:9'],
@@ -50,7 +32,7 @@ const memberArgs = (exporter: string, remoteWrite: string, replica: string): str
 
 describe('prometheus/shards/generate.mjs --replica', () => {
   it('names the member in an external label that neither remote_write nor alerts carry', async () => {
-    const r = await generate(
+    const r = await generateShardConfig(
       memberArgs('exporter-0:9436', 'http://vminsert:8480/insert/0/prometheus/api/v1/write', 'b'),
     );
     expect(r.code).toBe(0);
@@ -78,7 +60,9 @@ describe('prometheus/shards/generate.mjs --replica', () => {
 
   it('refuses a replica name that is not a short label value, writing nothing', async () => {
     const results = await Promise.all(
-      ['', 'A', 'a b', 'x'.repeat(33)].map((name) => generate(memberArgs('e:1', 'http://vm/', name))),
+      ['', 'A', 'a b', 'x'.repeat(33)].map((name) =>
+        generateShardConfig(memberArgs('e:1', 'http://vm/', name)),
+      ),
     );
     for (const r of results)
       expect({ code: r.code, out: r.out, err: r.err }).toEqual({
@@ -113,24 +97,16 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
   };
 
   beforeAll(async () => {
-    try {
-      vm = await startVictoriaMetrics({ extraArgs: [`-dedup.minScrapeInterval=${SCRAPE_S}s`] });
-    } catch (err) {
-      if (!(err instanceof MissingBinaryError) || process.env.CI === 'true') throw err;
-      missing = err.message;
-      console.warn(`skipping the shard pair test: ${err.message}`);
-      return;
-    }
+    ({ vm, missing } = await startVictoriaMetricsOrSkip('the shard pair test', {
+      extraArgs: [`-dedup.minScrapeInterval=${SCRAPE_S}s`],
+    }));
+    if (missing) return;
     dir = mkdtempSync(join(tmpdir(), 'ispmon-pairs-'));
     // A lossy link and a slow one, so success fractions and RTT means are not constants; without network
     // namespaces (not root) both are probes of the loopback address.
-    if (canCreateProbeTargets()) {
-      probes = await startProbeTargets({ count: 2, firstIndex: 185 + (process.pid % 25) });
-      probes.targets[0]!.setLoss(0.1);
-      probes.targets[1]!.setLatency(15, 5);
-    } else if (process.env.CI === 'true') {
-      throw new Error('network namespaces for probe targets need root (CI runs as root)');
-    }
+    probes = await probeTargetsIfPrivileged(2, 185 + (process.pid % 25));
+    probes?.targets[0]!.setLoss(0.1);
+    probes?.targets[1]!.setLatency(15, 5);
     const hosts = LINKS.map((_, i) => probes?.targets[i]?.address ?? '127.0.0.1');
     writeFileSync(
       join(dir, 'probes.json'),
@@ -149,7 +125,7 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
     exporter.load();
     const address = await exporter.listen();
     const generated = await Promise.all(
-      ['a', 'b'].map((name) => generate(memberArgs(address, vm!.writeUrl, name))),
+      ['a', 'b'].map((name) => generateShardConfig(memberArgs(address, vm!.writeUrl, name))),
     );
     for (const [i, name] of (['a', 'b'] as const).entries()) {
       const g = generated[i]!;

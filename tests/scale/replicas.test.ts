@@ -7,7 +7,6 @@
 // Shards and VictoriaMetrics are in shards.test.ts (together they would not fit this file's time budget).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import {
   type AlertmanagerServer,
   type PostgresServer,
 } from '@ispmon/testkit';
+import { startNotificationSink, type NotificationSink } from '../support/notification-sink.js';
 import { repoRoot } from '../support/paths.js';
 
 const ROUTERS = 100; // lab routers, one subscriber each
@@ -98,31 +98,14 @@ async function inParallel<T, R>(
 describe('replicas of every service over one PostgreSQL, one of each SIGKILLed mid-work', () => {
   let pgServer: PostgresServer;
   let lab: RouterLab;
-  let sink: Server;
+  let sink: NotificationSink;
   let dir = '';
   const alertmanagers: AlertmanagerServer[] = [];
   const replicas: Replica[] = [];
   const clients: pg.Client[] = [];
-  const byKey = new Map<string, number>();
-  const incidentsNotified = new Set<string>();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ispmon-replicas-'));
-    sink = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          notification: { key: string };
-          incident: { labels: { n: string } };
-        };
-        const key = String(req.headers['idempotency-key']);
-        byKey.set(key, (byKey.get(key) ?? 0) + 1);
-        incidentsNotified.add(body.incident.labels.n);
-        // A sink that takes a moment, so the kill lands while notifications are being delivered.
-        setTimeout(() => res.end('ok'), 10);
-      });
-    });
     [pgServer, lab] = await Promise.all([
       // Commits durable as in production (testkit turns synchronous_commit off for speed).
       startPostgres({ settings: { synchronous_commit: 'on' } }),
@@ -134,7 +117,7 @@ describe('replicas of every service over one PostgreSQL, one of each SIGKILLed m
           pppSessions: 0,
         })),
       }),
-      new Promise<void>((r) => sink.listen(0, '127.0.0.1', r)),
+      startNotificationSink().then((s) => void (sink = s)),
     ]);
   }, 60_000);
 
@@ -144,7 +127,7 @@ describe('replicas of every service over one PostgreSQL, one of each SIGKILLed m
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await Promise.all(alertmanagers.map((am) => am.stop()));
     await lab?.stop();
-    await new Promise((r) => sink?.close(r));
+    await sink?.close();
     await pgServer?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -157,13 +140,12 @@ describe('replicas of every service over one PostgreSQL, one of each SIGKILLed m
     const [routerDb, billingDb] = await Promise.all([pgServer.createDatabase(), pgServer.createDatabase()]);
     const billingDbName = new URL(billingDb).pathname.slice(1);
     const routerDbName = new URL(routerDb).pathname.slice(1);
-    const sinkAddress = sink.address();
     writeFileSync(
       join(dir, 'router.yml'),
       [
         'delivery_timeout: 3s', // a send cut by the kill is re-sent by the survivor after its lease (2 × 3 s + 5 s)
         'channels:',
-        `  sink: { type: webhook, url: "http://127.0.0.1:${typeof sinkAddress === 'object' && sinkAddress ? sinkAddress.port : 0}/hook" }`,
+        `  sink: { type: webhook, url: "${sink.url}" }`,
         'policies:',
         '  - name: all',
         '    steps: [{ notify: [sink] }]',
@@ -231,17 +213,21 @@ ${[a1, a2].map((a) => `      - url: ${a.url}/webhook/alertmanager\n        send_
         annotations: { summary: `burst ${n}` },
       }));
       await Promise.all(alertmanagers.map((am) => am.postAlerts(batch)));
-      await waitFor('20 incidents notified', async () => (incidentsNotified.size >= 20 ? true : undefined), {
-        timeoutMs: 30_000,
-        intervalMs: 5,
-      });
-      const atKill = incidentsNotified.size;
+      await waitFor(
+        '20 incidents notified',
+        async () => (sink.incidentsNotified.size >= 20 ? true : undefined),
+        {
+          timeoutMs: 30_000,
+          intervalMs: 5,
+        },
+      );
+      const atKill = sink.incidentsNotified.size;
       await sigkill(a1);
       phase(`alert-router-1 killed at ${atKill} notified`);
       expect(atKill).toBeLessThan(ALERTS);
       await waitFor(
         'every incident notified',
-        async () => (incidentsNotified.size === ALERTS ? true : undefined),
+        async () => (sink.incidentsNotified.size === ALERTS ? true : undefined),
         {
           timeoutMs: 40_000,
           intervalMs: 50,
@@ -505,11 +491,11 @@ ${[a1, a2].map((a) => `      - url: ${a.url}/webhook/alertmanager\n        send_
       [],
       routerDbName,
     )) as [{ timeouts: number }];
-    const twice = [...byKey.entries()].filter(([, c]) => c > 1);
+    const twice = [...sink.byKey.entries()].filter(([, c]) => c > 1);
     console.log(
       `${ROUTERS} lab routers, ${ALERTS} alerts: ${twice.length} notification(s) delivered twice, ${timeouts} send(s) timed out; ${phases.join(', ')}`,
     );
-    expect(byKey.size).toBe(ALERTS);
+    expect(sink.byKey.size).toBe(ALERTS);
     expect(twice.length).toBeLessThanOrEqual(1 + timeouts);
     expect(twice.every(([, c]) => c === 2)).toBe(true);
     // The survivors stayed ready throughout; the killed replicas answer nothing (a load balancer drops them).

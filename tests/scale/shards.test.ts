@@ -3,47 +3,23 @@
 // prometheus/shards/generate.mjs from the shipped prometheus.yml (intervals shortened) → remote_write to
 // Debian's single-node VictoriaMetrics, and to a reference Prometheus (remote-write receiver) that gets
 // the very same samples, so what the global layer answers can be compared with one Prometheus's answer.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { Exporter } from '@ispmon/exporter';
-import {
-  canCreateProbeTargets,
-  startProbeTargets,
-  startRouterLab,
-  writeInventory,
-  type ProbeTargets,
-  type RouterLab,
-} from '@ispmon/lab';
-import {
-  MissingBinaryError,
-  startPrometheus,
-  startVictoriaMetrics,
-  waitFor,
-  type PrometheusServer,
-  type VictoriaMetricsServer,
-} from '@ispmon/testkit';
+import { startRouterLab, writeInventory, type ProbeTargets, type RouterLab } from '@ispmon/lab';
+import { startPrometheus, waitFor, type PrometheusServer, type VictoriaMetricsServer } from '@ispmon/testkit';
 import { repoRoot } from '../support/paths.js';
+import {
+  generateShardConfig,
+  probeTargetsIfPrivileged,
+  startVictoriaMetricsOrSkip,
+} from '../support/shards.js';
 
-const run = promisify(execFile);
 const ROUTERS = 30;
 const SHARDS = 2;
-
-async function generate(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['prometheus/shards/generate.mjs', ...args], {
-      cwd: repoRoot,
-    });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? 1, out: x.stdout ?? '', err: x.stderr ?? '' };
-  }
-}
 
 const shardArgs = (shard: number, exporter: string, self: string, remoteWrite: string): string[] => [
   '--shards',
@@ -73,7 +49,7 @@ describe('prometheus/shards/generate.mjs', () => {
       [shardArgs(0, 'e:1', 'p:9090', 'vm:8428'), /--remote-write must be an http\(s\) URL/],
       [[...shardArgs(0, 'e:1', 'p:9090', 'http://vm/'), '--config', 'package.json'], /no scrape_configs/],
     ];
-    const results = await Promise.all(cases.map(([args]) => generate(args)));
+    const results = await Promise.all(cases.map(([args]) => generateShardConfig(args)));
     for (const [i, [, message]] of cases.entries()) {
       const r = results[i]!;
       expect({ code: r.code, out: r.out, err: r.err }).toEqual({
@@ -88,7 +64,7 @@ describe('prometheus/shards/generate.mjs', () => {
     const base = parse(readFileSync(join(repoRoot, 'prometheus/prometheus.yml'), 'utf8')) as {
       scrape_configs: Array<{ job_name: string }>;
     };
-    const r = await generate(
+    const r = await generateShardConfig(
       shardArgs(1, 'exporter-1:9436', 'prometheus-1:9090', 'http://vm:8428/api/v1/write'),
     );
     expect(r.code).toBe(0);
@@ -135,14 +111,8 @@ describe('two Prometheus shards, two exporter replicas, VictoriaMetrics as the g
   const routers = Array.from({ length: ROUTERS }, (_, i) => `r-${String(i + 1).padStart(3, '0')}`);
 
   beforeAll(async () => {
-    try {
-      vm = await startVictoriaMetrics();
-    } catch (err) {
-      if (!(err instanceof MissingBinaryError) || process.env.CI === 'true') throw err;
-      missing = err.message;
-      console.warn(`skipping the sharding test: ${err.message}`);
-      return;
-    }
+    ({ vm, missing } = await startVictoriaMetricsOrSkip('the sharding test'));
+    if (missing) return;
     dir = mkdtempSync(join(tmpdir(), 'ispmon-shards-'));
     lab = await startRouterLab({
       routers: routers.map((name) => ({ name, version: '7.16.2', interfaces: 2, pppSessions: 3 })),
@@ -150,13 +120,9 @@ describe('two Prometheus shards, two exporter replicas, VictoriaMetrics as the g
     writeInventory(join(dir, 'inventory'), lab, 'jkt');
     // Two client links with loss, so their SLA minutes are neither all up nor all down; without network
     // namespaces (not root) the links are probes of the loopback address, which answers every probe.
-    if (canCreateProbeTargets()) {
-      probes = await startProbeTargets({ count: 2, firstIndex: 160 + (process.pid % 25) });
-      probes.targets[0]!.setLoss(0.3);
-      probes.targets[1]!.setLatency(15, 5);
-    } else if (process.env.CI === 'true') {
-      throw new Error('network namespaces for probe targets need root (CI runs as root)');
-    }
+    probes = await probeTargetsIfPrivileged(2, 160 + (process.pid % 25));
+    probes?.targets[0]!.setLoss(0.3);
+    probes?.targets[1]!.setLatency(15, 5);
     const hosts = links.map((_, i) => probes?.targets[i]?.address ?? '127.0.0.1');
     writeFileSync(
       join(dir, 'inventory/file_sd/probes.json'),
@@ -194,7 +160,7 @@ describe('two Prometheus shards, two exporter replicas, VictoriaMetrics as the g
       exporters.push(exporter);
       exporterAddresses.push(address);
       const shardYaml = async (self: string): Promise<string> => {
-        const g = await generate(shardArgs(i, address, self, vm!.writeUrl));
+        const g = await generateShardConfig(shardArgs(i, address, self, vm!.writeUrl));
         if (g.code !== 0) throw new Error(`generate.mjs failed: ${g.err}`);
         const config = parse(
           g.out

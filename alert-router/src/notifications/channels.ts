@@ -1,8 +1,8 @@
 // One delivery function per channel type, each speaking the service's real wire format.
 import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
-import { DeliveryError, postWithKey } from '@ispmon/service-kit';
-import { resolveSecret, type ChannelConfig } from '../config.js';
+import { DeliveryError, postWithKey, resolveSecret } from '@ispmon/service-kit';
+import type { ChannelConfig } from '../config.js';
 import { plainText, telegramHtml, title, type NotificationMessage } from './message.js';
 
 /** One send; `signal` aborts it when the outbox's delivery timeout passes. */

@@ -3,9 +3,9 @@
 // gateways ISPs use for SMS and WhatsApp (POST with a token header and templated fields; Idempotency-Key).
 import Handlebars from 'handlebars';
 import nodemailer, { type Transporter } from 'nodemailer';
-import { DeliveryError, postWithKey } from '@ispmon/service-kit';
+import { DeliveryError, postWithKey, resolveSecret } from '@ispmon/service-kit';
 import { redactCredentials } from '../sla/mail.js';
-import { resolveSecret, type GatewayConfig, type NoticeChannel, type NoticeConfig } from './config.js';
+import type { GatewayConfig, NoticeChannel, NoticeConfig } from './config.js';
 import type { NoticeText } from './messages.js';
 
 export interface Outgoing {

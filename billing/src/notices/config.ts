@@ -1,8 +1,8 @@
 // What notices to subscribers need from configuration (the YAML file named by BILLING_NOTICES): which
 // channels exist and how to reach their gateways, reminders, quiet hours, retries. The zod schema is the
 // reference; README "Notices to subscribers" shows an example.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { timeZoneSchema } from '../policy.js';
 
 export const NOTICE_EVENTS = [
   'invoice_issued',
@@ -26,14 +26,6 @@ const secretSchema = z.union([
 ]);
 export type Secret = z.infer<typeof secretSchema>;
 
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as Asia/Jakarta');
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time like 21:00');
 
 /**
@@ -71,7 +63,7 @@ export const noticeConfigSchema = z.strictObject({
     .max(24 * 60)
     .default(48),
   /** Local time of quiet hours and of the dates in messages. */
-  time_zone: timeZone.default('Asia/Jakarta'),
+  time_zone: timeZoneSchema.default('Asia/Jakarta'),
   /** Due notices wait while it is quiet (local time); null sends around the clock. */
   quiet_hours: z
     .strictObject({ start: clockTime, end: clockTime })
@@ -94,25 +86,6 @@ export const noticeConfigSchema = z.strictObject({
   whatsapp: gatewaySchema.optional(),
 });
 export type NoticeConfig = z.infer<typeof noticeConfigSchema>;
-
-export function resolveSecret(
-  value: Secret | undefined,
-  where: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  if ('env' in value) {
-    const v = env[value.env];
-    if (v === undefined) throw new Error(`${where}: environment variable ${value.env} is not set`);
-    return v;
-  }
-  try {
-    return readFileSync(value.file, 'utf8').trim();
-  } catch {
-    throw new Error(`${where}: cannot read secret file ${value.file}`);
-  }
-}
 
 /** Parses the configuration, naming the field and the reason when it is wrong. */
 export function parseNoticeConfig(value: unknown, source: string): NoticeConfig {

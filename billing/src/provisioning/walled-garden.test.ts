@@ -11,7 +11,7 @@ import {
   type SimRouter,
 } from '@ispmon/lab';
 import { startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
-import { startHarness, type Harness } from '../../test/harness.js';
+import { registerRouter, startHarness, type Harness } from '../../test/harness.js';
 import { RouterOsGateway } from './routeros-gateway.js';
 import type { RouterEndpoint } from './types.js';
 import {
@@ -453,21 +453,7 @@ describe("the walled garden through billing's API", () => {
         walledGarden: { ...CONFIG, allowedHosts: ['app.sandbox.midtrans.com'] },
       }),
     });
-    const r = await t.call(
-      'POST',
-      '/api/v1/routers',
-      {
-        name: 'nas-api',
-        host: nas.host,
-        api_port: nas.port,
-        username: nas.username,
-        password: nas.password,
-        site: 'jkt',
-      },
-      t.tokens.admin,
-    );
-    expect(r.status).toBe(201);
-    routerId = r.body.id;
+    routerId = await registerRouter(t, 'nas-api', nas);
   }, 60_000);
   afterAll(async () => {
     await t?.stop();

@@ -1,0 +1,47 @@
+// A webhook receiver for the alert router's notifications in fault tests: it counts deliveries per
+// Idempotency-Key (what arrived twice) and the distinct incidents notified (label `n`), and answers
+// after a moment, so that a kill lands while notifications are being delivered.
+import { createServer } from 'node:http';
+
+export interface NotificationSink {
+  /** The webhook URL to configure as the router's channel. */
+  url: string;
+  /** Deliveries per Idempotency-Key. */
+  byKey: Map<string, number>;
+  /** Values of the incidents' `n` label that were notified. */
+  incidentsNotified: Set<string>;
+  /** Idempotency-Key headers that differed from the body's `notification.key`. */
+  keyMismatches: string[];
+  close(): Promise<void>;
+}
+
+export async function startNotificationSink(): Promise<NotificationSink> {
+  const byKey = new Map<string, number>();
+  const incidentsNotified = new Set<string>();
+  const keyMismatches: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        notification: { key: string };
+        incident: { labels: { n: string } };
+      };
+      const key = String(req.headers['idempotency-key']);
+      if (key !== body.notification.key) keyMismatches.push(`${key} ≠ ${body.notification.key}`);
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+      incidentsNotified.add(body.incident.labels.n);
+      setTimeout(() => res.end('ok'), 10);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('notification sink: no TCP address');
+  return {
+    url: `http://127.0.0.1:${address.port}/hook`,
+    byKey,
+    incidentsNotified,
+    keyMismatches,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
