@@ -117,14 +117,16 @@ export class Exporter {
     this.connections.retain(new Set(endpoints.keys()));
     this.commandFailures.retain(new Set(endpoints.keys()));
     this.probes.sync(
-      merged.probes.filter((p) => measuresTarget(this.options.shard, p.name)).map((p) => ({
-        name: p.name,
-        host: p.host,
-        protocol: p.protocol,
-        ...(p.port !== undefined ? { port: p.port } : {}),
-        intervalMs: p.interval,
-        timeoutMs: p.timeout ?? Math.min(this.config.default_timeout, p.interval),
-      })),
+      merged.probes
+        .filter((p) => measuresTarget(this.options.shard, p.name))
+        .map((p) => ({
+          name: p.name,
+          host: p.host,
+          protocol: p.protocol,
+          ...(p.port !== undefined ? { port: p.port } : {}),
+          intervalMs: p.interval,
+          timeoutMs: p.timeout ?? Math.min(this.config.default_timeout, p.interval),
+        })),
     );
     for (const [kind, n] of Object.entries(this.targetCounts())) this.metrics.targets.set({ kind }, n);
   }
