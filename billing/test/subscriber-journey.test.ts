@@ -17,7 +17,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { SMTPServer } from 'smtp-server';
 import { RouterOsClient } from '@ispmon/routeros';
 import {
   startMessageGateway,
@@ -37,6 +36,7 @@ import { portalExtensions, portalSettings } from '../src/portal/wiring.js';
 import { RouterOsGateway } from '../src/provisioning/routeros-gateway.js';
 import { WALLED_GARDEN_TAG } from '../src/provisioning/walled-garden.js';
 import { startHarness, type Harness } from './harness.js';
+import { startMailSink, type MailSink } from './mail-sink.js';
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artefacts = join(
@@ -57,15 +57,6 @@ const PHRASE = {
   paid: 'sudah lunas',
   restored: 'sudah aktif kembali',
 } as const;
-
-/** A mail as a reader sees it: quoted-printable soft line breaks joined, `=XX` decoded (UTF-8). */
-const decoded = (raw: string): string =>
-  Buffer.from(
-    raw
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
-    'latin1',
-  ).toString('utf8');
 
 /** Locally a missing Chromium skips the browser part, saying so; in CI (CI=true) it fails it. */
 function chromiumIt(): jest.It {
@@ -106,10 +97,9 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
   let t: Harness;
   let site: Server;
   let internet: Map<string, string>;
-  let smtp: SMTPServer;
+  let smtp: MailSink;
   let messages: MessageGateway;
   let notices: NoticeService;
-  const mails: Array<{ to: string[]; text: string }> = [];
   const subs = { dewi: { id: 0, invoice: '' }, rudi: { id: 0, invoice: '' } };
 
   const session = (name: string, profile: string) =>
@@ -118,7 +108,8 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     );
   /** How many of each notice reached Dewi on each channel (e-mail, SMS, WhatsApp). */
   const reached = (kind: keyof typeof PHRASE) => ({
-    email: mails.filter((m) => m.to.includes('dewi@example.co.id') && m.text.includes(PHRASE[kind])).length,
+    email: smtp.mails.filter((m) => m.to.includes('dewi@example.co.id') && m.text.includes(PHRASE[kind]))
+      .length,
     sms: messages.received.filter(
       (m) => m.path === '/sms' && m.status === 200 && m.to === DEWI_PHONE && m.message.includes(PHRASE[kind]),
     ).length,
@@ -175,19 +166,7 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     nas.model.firewall.dns.set('portal.netkita.test', ['127.0.0.1']);
     nas.model.firewall.dns.set('app.sandbox.midtrans.com', [MIDTRANS_HOST]);
 
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData: (stream, session, cb) => {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString()));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), text: decoded(raw) });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+    smtp = await startMailSink();
     messages = await startMessageGateway({ token: 'gateway-token-journey' });
     const noticeConfig = parseNoticeConfig(
       {
@@ -197,7 +176,7 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
         delivery_timeout_seconds: 5,
         provider_name: 'NetKita',
         email: {
-          smtp_url: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+          smtp_url: `smtp://127.0.0.1:${smtp.port}`,
           from: 'NetKita <tagihan@netkita.test>',
         },
         sms: {
@@ -317,7 +296,7 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
   afterAll(async () => {
     await t?.stop();
     await messages?.close();
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
     await lab?.stop();
     await pg?.stop();
     await new Promise((r) => site?.close(r));
@@ -518,9 +497,9 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     });
     expect(await t.runtime.syncNow()).toEqual({ synced: 0, failed: 0 });
     expect(writes()).toBe(before);
-    const sent = mails.length + messages.received.length;
+    const sent = smtp.mails.length + messages.received.length;
     expect((await noticeRound()).queued).toEqual({});
-    expect(mails.length + messages.received.length).toBe(sent);
+    expect(smtp.mails.length + messages.received.length).toBe(sent);
     for (const kind of ['reminder', 'overdue', 'suspended'] as const) expect(reached(kind)).toEqual(once);
   });
 });

@@ -2,37 +2,22 @@
 // lab's SMS and WhatsApp gateway stand-ins. Each test has its own customers, so the order does not matter;
 // the clock is the harness's and every delivery round is driven by hand.
 import { execFileSync } from 'node:child_process';
-import { SMTPServer } from 'smtp-server';
 import { startMessageGateway, type MessageGateway } from '@ispmon/lab';
 import { findBinary, startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { startHarness, type Harness } from '../../test/harness.js';
+import { startMailSink, type MailSink } from '../../test/mail-sink.js';
 import { parseNoticeConfig } from './config.js';
 import { NoticeService } from './service.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-interface Mail {
-  to: string[];
-  raw: string;
-}
-
-/** The message as a reader sees it: quoted-printable soft line breaks joined, `=XX` decoded (UTF-8). */
-const decoded = (raw: string): string =>
-  Buffer.from(
-    raw
-      .replace(/=\r?\n/g, '')
-      .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
-    'latin1',
-  ).toString('utf8');
-
 describe('notices to subscribers', () => {
   let pg: PostgresServer;
   let t: Harness;
-  let smtp: SMTPServer;
+  let smtp: MailSink;
   let gateway: MessageGateway;
   let notices: NoticeService;
-  const mails: Mail[] = [];
   let routerId = 0;
   let planId = 0;
   let seq = 0;
@@ -52,7 +37,7 @@ describe('notices to subscribers', () => {
       [customerId],
     );
   const toGateway = (number: string) => gateway.received.filter((m) => m.to === number);
-  const mailsTo = (address: string) => mails.filter((m) => m.to.includes(address));
+  const mailsTo = (address: string) => smtp.mails.filter((m) => m.to.includes(address));
 
   /** A customer with a subscription whose first invoice (due in 3 days) is issued at the current clock. */
   async function subscriber(o: { channels?: string[]; email?: boolean } = {}): Promise<{
@@ -100,20 +85,8 @@ describe('notices to subscribers', () => {
 
   beforeAll(async () => {
     pg = await startPostgres();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData: (stream, session, cb) => {
-        let raw = '';
-        stream.on('data', (c: Buffer) => (raw += c.toString()));
-        stream.on('end', () => {
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: decoded(raw) });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
-    const smtpPort = (smtp.server.address() as { port: number }).port;
+    smtp = await startMailSink();
+    const smtpPort = smtp.port;
     gateway = await startMessageGateway({ token: 'fonnte-token-123' });
     const config = parseNoticeConfig(
       {
@@ -183,7 +156,7 @@ describe('notices to subscribers', () => {
   afterAll(async () => {
     await t?.stop();
     await gateway?.close();
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
     await pg?.stop();
   });
 
@@ -204,10 +177,10 @@ describe('notices to subscribers', () => {
     ]);
     const [mail] = mailsTo(s.email);
     expect(mailsTo(s.email)).toHaveLength(1);
-    expect(mail?.raw).toContain(`Message-ID: <ispmon-notice-${issued[0]?.id}@ispmon>`);
-    expect(mail?.raw).toMatch(/Subject: Tagihan INV-2026-\d{6} dari NetLab ISP/);
-    expect(mail?.raw).toContain('Rp 175.000');
-    expect(mail?.raw).toContain(`https://portal.netlab.test/pay/${s.subscription}?sig=placeholder`);
+    expect(mail?.text).toContain(`Message-ID: <ispmon-notice-${issued[0]?.id}@ispmon>`);
+    expect(mail?.text).toMatch(/Subject: Tagihan INV-2026-\d{6} dari NetLab ISP/);
+    expect(mail?.text).toContain('Rp 175.000');
+    expect(mail?.text).toContain(`https://portal.netlab.test/pay/${s.subscription}?sig=placeholder`);
     const messages = toGateway(s.gatewayNumber);
     expect(messages.map((m) => [m.path, m.key, m.status])).toEqual([
       ['/sms', `ispmon-notice-${issued[1]?.id}`, 200],
@@ -242,10 +215,10 @@ describe('notices to subscribers', () => {
     await notices.deliver();
     expect(await noticesOf(s.customer)).toHaveLength(15);
     const suspendedMail = mailsTo(s.email).find((m) =>
-      m.raw.includes('Subject: Layanan internet Anda diisolir'),
+      m.text.includes('Subject: Layanan internet Anda diisolir'),
     );
-    expect(suspendedMail?.raw).toContain(`https://portal.netlab.test/pay/${s.subscription}?sig=placeholder`);
-    expect(suspendedMail?.raw).toContain('Rp 175.000');
+    expect(suspendedMail?.text).toContain(`https://portal.netlab.test/pay/${s.subscription}?sig=placeholder`);
+    expect(suspendedMail?.text).toContain('Rp 175.000');
 
     // Paid by transfer: "paid" and "restored", once each per channel; nothing else again.
     const pay = await t.call('POST', `/api/v1/invoices/${s.invoice}/payments`, {
@@ -425,14 +398,14 @@ describe('notices to subscribers', () => {
     expect((await t.call('POST', `/api/v1/notices/${id}/resend`, {})).status).toBe(409);
     await notices.deliver();
     const [mail] = mailsTo(s.email);
-    expect(mail?.raw).toMatch(/Subject: Invoice INV-2026-\d{6} from NetLab ISP/);
+    expect(mail?.text).toMatch(/Subject: Invoice INV-2026-\d{6} from NetLab ISP/);
 
     expect((await t.call('POST', `/api/v1/notices/${id}/resend`, {}, t.tokens.viewer)).status).toBe(403);
     const resend = await t.call('POST', `/api/v1/notices/${id}/resend`, {});
     expect(resend.status).toBe(200);
     await notices.deliver();
     expect(mailsTo(s.email)).toHaveLength(2);
-    expect(mailsTo(s.email)[1]?.raw).toContain(`Message-ID: <ispmon-notice-${id}-r1@ispmon>`);
+    expect(mailsTo(s.email)[1]?.text).toContain(`Message-ID: <ispmon-notice-${id}-r1@ispmon>`);
     const one = await t.call('GET', `/api/v1/notices/${id}`);
     expect(one.body).toMatchObject({ status: 'sent', generation: 1, attempts: 2 });
     expect(one.body.delivery_attempts).toEqual([
