@@ -3,6 +3,11 @@ import { connect } from 'node:net';
 import type { ProbeSpec } from './measure.js';
 import { ProbeStats } from './stats.js';
 
+/** How far behind its due times a probe may fall and still catch up: 5 intervals, at least 1 s. */
+export function catchUpMs(intervalMs: number): number {
+  return Math.max(1_000, 5 * intervalMs);
+}
+
 export class TcpProbe {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -39,8 +44,9 @@ export class TcpProbe {
     // Due times are fixed from the start, so a late timer does not push every later probe back.
     let due = this.epoch + this.count * this.spec.intervalMs;
     const now = performance.now();
-    if (due < now - this.spec.intervalMs) {
-      // stalled for more than an interval (a suspended process): start afresh rather than burst
+    if (due < now - catchUpMs(this.spec.intervalMs)) {
+      // Stalled for long (a suspended process): start afresh rather than burst. A short stall (a busy
+      // event loop, a GC pause) is caught up, so the rate holds on a loaded machine.
       this.epoch = now - this.count * this.spec.intervalMs;
       due = now;
     }

@@ -410,20 +410,28 @@ describe('RouterOS API simulator', () => {
     });
 
     it('drops every PPP session at once (mass disconnect) and they come back', async () => {
-      const res = await fetch(`${lab.controlUrl}/routers/v718/ppp/disconnect-all`, {
-        method: 'POST',
-        body: JSON.stringify({ reconnectAfterMs: 300 }),
-      });
-      expect(await res.json()).toEqual({ disconnected: 3 });
+      // Logged in before the disconnect, so the empty read follows it at once; the sessions' return is
+      // waited for (reconnectAfterMs is a lower bound, a loaded machine may take longer).
       const c = await client('v718');
       await c.login('admin', 'lab-password');
+      const reconnectAfterMs = 1_500;
+      const dropped = performance.now();
+      const res = await fetch(`${lab.controlUrl}/routers/v718/ppp/disconnect-all`, {
+        method: 'POST',
+        body: JSON.stringify({ reconnectAfterMs }),
+      });
+      expect(await res.json()).toEqual({ disconnected: 3 });
       expect((await c.command(['/ppp/active/print'], 'a')).map((s) => s[0])).toEqual(['!empty', '!done']);
-      await new Promise((r) => setTimeout(r, 800));
-      expect((await c.command(['/ppp/active/print', '=count-only='], 'b'))[0]).toEqual([
-        '!done',
-        '.tag=b',
-        '=ret=3',
-      ]);
+      let n = 0;
+      await waitFor(
+        'the three sessions to come back',
+        async () => {
+          const reply = await c.command(['/ppp/active/print', '=count-only='], `b${(n += 1)}`);
+          return reply[0]?.[2] === '=ret=3' ? true : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      expect(performance.now() - dropped).toBeGreaterThanOrEqual(reconnectAfterMs);
     });
 
     it('rejects a bad control request with a clear error', async () => {
