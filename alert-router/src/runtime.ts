@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { AdvisoryJobLock, JobRunner } from '@ispmon/service-kit';
+import { AdvisoryJobLock, JobRunner, listenHttp } from '@ispmon/service-kit';
 import { createApp } from './app.js';
 import { parseRouterConfig, type RouterConfig } from './config.js';
 import { openRouterDatabase } from './db/orm.js';
@@ -148,9 +148,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     },
     ...(o.alertmanagerUrl ? { alertmanagerUrl: o.alertmanagerUrl } : {}),
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(o.port, o.host ?? '127.0.0.1', () => resolve(s));
-  });
+  const server: Server = await listenHttp(app, o.port, o.host ?? '127.0.0.1');
   const address = server.address();
   const url = `http://${o.host ?? '127.0.0.1'}:${typeof address === 'object' && address ? address.port : o.port}`;
   jobs.start();

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { AdvisoryJobLock, JobRunner } from '@ispmon/service-kit';
+import { AdvisoryJobLock, JobRunner, listenHttp } from '@ispmon/service-kit';
 import { createApp, mountedRoutes, type ApiExtension, type MountedRoute } from './app.js';
 import { BillingCycle } from './cycle.js';
 import { openBillingDatabase } from './db/orm.js';
@@ -183,9 +183,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     clock,
     extensions,
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(o.port, o.host ?? '127.0.0.1', () => resolve(s));
-  });
+  const server: Server = await listenHttp(app, o.port, o.host ?? '127.0.0.1');
   const address = server.address();
   const url = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : (o.host ?? '127.0.0.1')}:${typeof address === 'object' && address ? address.port : o.port}`;
   await writeInventory();

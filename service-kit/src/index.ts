@@ -1,5 +1,6 @@
 export { backoffDelay, type BackoffPolicy } from './backoff.js';
 export { isDatabaseUnavailable, openDatabase, type DatabaseOptions } from './database.js';
+export { KEEP_ALIVE_MS, listenHttp } from './http.js';
 export { AdvisoryJobLock, type JobLock } from './job-lock.js';
 export { JobHeldElsewhereError, JobRunner, type JobRunnerOptions, type PeriodicJob } from './jobs.js';
 export { createServiceRegistry } from './metrics.js';

@@ -9,6 +9,7 @@
 // Every request is recorded (when answered) with its Idempotency-Key; `failNext` answers 500 to the next
 // requests and `hold` keeps requests waiting until `release`, so tests can fail or freeze a delivery.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { HTTP_SERVER_OPTIONS } from '../keep-alive.js';
 
 export interface GatewayMessage {
   path: '/send' | '/sms';
@@ -47,7 +48,7 @@ export async function startMessageGateway(o: { token?: string } = {}): Promise<M
   let holding = false;
   let waiting: Array<() => void> = [];
   let nextId = 1;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
     void (async () => {
       const text = await bodyOf(req);
       const key = req.headers['idempotency-key'] as string | undefined;

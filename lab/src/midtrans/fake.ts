@@ -9,6 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { paidPage, snapPage } from './page.js';
+import { HTTP_SERVER_OPTIONS } from '../keep-alive.js';
 
 export type PaymentType = 'bank_transfer' | 'qris' | 'gopay' | 'credit_card';
 
@@ -220,7 +221,7 @@ export async function startMidtransFake(o: {
     sendHtml(res, 200, paidPage(t, delivery));
   };
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
     void (async () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const authorized = req.headers.authorization === expectedAuth;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { RouterModel, type RouterSpec } from './model.js';
 import { ApiSession, type SessionBehaviour } from './session.js';
+import { HTTP_SERVER_OPTIONS } from '../keep-alive.js';
 
 export interface RouterOptions {
   name?: string;
@@ -259,7 +260,7 @@ export async function startRouterLab(options: RouterLabOptions = {}): Promise<Ro
   let control: ReturnType<typeof createHttpServer> | undefined;
   let controlUrl: string | undefined;
   if (options.controlPort !== undefined) {
-    control = createHttpServer((req, res) => void handleControl(req, res, byName));
+    control = createHttpServer(HTTP_SERVER_OPTIONS, (req, res) => void handleControl(req, res, byName));
     const port = await new Promise<number>((resolve) =>
       control?.listen(options.controlPort, host, () => {
         const a = control?.address();

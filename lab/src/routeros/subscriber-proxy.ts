@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { subscriberHttpRequest, type SubscriberResult } from './forwarding.js';
 import type { RouterModel } from './model.js';
+import { HTTP_SERVER_OPTIONS } from '../keep-alive.js';
 
 export interface SubscriberProxyOptions {
   /** The subscriber's address (their PPP session's `address`; 127.x makes it the real source). */
@@ -85,7 +86,7 @@ export async function startSubscriberProxy(
     for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
     res.writeHead(r.status, { ...headers, 'content-length': String(r.bytes.length) }).end(r.bytes);
   };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(HTTP_SERVER_OPTIONS, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`the lab router: ${(err as Error).message}`);
