@@ -1,6 +1,7 @@
 // The exporter's HTTP surface: /probe, /metrics, /-/healthy, /-/ready, /-/reload and a landing page,
 // on node:http. What each route does is the caller's; this file only routes and answers.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { listenHttp } from '@ispmon/service-kit/http';
 import type { Logger } from 'pino';
 import type { ProbeResult, ScrapeContext } from './probe.js';
 
@@ -77,12 +78,7 @@ export async function startServer(
   const idx = address.lastIndexOf(':');
   const host = address.slice(0, idx) || '0.0.0.0';
   const port = Number(address.slice(idx + 1));
-  const server = createServer((req, res) => void handler(req, res));
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  const server = await listenHttp((req, res) => void handler(req, res), port, host);
   const a = server.address();
   const bound = typeof a === 'object' && a ? `${host}:${a.port}` : address;
   return { server, bound };
