@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { noticeExtensions, portalSettings, walledGardenFromEnv } from '@ispmon/billing';
 import {
   assertNoComposeHost,
   componentFiles,
@@ -8,6 +10,8 @@ import {
   renderAlertRouterConfig,
   renderExporterConfig,
   renderPrometheusConfig,
+  noticesConfig,
+  subscriberSideEnv,
 } from './wiring.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -67,5 +71,45 @@ describe('the demo renders the files Compose mounts', () => {
       /alert-router:9999/,
     );
     expect(() => assertNoComposeHost('url: http://127.0.0.1:9090 # not exporter-like', 'x')).not.toThrow();
+  });
+});
+
+describe("billing's subscriber side in the demo", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-wiring-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const wiring = {
+    billingAddress: '127.0.0.1',
+    billingPort: 4567,
+    paymentHosts: ['127.0.8.2'],
+    portalSecret: 'x'.repeat(64),
+    noticesFile: join(dir, 'notices.yml'),
+    gatewayToken: 'gateway-token',
+  };
+
+  it("is read by billing's own settings readers: the page's signed links, the walled garden, the notices", () => {
+    writeFileSync(
+      wiring.noticesFile,
+      noticesConfig({ gatewayUrl: 'http://127.0.0.1:9/', providerName: 'ISP' }),
+    );
+    const env = subscriberSideEnv(wiring);
+    expect(portalSettings(env).links?.publicUrl).toBe('http://127.0.0.1:4567');
+    expect(walledGardenFromEnv(env)).toEqual({
+      portalAddress: '127.0.0.1',
+      portalPort: 4567,
+      allowedHosts: ['127.0.8.2'],
+      allowedList: 'ispmon-walled-garden',
+    });
+    expect(() => noticeExtensions(env)).not.toThrow();
+    const text = readFileSync(wiring.noticesFile, 'utf8');
+    expect(text).toContain('"url": "http://127.0.0.1:9/sms"');
+    expect(text).toContain('"url": "http://127.0.0.1:9/send"');
+    expect(text).not.toContain('gateway-token'); // the token comes from the environment
+  });
+
+  it('refuses a short portal secret, and billing refuses a gateway that is not a URL, naming the field', () => {
+    expect(() => subscriberSideEnv({ ...wiring, portalSecret: 'short' })).toThrow(/at least 32 bytes/);
+    const bad = join(dir, 'bad.yml');
+    writeFileSync(bad, noticesConfig({ gatewayUrl: 'gateway.local', providerName: 'ISP' }));
+    expect(() => noticeExtensions(subscriberSideEnv({ ...wiring, noticesFile: bad }))).toThrow(/sms\.url/);
   });
 });
