@@ -6,7 +6,8 @@
 // on his phone, the walled garden on the router, the isolation page reached through it, Pay, restored),
 // then stops it with one SIGINT
 // and checks nothing it made is left.
-// Takes about 6 minutes (372 s measured, 2026-11-30): the quiet period (below), then RouterDown's `for: 2m` and Alertmanager's 1-minute
+// Takes about 6 minutes (377 s measured with the subscriber's side, 2026-11-30 19:51 UTC, load average 5.4-11.1;
+// 372 s before it): the quiet period (below), then RouterDown's `for: 2m` and Alertmanager's 1-minute
 // group interval for the resolved notification, the production rules, not shortened for the test.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
