@@ -4,8 +4,7 @@
 // and checks no alert was pending or firing meanwhile (apart from the switch port down by design), runs
 // `npm run demo:story`'s script against it and checks each step's content (the subscriber's side: notices
 // on his phone, the walled garden on the router, the isolation page reached through it, Pay, restored),
-// then stops it with one SIGINT
-// and checks nothing it made is left.
+// then stops it with one SIGINT and checks nothing it made is left.
 // Takes about 6 minutes (377 s measured with the subscriber's side, 2026-11-30 19:51 UTC, load average 5.4-11.1;
 // 372 s before it): the quiet period (below), then RouterDown's `for: 2m` and Alertmanager's 1-minute
 // group interval for the resolved notification, the production rules, not shortened for the test.
