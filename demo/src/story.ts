@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { RouterOsClient } from '@ispmon/routeros';
 import { waitFor } from '@ispmon/local-servers';
 import type { ConsoleNotification } from './console-channel.js';
+import type { PhoneMessage } from './subscriber-phone.js';
 import { readDemoState, type DemoState } from './state.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -306,12 +307,6 @@ async function throughGarden(s: DemoState, path: string, form?: Record<string, s
     },
     { timeoutMs: 30_000, intervalMs: 500 },
   );
-}
-
-interface PhoneMessage {
-  channel: string;
-  to: string;
-  text: string;
 }
 
 /** Waits until each notice (told by a phrase of its text) reached demo-budi's phone on SMS and WhatsApp; prints each once. */
