@@ -2,9 +2,11 @@
 // entry point (2 routers, its own work directory and probe namespaces), checks every Prometheus target is
 // up within two scrape intervals of the banner, waits at rest until every dashboard expression returns data
 // and checks no alert was pending or firing meanwhile (apart from the switch port down by design), runs
-// `npm run demo:story`'s script against it and checks each step's content, then stops it with one SIGINT
-// and checks nothing it made is left.
-// Takes about 6 minutes (372 s measured, 2026-11-30): the quiet period (below), then RouterDown's `for: 2m` and Alertmanager's 1-minute
+// `npm run demo:story`'s script against it and checks each step's content (the subscriber's side: notices
+// on his phone, the walled garden on the router, the isolation page reached through it, Pay, restored),
+// then stops it with one SIGINT and checks nothing it made is left.
+// Takes about 6 minutes (377 s measured with the subscriber's side, 2026-11-30 19:51 UTC, load average 5.4-11.1;
+// 372 s before it): the quiet period (below), then RouterDown's `for: 2m` and Alertmanager's 1-minute
 // group interval for the resolved notification, the production rules, not shortened for the test.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -118,6 +120,7 @@ maybe('the demo (README main command) and its story', () => {
   const state = (): {
     prometheus: string;
     subscription: { router: string };
+    billing: { url: string };
     links: Array<{ code: string; namespace: string; hostLink: string }>;
     alertRouter: { url: string; databaseUrl: string };
   } => JSON.parse(readFileSync(join(work, 'demo.json'), 'utf8')) as never;
@@ -231,7 +234,7 @@ maybe('the demo (README main command) and its story', () => {
     7 * 60_000,
   );
 
-  it('runs the story: alert, notification, ack, resolve; isolation, payment, restore; SLA PDF', async () => {
+  it("runs the story: alert, notification, ack, resolve; the subscriber's isolation, notices, page, payment, restore; SLA PDF", async () => {
     const out = join(work, '..', 'story');
     const story = spawn(
       process.execPath,
@@ -264,15 +267,53 @@ maybe('the demo (README main command) and its story', () => {
     );
     expect(text).toContain(`acknowledged through the API: incident ${id} acknowledged_by=demo-admin`);
     expect(text).toContain(`alert router history: incident ${id} status=resolved`);
-    expect(text).toMatch(/subscription \d+ status=suspended \(overdue invoice INV-\d{4}-\d{6}\)/);
+    const budi = `demo-budi (PPP 127.0.42.2 on ${s.subscription.router})`;
+    const site = 'HTTP 200 "news.example: today\'s news"';
+    expect(text).toContain(`${budi} opens http://news.example/ through the router: ${site}`);
+    const inv =
+      /invoice (INV-\d{4}-\d{6}) Rp 150000 for subscription \d+, due 5 days ago/.exec(text)?.[1] ?? 'none';
+    expect(text).toMatch(new RegExp(`subscription \\d+ status=suspended \\(overdue invoice ${inv}\\)`));
+    // Notices on his phone, each by SMS and WhatsApp, the page's signed link in those before payment.
+    const phone = 'notice to 6281255550142 by sms + whatsapp:';
+    const link = `${s.billing.url}/portal/link/`;
+    expect(text).toContain(
+      `${phone} Invoice ${inv} from ispmon demo ISP | Dear Budi Santoso, invoice ${inv} for Home 10 Mbps is IDR 150,000`,
+    );
+    expect(text).toMatch(
+      new RegExp(`${phone.replaceAll('+', '\\+')} Invoice ${inv} is overdue \\|.*Pay online: ${link}\\S+`),
+    );
+    expect(text).toMatch(
+      new RegExp(
+        `${phone.replaceAll('+', '\\+')} Your internet service is suspended \\|.*comes back within minutes: ${link}\\S+`,
+      ),
+    );
     expect(text).toContain(`router ${s.subscription.router}: PPP secret demo-budi profile=isolir (isolated)`);
+    expect(text).toContain(
+      `router ${s.subscription.router}: address list isolir holds 127.0.42.2 (his session redialled on profile isolir); walled garden: nat dst-nat tcp/80 from list isolir to 127.0.0.1:${new URL(s.billing.url).port}; filter accept (dns-udp), accept (dns-tcp), accept (allowed-hosts), drop (drop)`,
+    );
+    expect(text).toContain(
+      `${budi} opens http://news.example/today: HTTP 302 Location: /portal (dst-nat'ed to billing)`,
+    );
+    const page = `"Your internet service is suspended"; customer Budi Santoso; invoice ${inv} Rp 150.000`;
+    expect(text).toContain(`the isolation page: ${page}; total Rp 150.000`);
+    expect(text).toContain(`the suspended notice's signed link, opened from anywhere: ${page}`);
+    expect(text).toMatch(
+      /pressed Pay Rp 150\.000 on the page: HTTP 303 to the Midtrans stand-in's Snap page http:\/\/127\.0\.8\.2:\d+\/snap\/v4\/redirection\//,
+    );
+    expect(text).toContain(
+      'the Snap page answers through the router (127.0.8.2 is in the walled garden): HTTP 200 with a Pay button',
+    );
     expect(text).toContain(
       'pressed Pay (QRIS): Payment successful; The merchant answered the notification with HTTP 200',
     );
+    expect(text).toContain(`back to the merchant (${s.billing.url}/portal?…): "Your service is restored"`);
     expect(text).toMatch(
       /payment row: id \d+ invoice \d+ method=midtrans Rp 150000 order INV-\d{4}-\d{6}-\w+/,
     );
     expect(text).toMatch(/restored: subscription \d+ status=active, PPP secret profile=home-10M/);
+    expect(text).toContain(`${phone} Payment received for invoice ${inv} | Dear Budi Santoso, thank you`);
+    expect(text).toContain(`${phone} Your internet service is active again |`);
+    expect(text).toContain(`${budi} opens http://news.example/ again: ${site}`);
     const pdf = /PDF \((\d+) bytes\) at (\S+\.pdf)/.exec(text);
     expect(pdf?.[2]).toBe(join(out, `${/sla-(L-0001-\d{4}-\d{2})\.pdf/.exec(text)?.[0] ?? 'missing'}`));
     expect(statSync(pdf?.[2] ?? '').size).toBe(Number(pdf?.[1]));
@@ -281,8 +322,12 @@ maybe('the demo (README main command) and its story', () => {
         .subarray(0, 5)
         .toString(),
     ).toBe('%PDF-');
-    // The console printed the same notification on the demo's own output.
-    expect(output.join('\n')).toContain(`[notify] firing   critical RouterDown: Router ${router}`);
+    // The console printed the same notification on the demo's own output, and the phones the notices.
+    const printed = output.join('\n');
+    expect(printed).toContain(`[notify] firing   critical RouterDown: Router ${router}`);
+    expect(printed).toContain(`[whatsapp 6281255550142] Your internet service is suspended |`);
+    expect(printed).toContain(`[sms 6281255550142] Your internet service is active again |`);
+    expect(printed).toContain(`  isolation page ${s.billing.url}/portal `);
   }, 330_000);
 
   it('stops on one SIGINT within seconds and leaves no namespace, link, process or directory', async () => {

@@ -4,3 +4,8 @@ export { SecretBox } from './secrets.js';
 export { openBillingDatabase } from './db/orm.js';
 export { slaExtensions } from './sla/wiring.js';
 export { PrometheusClient, PrometheusQueryError } from './prometheus/client.js';
+// The subscriber's side, for compositions other than main.ts (the demo wires it from the same settings).
+export { RouterOsGateway } from './provisioning/routeros-gateway.js';
+export { walledGardenFromEnv } from './provisioning/walled-garden.js';
+export { portalExtensions, portalLink, portalSettings } from './portal/index.js';
+export { noticeExtensions } from './notices/wiring.js';

@@ -13,23 +13,41 @@ import { pino } from 'pino';
 import { Exporter } from '@ispmon/exporter';
 import { canCreateProbeTargets, startProbeTargets, startRouterLab, startSnmpLab, V3_USER } from '@ispmon/lab';
 import { startRuntime as startAlertRouter, createToken } from '@ispmon/alert-router';
-import { slaExtensions, startRuntime as startBilling } from '@ispmon/billing';
+import {
+  noticeExtensions,
+  portalExtensions,
+  portalLink,
+  portalSettings,
+  RouterOsGateway,
+  slaExtensions,
+  startRuntime as startBilling,
+  walledGardenFromEnv,
+} from '@ispmon/billing';
 import { startMidtransFake } from '@ispmon/lab';
 import { freePort, startAlertmanager, startPostgres, startPrometheus, waitFor } from '@ispmon/local-servers';
 import { cleanEarlierRun, writeRunRecord } from './cleanup.js';
 import { startConsoleChannel } from './console-channel.js';
+import { startSubscriberBrowser } from './subscriber-browser.js';
+import { startSubscriberPhones } from './subscriber-phone.js';
 import {
   componentFiles,
   renderAlertmanagerConfig,
   renderAlertRouterConfig,
   renderExporterConfig,
   renderPrometheusConfig,
+  noticesConfig,
+  subscriberSideEnv,
 } from './wiring.js';
 import type { DemoState } from './state.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 const STOP_STEP_MS = 8_000;
+const PROVIDER = 'ispmon demo ISP';
+/** demo-budi's PPP address: in 127.0.0.0/8, so the lab sends his requests from it for real. */
+const BUDI_ADDRESS = '127.0.42.2';
+/** The Midtrans stand-in's own loopback address: the walled garden must let it through, not billing's. */
+const MIDTRANS_ADDRESS = '127.0.8.2';
 
 // Shutdown: every started part registers its stop; they run in reverse, each bounded in time, then the
 // work directory goes. The same path serves a signal, a failed start and a closed output.
@@ -235,15 +253,39 @@ async function main(): Promise<void> {
   };
   writeComponents(components);
 
-  // 5. Billing with the Midtrans stand-in; it writes the inventory (routers, client links).
+  // 5. Billing with the Midtrans stand-in; it writes the inventory (routers, client links). The
+  //    subscriber's side as billing/src/main.ts wires it from the same variables: the isolation page,
+  //    the walled garden (dst-nat to billing's port, reserved first), notices to the subscribers' phones.
   const midtransKey = `SB-Mid-server-${randomBytes(12).toString('hex')}`;
-  const midtrans = await startMidtransFake({ serverKey: midtransKey });
+  const midtrans = await startMidtransFake({ serverKey: midtransKey, host: MIDTRANS_ADDRESS });
   onStop('Midtrans stand-in', () => midtrans.close());
+  const phones = await startSubscriberPhones({ token: randomBytes(16).toString('hex') });
+  onStop("subscribers' phones", () => phones.close());
+  const billingPort = await freePort();
+  const noticesFile = join(work, 'billing-notices.yml');
+  writeFileSync(noticesFile, noticesConfig({ gatewayUrl: phones.gatewayUrl, providerName: PROVIDER }));
+  const subscriberEnv = subscriberSideEnv({
+    billingAddress: '127.0.0.1',
+    billingPort,
+    paymentHosts: [MIDTRANS_ADDRESS],
+    portalSecret: randomBytes(32).toString('hex'),
+    noticesFile,
+    gatewayToken: phones.token,
+  });
+  const walledGarden = walledGardenFromEnv(subscriberEnv);
+  const gateway = new RouterOsGateway(walledGarden ? { walledGarden } : {});
+  const portal = portalExtensions(subscriberEnv, { sessions: gateway });
+  const signing = portalSettings(subscriberEnv).links;
+  const notices = noticeExtensions(
+    subscriberEnv,
+    signing ? (id) => portalLink(signing, id, new Date()).url : undefined,
+  );
+  const sla = slaExtensions({ PROMETHEUS_URL: prom.url, SLA_PROVIDER_NAME: PROVIDER });
   const billingToken = `demo-${randomBytes(16).toString('hex')}`;
   const billing = await startBilling({
     databaseUrl: await pg.createDatabase('billing'),
     host: '127.0.0.1',
-    port: 0,
+    port: billingPort,
     logger: pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'ispmon-billing' } }),
     encryptionKey: randomBytes(32).toString('hex'),
     prometheusUrl: prom.url,
@@ -256,18 +298,16 @@ async function main(): Promise<void> {
       coreBaseUrl: midtrans.url,
     },
     jobs: { syncMs: 2_000 },
-    extensions: slaExtensions({
-      PROMETHEUS_URL: prom.url,
-      SLA_PROVIDER_NAME: 'ispmon demo ISP',
-    }),
+    gateway,
+    extensions: (deps) => [...sla(deps), ...portal(deps), ...notices(deps)],
   });
   // Midtrans's "Payment Notification URL": where the stand-in's Pay button sends the signed notification.
   midtrans.notificationUrl = `${billing.url}/payments/midtrans/notification`;
   writeComponents({ ...components, billing: billing.url.replace('http://', '') });
   onStop('billing', () => billing.stop(2_000));
-  const billingApi = async <T = { id: number }>(path: string, body: unknown): Promise<T> => {
+  const billingApi = async <T = { id: number }>(path: string, body: unknown, method = 'POST'): Promise<T> => {
     const res = await fetch(`${billing.url}/api/v1${path}`, {
-      method: 'POST',
+      method,
       headers: { authorization: `Bearer ${billingToken}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
@@ -302,6 +342,7 @@ async function main(): Promise<void> {
     code: 'C-0001',
     name: 'Budi Santoso',
     email: 'budi@example.co.id',
+    phone: '+62 812 5555 0142',
   });
   const subscription = await billingApi('/subscriptions', {
     customer_id: budi.id,
@@ -309,7 +350,17 @@ async function main(): Promise<void> {
     router_id: routerIds[0],
     ppp_username: 'demo-budi',
     ppp_password: randomBytes(9).toString('base64url'),
+    remote_address: BUDI_ADDRESS,
   });
+  // The walled garden on the router that holds demo-budi (billing would also put it there at the first
+  // isolation): /ip/firewall/nat, /ip/firewall/filter and the allowed address list.
+  const garden = await billingApi<{ commandsSent: number }>(
+    `/routers/${routerIds[0]}/walled-garden`,
+    {},
+    'PUT',
+  );
+  const browser = await startSubscriberBrowser(first.model, { address: BUDI_ADDRESS, provider: PROVIDER });
+  onStop("demo-budi's browser", () => browser.close());
   const enterprise = await billingApi('/customers', {
     code: 'C-0100',
     name: 'PT Maju Jaya',
@@ -343,6 +394,13 @@ async function main(): Promise<void> {
   }
   await billing.inventory?.write();
   await billing.syncNow();
+  // demo-budi's CPE dials in (the lab's routers start sessions only for the secrets they were seeded with).
+  first.model.scheduleReconnect('demo-budi', 0);
+  const budiSession = await waitFor(
+    "demo-budi's PPP session",
+    async () => first.model.active.find((a) => a.name === 'demo-budi'),
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 
   const state: DemoState = {
     pid: process.pid,
@@ -363,13 +421,21 @@ async function main(): Promise<void> {
     console: consoleChannel.url.replace(/\/notify$/, ''),
     billing: { url: billing.url, token: billingToken },
     subscription: { id: subscription.id, pppUsername: 'demo-budi', router: first.name },
+    subscriber: {
+      address: BUDI_ADDRESS,
+      proxy: browser.proxy,
+      site: browser.site,
+      inbox: phones.inboxUrl,
+      paymentHost: MIDTRANS_ADDRESS,
+    },
+    portal: `${billing.url}/portal`,
     links,
   };
   writeFileSync(join(work, 'demo.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
 
   console.log(
     [
-      'ispmon demo stack is up (everything on 127.0.0.1):',
+      'ispmon demo stack is up (everything on loopback, 127.0.0.0/8):',
       `  Prometheus     ${state.prometheus}   (try: mikrotik_up, up, link:probe_rtt_seconds:mean_1m, ALERTS)`,
       `  Alertmanager   ${am.url}`,
       `  exporter       ${state.exporter}/metrics   ${state.exporter}/probe?target=${first.name}&module=routeros`,
@@ -392,6 +458,10 @@ async function main(): Promise<void> {
       `  alert router   ${alertRouterUrl}/api/v1/incidents   (Authorization: Bearer ${alertRouterToken})   ${alertRouterUrl}/openapi.json`,
       `  billing        ${billing.url}/api/v1/subscriptions   (Authorization: Bearer ${billingToken})   ${billing.url}/openapi.json`,
       `                 subscription ${subscription.id} = PPP secret demo-budi on ${first.name}; Midtrans stand-in ${midtrans.url} (its Snap page has a Pay button)`,
+      `  isolation page ${billing.url}/portal   (what a suspended subscriber sees; notices carry signed links to it)`,
+      `                 walled garden on ${first.name} (${garden.commandsSent} commands): HTTP from the isolir list dst-nat'ed to it, ${MIDTRANS_ADDRESS} (Midtrans) allowed, the rest dropped`,
+      `  demo-budi      PPP session ${budiSession.address} on ${first.name}; his browser behind the router: curl -x ${browser.proxy} ${browser.site}`,
+      `  subscribers' phones  SMS and WhatsApp gateway stand-ins ${phones.gatewayUrl} (/sms, /send); notices printed below ([sms]/[whatsapp] lines)`,
       `  PostgreSQL     ${pg.url('alert_router')}   ${pg.url('billing')}`,
       `  notifications  printed below ([notify] lines) by the console channel ${consoleChannel.url}`,
       '',

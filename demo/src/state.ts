@@ -18,6 +18,11 @@ export interface DemoState {
   console: string;
   billing: { url: string; token: string };
   subscription: { id: number; pppUsername: string; router: string };
+  /** demo-budi's side: PPP address, his browser behind the router (an HTTP proxy), the site he opens,
+   * his phone's inbox (GET: the notices delivered), the payment provider's address the garden allows. */
+  subscriber: { address: string; proxy: string; site: string; inbox: string; paymentHost: string };
+  /** The isolation page. */
+  portal: string;
   /** Client links: billing's id and code, the probed address, its namespace and host-side link. */
   links: Array<{ id: number; code: string; address: string; namespace: string; hostLink: string }>;
 }

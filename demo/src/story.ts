@@ -2,17 +2,22 @@
 // the start, each waiting for what it claims instead of sleeping.
 //   A  router down → RouterDown in Prometheus, Alertmanager, the alert router's history, the console
 //      channel's notification (text and link) → acknowledged through the API → router back → resolved
-//   B  an invoice made overdue → the billing cycle suspends → the PPP secret on the simulated router
-//      moves to the isolation profile → paid on the Midtrans stand-in's Snap page → restored
+//   B  the subscriber's side: demo-budi's invoice made overdue → notices on his phone (SMS, WhatsApp:
+//      invoice, overdue, suspended with the isolation page's signed link) → the billing cycle suspends →
+//      the PPP secret on the simulated router moves to the isolation profile → his web request, through
+//      the router's walled garden, lands on the isolation page (invoice and amount) → Pay there → the
+//      Midtrans stand-in's Snap page (allowed by the garden) → paid → restored → paid/restored notices
 //   C  the SLA PDF of a client link for the previous month, saved and its path printed
 // A waits minutes for the alert's `for: 2m`; B and C run meanwhile. Exit code 0 only if every step held.
 //   node demo/dist/story.js [--work DIR] [--out DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RouterOsClient } from '@ispmon/routeros';
 import { waitFor } from '@ispmon/local-servers';
 import type { ConsoleNotification } from './console-channel.js';
+import type { PhoneMessage } from './subscriber-phone.js';
 import { readDemoState, type DemoState } from './state.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -47,8 +52,12 @@ async function promQuery(s: DemoState, q: string): Promise<Array<{ metric: Recor
   return r.data.result;
 }
 
-/** The PPP secret's profile and disabled flag as the simulated router reports them over its API. */
-async function secretOnRouter(s: DemoState): Promise<{ profile: string; disabled: string }> {
+/** Rows the router that holds demo-budi prints over its API. */
+async function onRouter(
+  s: DemoState,
+  menu: string,
+  queries: string[],
+): Promise<Array<Record<string, string>>> {
   const r = s.routers.find((x) => x.name === s.subscription.router);
   if (!r) throw new Error(`router ${s.subscription.router} is not in the demo`);
   const client = await RouterOsClient.connect({
@@ -58,13 +67,37 @@ async function secretOnRouter(s: DemoState): Promise<{ profile: string; disabled
     password: r.password,
   });
   try {
-    const rows = await client.print('/ppp/secret', { queries: [`?name=${s.subscription.pppUsername}`] });
-    const row = rows[0];
-    if (!row) throw new Error(`no PPP secret ${s.subscription.pppUsername} on ${r.name}`);
-    return { profile: row.profile ?? '', disabled: row.disabled ?? '' };
+    return (await client.print(menu, { queries })) as Array<Record<string, string>>;
   } finally {
     client.close();
   }
+}
+
+/** The PPP secret's profile and disabled flag as the simulated router reports them over its API. */
+async function secretOnRouter(s: DemoState): Promise<{ profile: string; disabled: string }> {
+  const [row] = await onRouter(s, '/ppp/secret', [`?name=${s.subscription.pppUsername}`]);
+  if (!row) throw new Error(`no PPP secret ${s.subscription.pppUsername} on ${s.subscription.router}`);
+  return { profile: row.profile ?? '', disabled: row.disabled ?? '' };
+}
+
+/** The walled garden as the router prints it: the isolir list, billing's dst-nat rule and filter rules. */
+async function gardenOnRouter(s: DemoState): Promise<{ isolir: string[]; nat: string; filter: string }> {
+  const tag = 'ispmon:walled-garden';
+  const isolir = (await onRouter(s, '/ip/firewall/address-list', ['?list=isolir'])).map(
+    (r) => r.address ?? '',
+  );
+  const nat = (await onRouter(s, '/ip/firewall/nat', [])).filter((r) => r.comment?.startsWith(tag));
+  const filter = (await onRouter(s, '/ip/firewall/filter', [])).filter((r) => r.comment?.startsWith(tag));
+  return {
+    isolir,
+    nat: nat
+      .map(
+        (r) =>
+          `nat ${r.action ?? ''} ${r.protocol ?? ''}/${r['dst-port'] ?? ''} from list ${r['src-address-list'] ?? ''} to ${r['to-addresses'] ?? ''}:${r['to-ports'] ?? ''}`,
+      )
+      .join(', '),
+    filter: filter.map((r) => `${r.action ?? ''} (${(r.comment ?? '').slice(tag.length + 1)})`).join(', '),
+  };
 }
 
 const minutes = (n: number): number => n * 60_000;
@@ -181,10 +214,134 @@ async function routerStory(s: DemoState): Promise<void> {
   say(P, `alert router history: incident ${resolved.id} status=${resolved.status}`);
 }
 
+/** An answer as the subscriber's browser gets it (redirects not followed). */
+interface Answer {
+  status: number;
+  location: string;
+  body: string;
+}
+
+/** One request from demo-budi's browser: through the lab's subscriber proxy, so through the router's firewall. */
+function viaRouter(s: DemoState, url: string, form?: Record<string, string>): Promise<Answer> {
+  const proxy = new URL(s.subscriber.proxy);
+  const body = form ? new URLSearchParams(form).toString() : undefined;
+  return new Promise((resolve, reject) => {
+    const r = request(
+      {
+        host: proxy.hostname,
+        port: proxy.port,
+        method: form ? 'POST' : 'GET',
+        path: url, // a proxy request names the absolute URL
+        agent: false,
+        timeout: 30_000,
+        headers: {
+          host: new URL(url).host,
+          accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8',
+          'accept-language': 'en',
+          ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location ?? '',
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    r.on('timeout', () => r.destroy(new Error(`${url} through the router: no answer in 30 s`)));
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+const SITE_HEADING = /<h1>([^<]*today's news)<\/h1>/;
+const unescape = (html: string): string =>
+  html
+    .replaceAll('&amp;', '&')
+    .replaceAll('&#34;', '"')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#x27;', "'")
+    .replaceAll('&#39;', "'")
+    .replaceAll('&#x3D;', '=');
+const field = (html: string, re: RegExp): string => unescape(re.exec(html)?.[1]?.trim() ?? '');
+
+/** What the isolation page shows: heading, customer, each invoice with its amount, the total, the pay form. */
+function portalPage(html: string): {
+  heading: string;
+  customer: string;
+  invoices: Array<{ number: string; amount: string; id: string }>;
+  total: string;
+  payAction: string;
+} {
+  const invoices = [
+    ...html.matchAll(
+      /data-invoice="([^"]+)"[\s\S]*?class="amount">([^<]+)<[\s\S]*?name="invoice_id" value="(\d+)"/g,
+    ),
+  ].map((m) => ({ number: m[1] ?? '', amount: unescape(m[2] ?? ''), id: m[3] ?? '' }));
+  return {
+    heading: field(html, /<h1 id="heading"[^>]*>([^<]+)</),
+    customer: field(html, /<dd id="customer">([^<]+)</),
+    invoices,
+    total: field(html, /id="total">([^<]+)</),
+    payAction: field(html, /<form method="post" action="([^"]+)"/),
+  };
+}
+
+/**
+ * A request demo-budi's browser sends to a site while isolated: the walled garden's dst-nat takes it to
+ * billing. While his session redials (billing kicks it onto the isolation profile; the lab's sessions also
+ * churn) his address is off the isolir list for a moment and the site answers: asked again until billing does.
+ */
+async function throughGarden(s: DemoState, path: string, form?: Record<string, string>): Promise<Answer> {
+  return waitFor(
+    `${s.subscriber.site}${path.slice(1)} answered by billing through the walled garden`,
+    async () => {
+      const a = await viaRouter(s, new URL(path, s.subscriber.site).toString(), form);
+      return SITE_HEADING.test(a.body) ? undefined : a;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+}
+
+/** Waits until each notice (told by a phrase of its text) reached demo-budi's phone on SMS and WhatsApp; prints each once. */
+async function noticesReached(s: DemoState, P: string, phrases: string[]): Promise<PhoneMessage[]> {
+  const found = await waitFor(
+    `notices with ${phrases.map((p) => `"${p}"`).join(', ')} on SMS and WhatsApp`,
+    async () => {
+      const inbox = await http<PhoneMessage[]>('GET', s.subscriber.inbox);
+      const each = phrases.map((p) => inbox.filter((m) => m.text.includes(p)));
+      return each.every((ms) => ['sms', 'whatsapp'].every((c) => ms.some((m) => m.channel === c)))
+        ? each
+        : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  for (const ms of found) {
+    const texts = [...new Set(ms.map((m) => m.text))];
+    for (const text of texts) {
+      const same = ms.filter((m) => m.text === text);
+      say(P, `notice to ${same[0]?.to ?? '?'} by ${same.map((m) => m.channel).join(' + ')}: ${text}`);
+    }
+  }
+  return found.flat();
+}
+
 async function billingStory(s: DemoState): Promise<void> {
   const P = 'B billing';
   const api = `${s.billing.url}/api/v1`;
   const token = s.billing.token;
+  const who = `${s.subscription.pppUsername} (PPP ${s.subscriber.address} on ${s.subscription.router})`;
+  const before = await viaRouter(s, s.subscriber.site);
+  say(
+    P,
+    `${who} opens ${s.subscriber.site} through the router: HTTP ${before.status} "${field(before.body, SITE_HEADING)}"`,
+  );
   const sub = await http<{ id: number; customer_id: number; status: string }>(
     'GET',
     `${api}/subscriptions/${s.subscription.id}`,
@@ -216,6 +373,15 @@ async function billingStory(s: DemoState): Promise<void> {
     { token },
   );
   say(P, `subscription ${sub.id} status=${suspended.status} (${suspended.suspended_reason ?? ''})`);
+  const told = await noticesReached(s, P, [
+    `Invoice ${invoice.number} from`,
+    `Invoice ${invoice.number} is overdue`,
+    'service is suspended',
+  ]);
+  const link = /https?:\/\/\S+\/portal\/link\/[\w.-]+/.exec(
+    told.find((m) => m.text.includes('service is suspended'))?.text ?? '',
+  )?.[0];
+  if (!link) throw new Error('the suspended notice carries no link to the isolation page');
   const isolated = await waitFor(
     'the secret on the isolation profile',
     async () => {
@@ -229,27 +395,64 @@ async function billingStory(s: DemoState): Promise<void> {
     P,
     `router ${s.subscription.router}: PPP secret ${s.subscription.pppUsername} profile=${isolated.profile} (isolated)`,
   );
-  const snap = await http<{ redirect_url: string; order_id?: string }>(
-    'POST',
-    `${api}/invoices/${invoice.id}/midtrans`,
-    { token, body: {} },
+  const garden = await waitFor(
+    `${s.subscriber.address} on the isolir address list`,
+    async () => {
+      const g = await gardenOnRouter(s);
+      return g.isolir.includes(s.subscriber.address) ? g : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
   );
-  say(P, `Snap transaction created; the customer opens ${snap.redirect_url}`);
-  const page = await http<string>('GET', snap.redirect_url);
-  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(page)?.[1];
-  if (!action || !/>\s*Pay\s*</i.test(page))
-    throw new Error(`the Snap page at ${snap.redirect_url} has no Pay button`);
-  const pressed = await fetch(new URL(action, snap.redirect_url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ payment_type: 'qris' }).toString(),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const paid = await pressed.text();
-  if (!pressed.ok) throw new Error(`pressing Pay: HTTP ${pressed.status} ${paid.slice(0, 300)}`);
-  const heading = /<h1>([^<]+)<\/h1>/.exec(paid)?.[1] ?? '';
-  const delivery = (/<p id="notification">([^<]+)</.exec(paid)?.[1] ?? '').replaceAll('&#34;', '"');
+  say(
+    P,
+    `router ${s.subscription.router}: address list isolir holds ${s.subscriber.address} (his session redialled on profile isolir); walled garden: ${garden.nat}; filter ${garden.filter}`,
+  );
+  const landing = await throughGarden(s, '/today');
+  say(
+    P,
+    `${who} opens ${s.subscriber.site}today: HTTP ${landing.status} Location: ${landing.location} (dst-nat'ed to billing)`,
+  );
+  const shown = await throughGarden(s, landing.location);
+  const page = portalPage(shown.body);
+  const line = page.invoices.find((i) => i.number === invoice.number);
+  if (shown.status !== 200 || !line)
+    throw new Error(
+      `the isolation page (HTTP ${shown.status}) does not show ${invoice.number}: ${JSON.stringify(page)}`,
+    );
+  say(
+    P,
+    `the isolation page: "${page.heading}"; customer ${page.customer}; ${page.invoices.map((i) => `invoice ${i.number} ${i.amount}`).join(', ')}; total ${page.total}`,
+  );
+  const signed = await http<string>('GET', `${link}?lang=en`);
+  const signedPage = portalPage(signed);
+  say(
+    P,
+    `the suspended notice's signed link, opened from anywhere: "${signedPage.heading}"; customer ${signedPage.customer}; ${signedPage.invoices.map((i) => `invoice ${i.number} ${i.amount}`).join(', ')}`,
+  );
+  const pay = await throughGarden(s, page.payAction, { invoice_id: line.id, lang: 'en' });
+  if (pay.status !== 303 || !pay.location.startsWith(`http://${s.subscriber.paymentHost}:`))
+    throw new Error(`pressing Pay on the page: HTTP ${pay.status} ${pay.location} ${pay.body.slice(0, 300)}`);
+  say(
+    P,
+    `pressed Pay ${line.amount} on the page: HTTP 303 to the Midtrans stand-in's Snap page ${pay.location}`,
+  );
+  const snapPage = await viaRouter(s, pay.location);
+  const action = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(snapPage.body)?.[1];
+  if (snapPage.status !== 200 || !action || !/>\s*Pay\s*</i.test(snapPage.body))
+    throw new Error(`the Snap page at ${pay.location} (HTTP ${snapPage.status}) has no Pay button`);
+  say(
+    P,
+    `the Snap page answers through the router (${s.subscriber.paymentHost} is in the walled garden): HTTP 200 with a Pay button`,
+  );
+  const paid = await viaRouter(s, new URL(action, pay.location).toString(), { payment_type: 'qris' });
+  if (paid.status !== 200) throw new Error(`pressing Pay: HTTP ${paid.status} ${paid.body.slice(0, 300)}`);
+  const heading = field(paid.body, /<h1>([^<]+)<\/h1>/);
+  const delivery = field(paid.body, /<p id="notification">([^<]+)</);
   say(P, `pressed Pay (QRIS): ${heading}; ${delivery}`);
+  const finish = field(paid.body, /<a id="finish" href="([^"]+)"/);
+  if (!finish) throw new Error('the Snap page has no link back to the merchant');
+  const back = await viaRouter(s, finish);
+  say(P, `back to the merchant (${finish.replace(/\?.*/, '?…')}): "${portalPage(back.body).heading}"`);
   const payment = await waitFor(
     'the payment row',
     async () =>
@@ -277,6 +480,16 @@ async function billingStory(s: DemoState): Promise<void> {
   );
   const after = await http<{ status: string }>('GET', `${api}/subscriptions/${sub.id}`, { token });
   say(P, `restored: subscription ${sub.id} status=${after.status}, PPP secret profile=${restored.profile}`);
+  await noticesReached(s, P, [`Payment received for invoice ${invoice.number}`, 'service is active again']);
+  const free = await waitFor(
+    `${s.subscriber.site} answered by the site again`,
+    async () => {
+      const a = await viaRouter(s, s.subscriber.site);
+      return SITE_HEADING.test(a.body) ? a : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+  say(P, `${who} opens ${s.subscriber.site} again: HTTP ${free.status} "${field(free.body, SITE_HEADING)}"`);
 }
 
 async function slaStory(s: DemoState, out: string): Promise<void> {

@@ -8,6 +8,8 @@ import {
   renderAlertRouterConfig,
   renderExporterConfig,
   renderPrometheusConfig,
+  noticesConfig,
+  subscriberSideEnv,
 } from './wiring.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -67,5 +69,48 @@ describe('the demo renders the files Compose mounts', () => {
       /alert-router:9999/,
     );
     expect(() => assertNoComposeHost('url: http://127.0.0.1:9090 # not exporter-like', 'x')).not.toThrow();
+  });
+});
+
+// That billing accepts these (its own readers refuse a wrong value at start) is shown by tests/demo.test.ts,
+// where billing runs with them; importing billing here would transpile all of it for two checks.
+describe("billing's subscriber side in the demo", () => {
+  const wiring = {
+    billingAddress: '127.0.0.1',
+    billingPort: 4567,
+    paymentHosts: ['127.0.8.2'],
+    portalSecret: 'x'.repeat(64),
+    noticesFile: '/run/demo/billing-notices.yml',
+    gatewayToken: 'gateway-token',
+  };
+
+  it('points the page, its links and the walled garden at billing, and lets the payment host through', () => {
+    expect(subscriberSideEnv(wiring)).toEqual({
+      PORTAL_SECRET: 'x'.repeat(64),
+      PORTAL_PUBLIC_URL: 'http://127.0.0.1:4567',
+      BILLING_PORTAL_ADDRESS: '127.0.0.1',
+      BILLING_PORTAL_PORT: '4567',
+      BILLING_WALLED_GARDEN_HOSTS: '127.0.8.2',
+      BILLING_NOTICES: '/run/demo/billing-notices.yml',
+      DEMO_GATEWAY_TOKEN: 'gateway-token',
+    });
+  });
+
+  it('sends notices to the gateways in their wire formats, the token from the environment, at any hour', () => {
+    const text = noticesConfig({ gatewayUrl: 'http://127.0.0.1:9/', providerName: 'ISP' });
+    expect(text.split('\n')[0]).toMatch(/^# /);
+    const config = JSON.parse(text.replace(/^#.*\n/, '')) as Record<string, unknown>;
+    expect(config).toMatchObject({
+      default_language: 'en',
+      quiet_hours: null,
+      provider_name: 'ISP',
+      sms: { url: 'http://127.0.0.1:9/sms', token: { env: 'DEMO_GATEWAY_TOKEN' }, format: 'json' },
+      whatsapp: { url: 'http://127.0.0.1:9/send', token: { env: 'DEMO_GATEWAY_TOKEN' }, format: 'form' },
+    });
+    expect(config).not.toHaveProperty('email'); // the demo has no SMTP server
+  });
+
+  it('refuses a portal secret shorter than billing accepts', () => {
+    expect(() => subscriberSideEnv({ ...wiring, portalSecret: 'short' })).toThrow(/at least 32 bytes/);
   });
 });

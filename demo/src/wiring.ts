@@ -110,3 +110,63 @@ export function renderExporterConfig(template: string): string {
   assertNoComposeHost(text.replace(/^\s*#.*$/gm, ''), 'exporter.yml');
   return text;
 }
+
+export interface SubscriberSideWiring {
+  /** Where billing listens: its isolation page, and where the walled garden sends isolated HTTP. */
+  billingAddress: string;
+  billingPort: number;
+  /** What an isolated subscriber may still reach besides the page: the Midtrans stand-in's address. */
+  paymentHosts: string[];
+  /** Signs the page's links in notices (generated per run). */
+  portalSecret: string;
+  /** The notices file (noticesConfig's text) billing reads through BILLING_NOTICES. */
+  noticesFile: string;
+  /** The gateways' token, read by the notices file through `token: { env: DEMO_GATEWAY_TOKEN }`. */
+  gatewayToken: string;
+}
+
+/** Billing's environment for the subscriber's side: isolation page, walled garden, notices (billing/src/main.ts reads the same variables). */
+export function subscriberSideEnv(w: SubscriberSideWiring): Record<string, string> {
+  if (w.portalSecret.length < 32) throw new Error('the portal secret must be at least 32 bytes');
+  return {
+    PORTAL_SECRET: w.portalSecret,
+    PORTAL_PUBLIC_URL: `http://${w.billingAddress}:${w.billingPort}`,
+    BILLING_PORTAL_ADDRESS: w.billingAddress,
+    BILLING_PORTAL_PORT: String(w.billingPort),
+    BILLING_WALLED_GARDEN_HOSTS: w.paymentHosts.join(','),
+    BILLING_NOTICES: w.noticesFile,
+    DEMO_GATEWAY_TOKEN: w.gatewayToken,
+  };
+}
+
+/**
+ * The notices file (YAML; this JSON is YAML too): SMS and WhatsApp through the lab's gateway stand-ins in
+ * their real wire formats, in English, at any hour (the shipped default keeps 21:00-07:00 Jakarta quiet,
+ * when a demo may well run), scanned every 2 s and delivered every second so the story need not wait.
+ */
+export function noticesConfig(o: { gatewayUrl: string; providerName: string }): string {
+  const base = o.gatewayUrl.replace(/\/$/, '');
+  const token = { env: 'DEMO_GATEWAY_TOKEN' };
+  const config = {
+    default_language: 'en',
+    quiet_hours: null,
+    scan_interval_seconds: 2,
+    delivery_interval_seconds: 1,
+    provider_name: o.providerName,
+    sms: {
+      url: `${base}/sms`,
+      token,
+      auth_scheme: 'Bearer',
+      format: 'json',
+      body: { to: '{{to}}', message: '{{message}}' },
+    },
+    whatsapp: {
+      url: `${base}/send`,
+      token,
+      format: 'form',
+      body: { target: '{{to}}', message: '{{message}}' },
+      success_field: 'status',
+    },
+  };
+  return `# the demo's notices to subscribers (billing/src/notices/config.ts); BILLING_NOTICES names this file\n${JSON.stringify(config, null, 2)}\n`;
+}
