@@ -2,7 +2,9 @@
 // same shard configuration from prometheus/shards/generate.mjs (--replica a / b, intervals shortened) →
 // remote_write to Debian's VictoriaMetrics with -dedup.minScrapeInterval. One member is restarted; the
 // SLA over the span through the global layer is compared with the one its peer (a single Prometheus that
-// held all the data) gives, and with the one the restarted member alone would give.
+// held all the data) gives, and with the one the restarted member alone would give: in 6 s windows from
+// the exporter, and as billing's month report from an accelerated prober (tests/support/pair-sla.ts)
+// through a second VictoriaMetrics deduplicating at its 15 s.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
