@@ -81,7 +81,11 @@ export async function startAcceleratedProber(
       if (!(start < end)) throw new RangeError(`outage must end after it starts: ${start} ≥ ${end}`);
       outage = [start, end];
     },
-    stop: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections(); // scrapers' keep-alive connections would hold close() open
+      }),
   };
 }
 
