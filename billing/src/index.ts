@@ -9,3 +9,11 @@ export { RouterOsGateway } from './provisioning/routeros-gateway.js';
 export { walledGardenFromEnv } from './provisioning/walled-garden.js';
 export { portalExtensions, portalLink, portalSettings } from './portal/index.js';
 export { noticeExtensions } from './notices/wiring.js';
+
+// The SLA report's pipeline, for cross-component tests that compute a month from other engines.
+export { PrometheusSlaSource } from './sla/prometheus.js';
+export { computeMonth } from './sla/produce.js';
+export { monthBounds } from './sla/calc.js';
+export type { SlaLink } from './sla/link.js';
+export type { SlaMonth } from './sla/types.js';
+export type { EngineSetting } from './prometheus/engine.js';

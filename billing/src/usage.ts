@@ -2,6 +2,10 @@
 // counters in Prometheus (mikrotik_ppp_session_{upload,download}_bytes_total{router,user}). increase()
 // handles the counter resets of every reconnect (increase_prometheus() on VictoriaMetrics, the same
 // function there). For usage statements and fair-use plans.
+//
+// Coverage counts the period's scrape slots (30 s, the routers' scrape interval) that hold a sample, not
+// samples: behind a shard pair, VictoriaMetrics deduplicating at 15 s (the probes' interval) keeps both
+// members' samples of a 30 s job, up to two per slot, and a sample count read twice the data there was.
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { ApiError, notFound, q } from './db/sql.js';
 import { PrometheusQueryError, type PrometheusClient } from './prometheus/client.js';
@@ -12,8 +16,93 @@ export interface UsageFigures {
   to: string;
   upload_bytes: number;
   download_bytes: number;
-  /** Share of the period's scrape points that had data (0..1): how much to trust the figures. */
+  /** Share of the period's scrape slots that had data (0..1): how much to trust the figures. */
   coverage: number;
+}
+
+/** Prometheus scrapes routers every 30 s (prometheus/prometheus.yml's global scrape_interval). */
+export const ROUTER_SCRAPE_SECONDS = 30;
+/** Slots per period at most: a 31-day month at 30 s; longer periods count wider slots. */
+export const MAX_COVERAGE_SLOTS = 89_280;
+/** Slots per coverage query: VictoriaMetrics 1.79 answers at most 30,000 points per series of a subquery
+ * (-search.maxPointsPerTimeseries), so a month is asked in four pieces of at most 10 days. */
+export const COVERAGE_CHUNK_SLOTS = 28_800;
+
+/** The slot coverage counts in: the scrape interval, or a whole multiple of it beyond 31 days. */
+export function coverageSlotSeconds(periodSeconds: number): number {
+  return (
+    ROUTER_SCRAPE_SECONDS * Math.max(1, Math.ceil(periodSeconds / ROUTER_SCRAPE_SECONDS / MAX_COVERAGE_SLOTS))
+  );
+}
+
+/**
+ * Per series of `selectors`, how many `slot`-second slots of the `seconds` before the query's time hold at
+ * least one sample of the download counter. The subquery's range is 1 ms short: Prometheus 2 also
+ * evaluates a step at the range's start, whose slot lies before it.
+ */
+export function coverageQuery(selectors: string[], seconds: number, slot: number): string {
+  return selectors
+    .map(
+      (s) =>
+        `count_over_time(count_over_time(mikrotik_ppp_session_download_bytes_total{${s}}[${slot}s])[${seconds * 1000 - 1}ms:${slot}s])`,
+    )
+    .join(' or ');
+}
+
+/** Share of [from, to)'s slots with data, for the best-covered series of `selectors`, in pieces the engine answers. */
+async function coverage(prometheus: PrometheusClient, selectors: string[], to: Date, periodSeconds: number) {
+  const slot = coverageSlotSeconds(periodSeconds);
+  const chunkSeconds = COVERAGE_CHUNK_SLOTS * slot;
+  const pieces: Array<{ at: Date; seconds: number }> = [];
+  for (
+    let left = periodSeconds, end = to.getTime();
+    left > 0;
+    left -= chunkSeconds, end -= chunkSeconds * 1000
+  )
+    pieces.push({ at: new Date(end), seconds: Math.min(left, chunkSeconds) });
+  const perSeries = new Map<string, number>();
+  for (const answer of await Promise.all(
+    pieces.map((p) => prometheus.query(coverageQuery(selectors, p.seconds, slot), p.at)),
+  ))
+    for (const { metric, value } of answer) {
+      const key = JSON.stringify(Object.entries(metric).sort());
+      perSeries.set(key, (perSeries.get(key) ?? 0) + value);
+    }
+  const slots = Math.max(1, periodSeconds / slot);
+  return Math.min(1, Math.max(0, ...perSeries.values()) / slots);
+}
+
+/** Bytes up and down over [from, to) for `selectors` (router/user label matchers), and their coverage. */
+export async function usageFigures(
+  prometheus: PrometheusClient,
+  selectors: string[],
+  from: Date,
+  to: Date,
+): Promise<UsageFigures> {
+  const periodSeconds = Math.round((to.getTime() - from.getTime()) / 1000);
+  if (selectors.length === 0) return noUsage(from, to);
+  const increase = await prometheus.increaseFunction();
+  const sum = async (metric: string): Promise<number> => {
+    const expr = `sum(${selectors.map((s) => `${increase}(${metric}{${s}}[${periodSeconds}s])`).join(' or ')})`;
+    return Math.round((await prometheus.query(expr, to))[0]?.value ?? 0);
+  };
+  const [up, down, covered] = await Promise.all([
+    sum('mikrotik_ppp_session_upload_bytes_total'),
+    sum('mikrotik_ppp_session_download_bytes_total'),
+    coverage(prometheus, selectors, to, periodSeconds),
+  ]);
+  return {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    upload_bytes: up,
+    download_bytes: down,
+    coverage: covered,
+  };
+}
+
+/** The figures of a customer without subscriptions: nothing to ask Prometheus. */
+export function noUsage(from: Date, to: Date): UsageFigures {
+  return { from: from.toISOString(), to: to.toISOString(), upload_bytes: 0, download_bytes: 0, coverage: 0 };
 }
 
 export class UsageService {
@@ -43,10 +132,6 @@ export class UsageService {
     return this.prometheus;
   }
 
-  private async instant(expr: string, at: Date): Promise<number> {
-    return this.asked(async () => (await this.connected().query(expr, at))[0]?.value ?? 0);
-  }
-
   /** `ask`, with Prometheus's errors as API errors: 502 for a refused query, 503 when unavailable. */
   private async asked<T>(ask: () => Promise<T>): Promise<T> {
     try {
@@ -60,33 +145,8 @@ export class UsageService {
   }
 
   private async figures(selectors: string[], from: Date, to: Date): Promise<UsageFigures> {
-    const range = `${Math.round((to.getTime() - from.getTime()) / 1000)}s`;
-    const increase = selectors.length
-      ? await this.asked(() => this.connected().increaseFunction())
-      : 'increase';
-    const sum = async (metric: string): Promise<number> => {
-      if (selectors.length === 0) return 0;
-      const expr = `sum(${selectors.map((s) => `${increase}(${metric}{${s}}[${range}])`).join(' or ')})`;
-      return Math.round(await this.instant(expr, to));
-    };
-    const [up, down, points] = await Promise.all([
-      sum('mikrotik_ppp_session_upload_bytes_total'),
-      sum('mikrotik_ppp_session_download_bytes_total'),
-      selectors.length
-        ? this.instant(
-            `max(${selectors.map((s) => `count_over_time(mikrotik_ppp_session_download_bytes_total{${s}}[${range}])`).join(' or ')})`,
-            to,
-          )
-        : Promise.resolve(0),
-    ]);
-    const scrapes = Math.max(1, (to.getTime() - from.getTime()) / 30_000); // Prometheus scrapes routers every 30 s
-    return {
-      from: from.toISOString(),
-      to: to.toISOString(),
-      upload_bytes: up,
-      download_bytes: down,
-      coverage: Math.min(1, points / scrapes),
-    };
+    if (selectors.length === 0) return noUsage(from, to);
+    return this.asked(() => usageFigures(this.connected(), selectors, from, to));
   }
 
   async subscription(

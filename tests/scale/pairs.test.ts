@@ -2,13 +2,15 @@
 // same shard configuration from prometheus/shards/generate.mjs (--replica a / b, intervals shortened) →
 // remote_write to Debian's VictoriaMetrics with -dedup.minScrapeInterval. One member is restarted; the
 // SLA over the span through the global layer is compared with the one its peer (a single Prometheus that
-// held all the data) gives, and with the one the restarted member alone would give.
+// held all the data) gives, and with the one the restarted member alone would give: in 6 s windows from
+// the exporter, and as billing's month report from an accelerated prober (tests/support/pair-sla.ts)
+// through a second VictoriaMetrics deduplicating at its 15 s.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { parse } from 'yaml';
-import { PrometheusClient } from '@ispmon/billing';
+import { parse, stringify } from 'yaml';
+import { PrometheusClient, type SlaMonth } from '@ispmon/billing';
 import { Exporter } from '@ispmon/exporter';
 import type { ProbeTargets } from '@ispmon/lab';
 import { startPrometheus, waitFor, type PrometheusServer, type VictoriaMetricsServer } from '@ispmon/testkit';
@@ -17,6 +19,15 @@ import {
   probeTargetsIfPrivileged,
   startVictoriaMetricsOrSkip,
 } from '../support/shards.js';
+import {
+  ceilMinute,
+  monthDifferences,
+  reportMonth,
+  slaLink,
+  slaOverSpan,
+  startAcceleratedProber,
+  type AcceleratedProber,
+} from '../support/pair-sla.js';
 
 const LINKS = ['L-0001', 'L-0002'];
 /** Scrape interval = dedup interval; SLA windows of 6 s stand in for billing's minutes, stepped every second. */
@@ -24,6 +35,14 @@ const SCRAPE_S = 1;
 const WINDOW_S = 6;
 /** How long the restarted member stays down: longer than a window, so its own data has windows without any. */
 const DOWN_MS = 8_000;
+/** The accelerated prober's links for billing's month report: sample time runs 15× (1 s scrapes = 15 s). */
+const SLA_LINKS = [
+  { link: 'L-S001', probesPerSecond: 1, answered: 0.9, rttSeconds: 0.012 },
+  { link: 'L-S002', probesPerSecond: 2, answered: 0.96, rttSeconds: 0.031 },
+];
+const SPEED = 15;
+const DEDUP_SLA_S = 15;
+const OUTAGE_MINUTES = 2;
 
 const memberArgs = (exporter: string, remoteWrite: string, replica: string): string[] => [
   ...['--shards', '1', '--shard', '0', '--exporter', exporter, '--self', '127.0.0.1:9'],
@@ -79,16 +98,36 @@ interface Step {
   rtt?: number;
 }
 
+interface Restart {
+  restarted: 'a' | 'b';
+  peer: 'a' | 'b';
+  /** Wall clock (unix s): the span of the 6 s windows, the stop and the start. */
+  before: number;
+  end: number;
+  /** Sample time of the accelerated prober (unix ms): stopped, starting again, started. */
+  stoppedSample: number;
+  restartSample: number;
+  startedSample: number;
+  /** The restarted member's samples among the SLA store's, in the minute before the stop. */
+  keptOfRestarted: number;
+}
+
 describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', () => {
   let probes: ProbeTargets | undefined;
   let exporter: Exporter | undefined;
   let vm: VictoriaMetricsServer | undefined;
+  /** The store billing's month report reads, deduplicating at the accelerated 15 s scrape interval. */
+  let vmSla: VictoriaMetricsServer | undefined;
+  let prober: AcceleratedProber | undefined;
   const members: Record<'a' | 'b', { config: string; data: string; server?: PrometheusServer }> = {
     a: { config: '', data: '' },
     b: { config: '', data: '' },
   };
   let missing: string | undefined;
   let dir: string;
+  /** Sample time of the report's first minute; the outage follows one up minute. */
+  let slaStart = 0;
+  let outage: [number, number] = [0, 0];
 
   const startMember = async (name: 'a' | 'b'): Promise<PrometheusServer> => {
     const m = members[name];
@@ -97,9 +136,16 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
   };
 
   beforeAll(async () => {
-    ({ vm, missing } = await startVictoriaMetricsOrSkip('the shard pair test', {
-      extraArgs: [`-dedup.minScrapeInterval=${SCRAPE_S}s`],
-    }));
+    const [windows, months] = await Promise.all([
+      startVictoriaMetricsOrSkip('the shard pair test', {
+        extraArgs: [`-dedup.minScrapeInterval=${SCRAPE_S}s`],
+      }),
+      startVictoriaMetricsOrSkip('the shard pair test', {
+        extraArgs: [`-dedup.minScrapeInterval=${DEDUP_SLA_S}s`],
+      }),
+    ]);
+    ({ vm, missing } = windows);
+    vmSla = months.vm;
     if (missing) return;
     dir = mkdtempSync(join(tmpdir(), 'ispmon-pairs-'));
     // A lossy link and a slow one, so success fractions and RTT means are not constants; without network
@@ -124,28 +170,75 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
     exporter = new Exporter({ configFile: join(dir, 'exporter.yml'), logger: pino({ level: 'silent' }) });
     exporter.load();
     const address = await exporter.listen();
+    prober = await startAcceleratedProber(SLA_LINKS, { speed: SPEED, origin: Date.now() });
     const generated = await Promise.all(
       ['a', 'b'].map((name) => generateShardConfig(memberArgs(address, vm!.writeUrl, name))),
     );
     for (const [i, name] of (['a', 'b'] as const).entries()) {
       const g = generated[i]!;
       if (g.code !== 0) throw new Error(`generate.mjs failed: ${g.err}`);
-      members[name].config = g.out
-        .replace(/- \/var\/lib\/ispmon\/inventory\/file_sd\/probes\*\.json/, `- ${join(dir, 'probes.json')}`)
-        .replace(/scrape_interval: \d+s/g, `scrape_interval: ${SCRAPE_S}s`)
-        .replace(/scrape_timeout: \d+s/g, 'scrape_timeout: 900ms')
-        .replace(/evaluation_interval: \d+s/, 'evaluation_interval: 5s')
-        .replace(/rule_files:\n(?: {2}- .*\n)+/, '')
-        .replace(/(remote_write:\n {2}- url: .*\n)/, '$1    queue_config: { batch_send_deadline: 200ms }\n');
+      const config = parse(
+        g.out
+          .replace(
+            /- \/var\/lib\/ispmon\/inventory\/file_sd\/probes\*\.json/,
+            `- ${join(dir, 'probes.json')}`,
+          )
+          .replace(/scrape_interval: \d+s/g, `scrape_interval: ${SCRAPE_S}s`)
+          .replace(/scrape_timeout: \d+s/g, 'scrape_timeout: 900ms')
+          .replace(/evaluation_interval: \d+s/, 'evaluation_interval: 5s')
+          .replace(/rule_files:\n(?: {2}- .*\n)+/, '')
+          .replace(
+            /(remote_write:\n {2}- url: .*\n)/,
+            '$1    queue_config: { batch_send_deadline: 200ms }\n',
+          ),
+      ) as {
+        scrape_configs: unknown[];
+        remote_write: Array<{ url: string; write_relabel_configs: unknown[] }>;
+      };
+      // The accelerated prober's job goes to the SLA store only, with the generated relabelling.
+      config.scrape_configs.push({
+        job_name: 'pair-sla',
+        honor_timestamps: true,
+        static_configs: [{ targets: [prober.address] }],
+      });
+      const generatedWrite = config.remote_write[0]!;
+      const job = (action: 'keep' | 'drop') => ({ source_labels: ['job'], regex: 'pair-sla', action });
+      config.remote_write = [
+        { ...generatedWrite, write_relabel_configs: [...generatedWrite.write_relabel_configs, job('drop')] },
+        {
+          ...generatedWrite,
+          url: vmSla!.writeUrl,
+          write_relabel_configs: [...generatedWrite.write_relabel_configs, job('keep')],
+        },
+      ];
+      members[name].config = stringify(config);
       members[name].data = join(dir, `data-${name}`);
     }
     await Promise.all([startMember('a'), startMember('b')]);
+    await waitFor(
+      'both members scraping the accelerated prober',
+      async () => {
+        const at = prober!.sampleTime() / 1000;
+        const counts = await Promise.all(
+          [members.a.server!.url, members.b.server!.url].map((u) =>
+            sampleTimes(u, 120, at, SLA_LINKS[0]!.link),
+          ),
+        );
+        return counts.every((c) => c.length >= 1) ? true : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    // The first minute after both members' first scrapes, at least one more scrape (15 s) later.
+    slaStart = ceilMinute(prober.sampleTime() + DEDUP_SLA_S * 1000);
+    outage = [slaStart + 60_000, slaStart + (1 + OUTAGE_MINUTES) * 60_000];
+    prober.scheduleOutage(...outage);
   }, 60_000);
 
   afterAll(async () => {
     for (const m of Object.values(members)) await m.server?.stop();
     await exporter?.close();
-    await vm?.stop();
+    await prober?.stop();
+    await Promise.all([vm?.stop(), vmSla?.stop()]);
     await probes?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -162,8 +255,10 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
       time: String(at),
     });
     const body = (await (await fetch(`${url}/api/v1/query?${q.toString()}`)).json()) as {
-      data: { result: Array<{ values: Array<[number, string]> }> };
+      data?: { result: Array<{ values: Array<[number, string]> }> };
+      error?: string;
     };
+    if (!body.data) throw new Error(`${url}: ${q.get('query')}: ${body.error}`);
     return (body.data.result[0]?.values ?? []).map(([t]) => t);
   };
 
@@ -195,130 +290,249 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
     expect(inVm.length).toBeGreaterThanOrEqual(Math.min(inA.length, inB.length) - 1);
   });
 
-  it('keeps the SLA of the peer across a member’s restart: no window without data, none counted down', async () => {
-    if (missing) return;
-    const server = vm!;
-    // Restart the member whose samples the dedup keeps for the first link (the later one in each interval;
-    // offsets are per target): the global layer must then switch to the peer's samples for the gap.
-    const probeAt = Date.now() / 1000 - 1;
-    const [inA, inVm] = await Promise.all([
-      sampleTimes(members.a.server!.url, 4, probeAt),
-      sampleTimes(server.url, 4, probeAt),
-    ]);
-    const inB = await sampleTimes(members.b.server!.url, 4, probeAt);
-    const phase = (times: number[]) => ((times.at(-1) ?? NaN) % 1).toFixed(3).slice(1);
-    const restarted: 'a' | 'b' = inVm.filter((t) => inA.includes(t)).length > inVm.length / 2 ? 'a' : 'b';
-    const peer: 'a' | 'b' = restarted === 'a' ? 'b' : 'a';
-    const peerServer = members[peer].server!;
-    // The span starts 3 s before the stop, its first window full of both members' samples.
-    await waitFor(
-      'a full window of samples before the span',
-      async () => {
-        const at = Date.now() / 1000;
-        const counts = await Promise.all(LINKS.map((l) => sampleTimes(server.url, WINDOW_S + 3, at, l)));
-        return counts.every((c) => c.length >= WINDOW_S + 2) ? true : undefined;
-      },
-      { timeoutMs: 20_000 },
-    );
-    const before = Math.floor(Date.now() / 1000) - 3;
-    await members[restarted].server!.stop();
-    const stoppedAt = Date.now() / 1000;
-    await waitFor(
-      'the member down for 8 s',
-      async () => (Date.now() / 1000 >= stoppedAt + DOWN_MS / 1000 ? true : undefined),
-      { timeoutMs: DOWN_MS + 2_000 },
-    );
-    const back = await startMember(restarted);
-    const startedAt = Date.now() / 1000;
-    // Windows after the restart filled by both again: the restarted member's samples reach the global layer.
-    await waitFor(
-      'the restarted member scraping and writing again',
-      async () => {
-        const at = Date.now() / 1000 - 1;
-        const [own, global] = await Promise.all([
-          sampleTimes(back.url, 3, at),
-          sampleTimes(server.url, 3, at),
-        ]);
-        const fresh = own.filter((t) => t > startedAt);
-        return fresh.length >= 2 && global.some((t) => t >= fresh[0]!) ? true : undefined;
-      },
-      { timeoutMs: 20_000 },
-    );
-    const end = Math.floor(Date.now() / 1000) - 1;
+  describe('across the restart of the member whose samples the SLA store keeps', () => {
+    let r: Restart | undefined;
 
-    // billing's SLA query shape (sla/prometheus.ts linkRatioQuery) over 6 s windows, with the function
-    // billing's client picks for each engine under PROMETHEUS_ENGINE=auto.
-    const steps = async (url: string, link: string): Promise<Step[]> => {
-      const client = new PrometheusClient({ url, engine: 'auto' });
-      const increase = await client.increaseFunction();
-      const ratio = (num: string, den: string) =>
-        `sum by (link) (${increase}(${num}{link="${link}"}[${WINDOW_S}s])) / (sum by (link) (${increase}(${den}{link="${link}"}[${WINDOW_S}s])) > 0)`;
-      const [success, rtt] = await Promise.all([
-        client.queryRange(ratio('probe_packets_received_total', 'probe_packets_sent_total'), before, end, 1),
-        client.queryRange(ratio('probe_rtt_seconds_sum', 'probe_rtt_seconds_count'), before, end, 1),
-      ]);
-      const out: Step[] = [];
-      for (let t = before; t <= end; t++)
-        out.push({
-          t,
-          success: success[0]?.values.find(([x]) => x === t)?.[1],
-          rtt: rtt[0]?.values.find(([x]) => x === t)?.[1],
-        });
-      return out;
-    };
-    /** Availability over the steps with no-data counted as down (billing's stricter no-data policy). */
-    const availability = (s: Step[]) => s.filter((x) => (x.success ?? 0) >= 0.5).length / s.length;
-    const figures: string[] = [];
-    for (const link of LINKS) {
-      const [global, single, alone] = await Promise.all([
-        steps(server.url, link),
-        steps(peerServer.url, link),
-        steps(back.url, link),
-      ]);
-      const ownTimes = await sampleTimes(back.url, end - before + WINDOW_S + 2, end, link);
-      // The restarted member's own data has windows without a sample pair: those would be down minutes.
-      const gap = alone.filter((x) => x.success === undefined).map((x) => x.t);
-      expect(gap.length).toBeGreaterThanOrEqual(2);
-      expect(availability(alone)).toBeLessThan(1);
-      // Through the global layer every window has data, and the SLA equals the single Prometheus's.
-      expect(global.filter((x) => x.success === undefined)).toEqual([]);
-      expect(global.map((x) => [x.t, (x.success ?? 0) >= 0.5])).toEqual(
-        single.map((x) => [x.t, (x.success ?? 0) >= 0.5]),
+    beforeAll(async () => {
+      if (missing) return;
+      const server = vm!;
+      const slaLink0 = SLA_LINKS[0]!.link;
+      // The outage is over and a minute of samples follows it in the SLA store, so the restart's gap
+      // and the outage are apart.
+      // Stop the member whose samples the dedup keeps (the later one in each 15 s interval; the offsets
+      // are per member): the SLA store must then switch to the peer's samples for the gap. Read 90 s of
+      // sample time ending 30 s back (2 s of wall clock for remote_write), once the outage is over and
+      // a minute of samples follows it, so the restart's gap and the outage are apart.
+      let [ofA, ofB] = [0, 0];
+      await waitFor(
+        'a minute after the outage in the SLA store',
+        async () => {
+          const at = prober!.sampleTime() / 1000 - 30;
+          if (at * 1000 < outage[1] + 60_000) return undefined;
+          const [inA, inB, inSla] = await Promise.all([
+            sampleTimes(members.a.server!.url, 90, at, slaLink0),
+            sampleTimes(members.b.server!.url, 90, at, slaLink0),
+            sampleTimes(vmSla!.url, 90, at, slaLink0),
+          ]);
+          ofA = inSla.filter((t) => inA.includes(t)).length;
+          ofB = inSla.filter((t) => inB.includes(t)).length;
+          return inSla.length >= 4 ? true : undefined;
+        },
+        { timeoutMs: 30_000 },
       );
-      expect(availability(global)).toBe(availability(single));
-      expect(availability(global)).toBe(1);
-      // Where a window holds none of the restarted member's samples, the global layer holds exactly the
-      // peer's: the same figures to 1e-9 (the engines sum in different orders).
-      const without = global.filter((x) => !ownTimes.some((t) => t >= x.t - WINDOW_S - SCRAPE_S && t <= x.t));
-      expect(without.length).toBeGreaterThanOrEqual(1);
-      for (const g of without) {
-        const s = single.find((x) => x.t === g.t)!;
-        for (const k of ['success', 'rtt'] as const) {
-          const [got, want] = [g[k] ?? NaN, s[k] ?? NaN];
-          expect({
-            t: g.t,
-            k,
-            got,
-            want: Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)) ? got : want,
-          }).toEqual({
-            t: g.t,
-            k,
-            got,
-            want: got,
+      const restarted: 'a' | 'b' = ofA >= ofB ? 'a' : 'b';
+      // The span of the 6 s windows starts 3 s before the stop, its first window full of both members' samples.
+      await waitFor(
+        'a full window of samples before the span',
+        async () => {
+          const at = Date.now() / 1000;
+          const counts = await Promise.all(LINKS.map((l) => sampleTimes(server.url, WINDOW_S + 3, at, l)));
+          return counts.every((c) => c.length >= WINDOW_S + 2) ? true : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
+      const before = Math.floor(Date.now() / 1000) - 3;
+      await members[restarted].server!.stop();
+      const stoppedAt = Date.now() / 1000;
+      const stoppedSample = prober!.sampleTime();
+      await waitFor(
+        'the member down for 8 s',
+        async () => (Date.now() / 1000 >= stoppedAt + DOWN_MS / 1000 ? true : undefined),
+        { timeoutMs: DOWN_MS + 2_000 },
+      );
+      const restartSample = prober!.sampleTime();
+      const back = await startMember(restarted);
+      const startedAt = Date.now() / 1000;
+      const startedSample = prober!.sampleTime();
+      // Windows after the restart filled by both again: the restarted member's samples reach the global layer.
+      await waitFor(
+        'the restarted member scraping and writing again',
+        async () => {
+          const at = Date.now() / 1000 - 1;
+          const [own, global] = await Promise.all([
+            sampleTimes(back.url, 3, at),
+            sampleTimes(server.url, 3, at),
+          ]);
+          const fresh = own.filter((t) => t > startedAt);
+          return fresh.length >= 2 && global.some((t) => t >= fresh[0]!) ? true : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
+      r = {
+        restarted,
+        peer: restarted === 'a' ? 'b' : 'a',
+        before,
+        end: Math.floor(Date.now() / 1000) - 1,
+        stoppedSample,
+        restartSample,
+        startedSample,
+        keptOfRestarted: restarted === 'a' ? ofA : ofB,
+      };
+    }, 90_000);
+
+    it('keeps the SLA of the peer in 6 s windows: no window without data, none counted down', async () => {
+      if (missing) return;
+      const { restarted, peer, before, end } = r!;
+      const server = vm!;
+      const [back, peerServer] = [members[restarted].server!, members[peer].server!];
+
+      // billing's SLA query shape (sla/prometheus.ts linkRatioQuery) over 6 s windows, with the function
+      // billing's client picks for each engine under PROMETHEUS_ENGINE=auto.
+      const steps = async (url: string, link: string): Promise<Step[]> => {
+        const client = new PrometheusClient({ url, engine: 'auto' });
+        const increase = await client.increaseFunction();
+        const ratio = (num: string, den: string) =>
+          `sum by (link) (${increase}(${num}{link="${link}"}[${WINDOW_S}s])) / (sum by (link) (${increase}(${den}{link="${link}"}[${WINDOW_S}s])) > 0)`;
+        const [success, rtt] = await Promise.all([
+          client.queryRange(
+            ratio('probe_packets_received_total', 'probe_packets_sent_total'),
+            before,
+            end,
+            1,
+          ),
+          client.queryRange(ratio('probe_rtt_seconds_sum', 'probe_rtt_seconds_count'), before, end, 1),
+        ]);
+        const out: Step[] = [];
+        for (let t = before; t <= end; t++)
+          out.push({
+            t,
+            success: success[0]?.values.find(([x]) => x === t)?.[1],
+            rtt: rtt[0]?.values.find(([x]) => x === t)?.[1],
           });
+        return out;
+      };
+      /** Availability over the steps with no-data counted as down (billing's stricter no-data policy). */
+      const availability = (s: Step[]) => s.filter((x) => (x.success ?? 0) >= 0.5).length / s.length;
+      const figures: string[] = [];
+      for (const link of LINKS) {
+        const [global, single, alone] = await Promise.all([
+          steps(server.url, link),
+          steps(peerServer.url, link),
+          steps(back.url, link),
+        ]);
+        const ownTimes = await sampleTimes(back.url, end - before + WINDOW_S + 2, end, link);
+        // The restarted member's own data has windows without a sample pair: those would be down minutes.
+        const gap = alone.filter((x) => x.success === undefined).map((x) => x.t);
+        expect(gap.length).toBeGreaterThanOrEqual(2);
+        expect(availability(alone)).toBeLessThan(1);
+        // Through the global layer every window has data, and the SLA equals the single Prometheus's.
+        expect(global.filter((x) => x.success === undefined)).toEqual([]);
+        expect(global.map((x) => [x.t, (x.success ?? 0) >= 0.5])).toEqual(
+          single.map((x) => [x.t, (x.success ?? 0) >= 0.5]),
+        );
+        expect(availability(global)).toBe(availability(single));
+        expect(availability(global)).toBe(1);
+        // Where a window holds none of the restarted member's samples, the global layer holds exactly the
+        // peer's: the same figures to 1e-9 (the engines sum in different orders).
+        const without = global.filter(
+          (x) => !ownTimes.some((t) => t >= x.t - WINDOW_S - SCRAPE_S && t <= x.t),
+        );
+        expect(without.length).toBeGreaterThanOrEqual(1);
+        for (const g of without) {
+          const s = single.find((x) => x.t === g.t)!;
+          for (const k of ['success', 'rtt'] as const) {
+            const [got, want] = [g[k] ?? NaN, s[k] ?? NaN];
+            expect({
+              t: g.t,
+              k,
+              got,
+              want: Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)) ? got : want,
+            }).toEqual({
+              t: g.t,
+              k,
+              got,
+              want: got,
+            });
+          }
         }
+        const outside = global.filter((x) => !without.includes(x));
+        const maxDiff = (k: 'success' | 'rtt') =>
+          Math.max(
+            ...outside.map((x) => Math.abs((x[k] ?? 0) - (single.find((y) => y.t === x.t)?.[k] ?? 0))),
+          );
+        figures.push(
+          `${link}: ${global.length} windows, ${gap.length} without data on the restarted member alone; ` +
+            `${without.length} holding only the peer's samples (equal to 1e-9); elsewhere max |Δ| success ${maxDiff('success').toFixed(4)}, RTT ${(maxDiff('rtt') * 1000).toFixed(3)} ms`,
+        );
       }
-      const outside = global.filter((x) => !without.includes(x));
-      const maxDiff = (k: 'success' | 'rtt') =>
-        Math.max(...outside.map((x) => Math.abs((x[k] ?? 0) - (single.find((y) => y.t === x.t)?.[k] ?? 0))));
-      figures.push(
-        `${link}: ${global.length} windows, ${gap.length} without data on the restarted member alone; ` +
-          `${without.length} holding only the peer's samples (equal to 1e-9); elsewhere max |Δ| success ${maxDiff('success').toFixed(4)}, RTT ${(maxDiff('rtt') * 1000).toFixed(3)} ms`,
+      console.log(
+        `shard pair, member ${restarted} restarted (${DOWN_MS / 1000} s down): ${figures.join('; ')}`,
       );
-    }
-    console.log(
-      `shard pair (${LINKS[0]} scraped at ${phase(inA)} s past the second by a, ${phase(inB)} by b), ` +
-        `member ${restarted} restarted (${DOWN_MS / 1000} s down): ${figures.join('; ')}`,
-    );
+    });
+
+    it('gives billing’s month report through VictoriaMetrics equal to the single Prometheus’s, the restart not counted down', async () => {
+      if (missing) return;
+      const { restarted, peer, stoppedSample, restartSample, startedSample, keptOfRestarted } = r!;
+      const [back, peerServer] = [members[restarted].server!, members[peer].server!];
+      // Through the minute the member came back in: the minutes its own data misses lie before it.
+      const span = { start: slaStart, end: ceilMinute(startedSample) };
+      const { timeZone, month } = reportMonth(span.start, span.end);
+      await waitFor(
+        'every link’s samples past the span in the SLA store and both members',
+        async () => {
+          const at = prober!.sampleTime() / 1000;
+          const latest = await Promise.all(
+            SLA_LINKS.flatMap(({ link }) =>
+              [vmSla!.url, back.url, peerServer.url].map(async (u) =>
+                (await sampleTimes(u, 60, at, link)).at(-1),
+              ),
+            ),
+          );
+          return latest.every((t) => t !== undefined && t * 1000 > span.end) ? true : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      // The SLA store held the restarted member's samples before the stop, and only the peer's in the gap.
+      const gapAt = restartSample / 1000;
+      const gapSeconds = Math.floor((restartSample - stoppedSample) / 1000);
+      const [inGap, peerInGap] = await Promise.all([
+        sampleTimes(vmSla!.url, gapSeconds, gapAt, SLA_LINKS[0]!.link),
+        sampleTimes(peerServer.url, gapSeconds, gapAt, SLA_LINKS[0]!.link),
+      ]);
+      expect(keptOfRestarted).toBeGreaterThanOrEqual(2);
+      expect(inGap.length).toBeGreaterThanOrEqual(Math.floor(gapSeconds / DEDUP_SLA_S / 2));
+      expect(inGap.filter((t) => !peerInGap.includes(t))).toEqual([]);
+
+      const spanMinutes = (span.end - span.start) / 60_000;
+      const figures: string[] = [];
+      const say = (m: SlaMonth) =>
+        `${m.minutes.down} down, ${m.minutes.noData} without data, availability ${m.availabilityPercent?.toFixed(3)} %, ` +
+        `${m.incidents.length} incident(s), latency ${m.latency.meanMs?.toFixed(3)} ms, loss ${m.lossPercent?.toFixed(3)} %`;
+      for (const sim of SLA_LINKS) {
+        const link = slaLink(sim.link, timeZone);
+        const [single, global, alone] = await Promise.all([
+          slaOverSpan(peerServer.url, 'prometheus', link, month, span),
+          slaOverSpan(vmSla!.url, 'victoriametrics', link, month, span),
+          slaOverSpan(back.url, 'prometheus', link, month, span),
+        ]);
+        // The single Prometheus (the peer, which never stopped) measured what the prober did: every minute,
+        // the outage as one incident, the links' loss and RTT.
+        expect(single.minutes).toMatchObject({
+          up: spanMinutes - OUTAGE_MINUTES,
+          down: OUTAGE_MINUTES,
+          noData: 0,
+        });
+        expect(single.incidents).toEqual([
+          { start: new Date(outage[0]), end: new Date(outage[1]), durationMinutes: OUTAGE_MINUTES },
+        ]);
+        const lossPercent = ((spanMinutes - OUTAGE_MINUTES) * (1 - sim.answered) + OUTAGE_MINUTES) * 100;
+        expect(single.lossPercent).toBeCloseTo(lossPercent / spanMinutes, 9);
+        expect(single.latency.meanMs).toBeCloseTo(sim.rttSeconds * 1000, 9);
+        // Through VictoriaMetrics (PROMETHEUS_ENGINE=victoriametrics): the same month, the restart not counted.
+        expect(monthDifferences(global, single)).toEqual([]);
+        // The restarted member alone would have counted the restart as down minutes.
+        expect(alone.minutes.noData).toBeGreaterThanOrEqual(1);
+        expect(alone.availabilityPercent!).toBeLessThan(single.availabilityPercent!);
+        for (const p of alone.noDataPeriods) {
+          expect(p.start.getTime()).toBeGreaterThanOrEqual(stoppedSample - 60_000);
+          expect(p.end.getTime()).toBeLessThanOrEqual(startedSample + 60_000);
+        }
+        figures.push(`${sim.link}: single and global ${say(single)}; restarted member alone ${say(alone)}`);
+      }
+      console.log(
+        `SLA month ${month} (${timeZone}) over ${spanMinutes} sample-time minutes, member ${restarted} ` +
+          `stopped for ${(startedSample - stoppedSample) / 60_000} min of sample time: ${figures.join('; ')}`,
+      );
+    });
   });
 });
