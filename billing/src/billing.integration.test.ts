@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
 import { findBinary, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import { midtransSignature } from './payments/notification.js';
-import { registerRouter, SERVER_KEY, startHarness, type Harness } from '../test/harness.js';
+import {
+  createPlan,
+  HOME10,
+  registerRouter,
+  repairRouter,
+  SERVER_KEY,
+  startHarness,
+  type Harness,
+} from '../test/harness.js';
 
 const DAY = 86_400_000;
 
@@ -47,18 +55,7 @@ describe('billing', () => {
     router = lab.routers[0] as SimRouter;
     t = await startHarness(pg);
     routerId = await registerRouter(t, 'core-jkt-1', router);
-    const p = await t.call('POST', '/api/v1/plans', {
-      code: 'HOME10',
-      name: 'Home 10 Mbps',
-      kind: 'pppoe',
-      rate_limit: '10M/10M',
-      price_idr: 150000,
-      validity_days: 30,
-      profile: 'home-10M',
-      isolation: 'profile',
-    });
-    expect(p.status).toBe(201);
-    planId = p.body.id;
+    planId = await createPlan(t, { ...HOME10, isolation: 'profile' });
     const c = await t.call('POST', '/api/v1/customers', {
       code: 'C-001',
       name: 'Budi Santoso',
@@ -613,12 +610,7 @@ describe('billing', () => {
       (await t.call('POST', `/api/v1/routers/${routerId}/reconcile`, { repair: true }, t.tokens.billing))
         .status,
     ).toBe(403);
-    const repaired = await t.call(
-      'POST',
-      `/api/v1/routers/${routerId}/reconcile`,
-      { repair: true },
-      t.tokens.admin,
-    );
+    const repaired = await repairRouter(t, routerId);
     expect(repaired.body.repaired).toHaveLength(3);
     expect(secret('budi')).toMatchObject({ profile: 'home-10M', disabled: false });
     expect(secret('ghost')).toBeUndefined();

@@ -35,7 +35,7 @@ import { portalLink } from '../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../src/portal/wiring.js';
 import { RouterOsGateway } from '../src/provisioning/routeros-gateway.js';
 import { WALLED_GARDEN_TAG } from '../src/provisioning/walled-garden.js';
-import { startHarness, type Harness } from './harness.js';
+import { createPlan, HOME10, registerRouter, startHarness, type Harness } from './harness.js';
 import { startMailSink, type MailSink } from './mail-sink.js';
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -235,30 +235,8 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     ) as NoticeService;
     // 10:00 in Jakarta, outside the default quiet hours (21:00-07:00), for every step below.
     t.clock.now = new Date('2026-03-01T03:00:00Z');
-    const router = await t.call(
-      'POST',
-      '/api/v1/routers',
-      {
-        name: nas.name,
-        host: nas.host,
-        api_port: nas.port,
-        username: nas.username,
-        password: nas.password,
-      },
-      t.tokens.admin,
-    );
-    expect(router.status).toBe(201);
-    const plan = await t.call('POST', '/api/v1/plans', {
-      code: 'HOME10',
-      name: 'Home 10 Mbps',
-      kind: 'pppoe',
-      rate_limit: '10M/10M',
-      price_idr: 150000,
-      validity_days: 30,
-      profile: 'home-10M',
-      isolation: 'profile',
-    });
-    expect(plan.status).toBe(201);
+    const routerId = await registerRouter(t, nas.name, nas);
+    const planId = await createPlan(t, { ...HOME10, isolation: 'profile' });
     for (const [key, name, address] of [
       ['dewi', 'Dewi Lestari', DEWI],
       ['rudi', 'Rudi Hartono', undefined],
@@ -272,8 +250,8 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
       expect(c.status).toBe(201);
       const s = await t.call('POST', '/api/v1/subscriptions', {
         customer_id: c.body.id,
-        plan_id: plan.body.id,
-        router_id: router.body.id,
+        plan_id: planId,
+        router_id: routerId,
         ppp_username: key,
         ppp_password: `rahasia-${key}`,
         ...(address ? { remote_address: address } : {}),
@@ -384,13 +362,12 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
 
   it("recognises an address billing did not assign by the router's /ppp/active", async () => {
     // A second router that does not answer: logged and counted, the one that answers still decides.
-    const down = await t.call(
-      'POST',
-      '/api/v1/routers',
-      { name: 'nas-down', host: '127.0.0.1', api_port: await freePort(), username: 'admin', password: 'x' },
-      t.tokens.admin,
-    );
-    expect(down.status).toBe(201);
+    await registerRouter(t, 'nas-down', {
+      host: '127.0.0.1',
+      port: await freePort(),
+      username: 'admin',
+      password: 'x',
+    });
     const page = await browse(RUDI, '/portal');
     const html = page.outcome === 'answered' ? page.body : '';
     expect(html).toContain('Rudi Hartono');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMessageGateway, type MessageGateway } from '@ispmon/lab';
 import { freePort, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
-import { startHarness, TEST_KEY, type Harness } from '../../test/harness.js';
+import { createPlan, registerRouter, startHarness, TEST_KEY, type Harness } from '../../test/harness.js';
 import { parseNoticeConfig } from './config.js';
 import { NoticeService } from './service.js';
 
@@ -60,13 +60,13 @@ describe('notices when billing dies mid-send', () => {
 
   it('repeats at most the notice in flight, with its key', async () => {
     t.clock.now = new Date();
-    const router = await t.call(
-      'POST',
-      '/api/v1/routers',
-      { name: 'core-crash', host: '127.0.0.1', api_port: 9, username: 'api', password: 'x' },
-      t.tokens.admin,
-    );
-    const plan = await t.call('POST', '/api/v1/plans', {
+    const routerId = await registerRouter(t, 'core-crash', {
+      host: '127.0.0.1',
+      port: 9,
+      username: 'api',
+      password: 'x',
+    });
+    const planId = await createPlan(t, {
       code: 'HOME5',
       name: 'Home 5 Mbps',
       kind: 'pppoe',
@@ -83,8 +83,8 @@ describe('notices when billing dies mid-send', () => {
       });
       const s = await t.call('POST', '/api/v1/subscriptions', {
         customer_id: c.body.id,
-        plan_id: plan.body.id,
-        router_id: router.body.id,
+        plan_id: planId,
+        router_id: routerId,
         ppp_username: `kilat${i}`,
       });
       expect(s.status).toBe(201);

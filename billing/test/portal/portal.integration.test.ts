@@ -14,7 +14,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 import { findBinary, freePort, startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { portalLink, type PortalLinkSettings } from '../../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../../src/portal/wiring.js';
-import { startHarness, type Harness } from '../harness.js';
+import { createPlan, HOME10, registerRouter, startHarness, type Harness } from '../harness.js';
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artefacts = join(
@@ -110,23 +110,13 @@ describe('the isolation page', () => {
     };
     links = portalSettings(env).links as PortalLinkSettings;
     t = await startHarness(pg, { port, extensions: portalExtensions(env) });
-    const router = await t.call(
-      'POST',
-      '/api/v1/routers',
-      { name: 'core-jkt-1', host: '127.0.0.1', api_port: 8728, username: 'admin', password: 'lab-password' },
-      t.tokens.admin,
-    );
-    expect(router.status).toBe(201);
-    const plan = await t.call('POST', '/api/v1/plans', {
-      code: 'HOME10',
-      name: 'Home 10 Mbps',
-      kind: 'pppoe',
-      rate_limit: '10M/10M',
-      price_idr: 150000,
-      validity_days: 30,
-      profile: 'home-10M',
+    const routerId = await registerRouter(t, 'core-jkt-1', {
+      host: '127.0.0.1',
+      port: 8728,
+      username: 'admin',
+      password: 'lab-password',
     });
-    expect(plan.status).toBe(201);
+    const planId = await createPlan(t, HOME10);
     const people = [
       ['budi', 'Budi Santoso', '10.20.0.11', true],
       ['siti', 'Siti Rahayu', '127.0.5.12', true],
@@ -137,8 +127,8 @@ describe('the isolation page', () => {
       expect(c.status).toBe(201);
       const s = await t.call('POST', '/api/v1/subscriptions', {
         customer_id: c.body.id,
-        plan_id: plan.body.id,
-        router_id: router.body.id,
+        plan_id: planId,
+        router_id: routerId,
         ppp_username: key,
         remote_address: address,
         first_invoice: invoiced,
