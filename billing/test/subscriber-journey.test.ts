@@ -11,12 +11,12 @@
 // address comes from the router, not billing (the /ppp/active lookup). What is already pinned by
 // test/portal/portal.integration.test.ts (forged and expired links, spoofed X-Forwarded-For, rate limit,
 // another subscriber's invoice) is not repeated here. Screenshots go to var/test-artifacts/journey/.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { RouterOsClient } from '@ispmon/routeros';
 import {
   startMessageGateway,
@@ -35,10 +35,10 @@ import { portalLink } from '../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../src/portal/wiring.js';
 import { RouterOsGateway } from '../src/provisioning/routeros-gateway.js';
 import { WALLED_GARDEN_TAG } from '../src/provisioning/walled-garden.js';
+import { chromiumIt, launchChromium, phonePage, textOf } from './chromium.js';
 import { createPlan, HOME10, registerRouter, startHarness, type Harness } from './harness.js';
 import { startMailSink, type MailSink } from './mail-sink.js';
 
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artefacts = join(
   process.env.TEST_ARTIFACTS_DIR ?? fileURLToPath(new URL('../../var/test-artifacts', import.meta.url)),
   'journey',
@@ -57,19 +57,6 @@ const PHRASE = {
   paid: 'sudah lunas',
   restored: 'sudah aktif kembali',
 } as const;
-
-/** Locally a missing Chromium skips the browser part, saying so; in CI (CI=true) it fails it. */
-function chromiumIt(): jest.It {
-  if (existsSync(chromium)) return it;
-  const missing = `no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`;
-  if (process.env.CI === 'true')
-    return ((name: string) =>
-      it(name, () => {
-        throw new Error(missing);
-      })) as unknown as jest.It;
-  console.warn(`SKIPPED: subscriber journey in Chromium — ${missing}`);
-  return it.skip;
-}
 
 /** One request to billing sent from a chosen loopback address, as a subscriber's connection would be. */
 function from(source: string, url: string): Promise<{ status: number; body: string }> {
@@ -383,31 +370,20 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
     expect(metrics).not.toContain(nas.password);
   });
 
-  chromiumIt()(
+  chromiumIt('subscriber journey in Chromium')(
     'lets the subscriber pay in Chromium behind the router, and billing restores them there',
     async () => {
       let browser: Browser | undefined;
       let proxy: SubscriberProxy | undefined;
       try {
         proxy = await startSubscriberProxy(nas.model, { src: DEWI, internet, dnsServer: '8.8.8.8' });
-        browser = await puppeteer.launch({
-          executablePath: chromium,
-          headless: true,
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-dev-shm-usage',
-            '--no-first-run',
-            `--proxy-server=${proxy.url}`,
-            // Chromium sends loopback directly unless told not to: all of it goes through the router.
-            '--proxy-bypass-list=<-loopback>',
-          ],
-        });
-        const page = await browser.newPage();
-        await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
-        await page.setExtraHTTPHeaders({ 'accept-language': 'id-ID,id;q=0.9' });
-        const text = async (sel: string) =>
-          (await page.$eval(sel, (e) => (e as unknown as { innerText: string }).innerText)).trim();
+        browser = await launchChromium([
+          `--proxy-server=${proxy.url}`,
+          // Chromium sends loopback directly unless told not to: all of it goes through the router.
+          '--proxy-bypass-list=<-loopback>',
+        ]);
+        const page = await phonePage(browser, { 'accept-language': 'id-ID,id;q=0.9' });
+        const text = (sel: string) => textOf(page, sel);
 
         // The subscriber types a news site; the router's dst-nat takes them to the page instead.
         await page.goto('http://news.example/', { waitUntil: 'load' });
@@ -457,7 +433,7 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
       const rudi = await browse(RUDI, '/berita/hari-ini');
       expect(rudi.outcome === 'answered' && rudi.headers.location).toBe('/portal');
     },
-    90_000,
+    180_000,
   );
 
   it('changes nothing when the cycle and the sync run again', async () => {

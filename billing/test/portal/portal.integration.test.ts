@@ -6,36 +6,23 @@
 // trusted-proxy path (127.0.0.1 with X-Forwarded-For). Screenshots are kept in var/test-artifacts/portal/
 // at the repository root (or $TEST_ARTIFACTS_DIR/portal).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { findBinary, freePort, startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { portalLink, type PortalLinkSettings } from '../../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../../src/portal/wiring.js';
+import { chromiumIt, launchChromium, phonePage, textOf } from '../chromium.js';
 import { createPlan, HOME10, registerRouter, startHarness, type Harness } from '../harness.js';
 
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artefacts = join(
   process.env.TEST_ARTIFACTS_DIR ?? fileURLToPath(new URL('../../../var/test-artifacts', import.meta.url)),
   'portal',
 );
 const SECRET = 'portal-test-secret-0123456789abcdef';
 const RATE = 20;
-
-/** Locally a missing Chromium skips the browser journey, saying so; in CI (CI=true) it fails it. */
-function chromiumIt(): jest.It {
-  if (existsSync(chromium)) return it;
-  const missing = `no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`;
-  if (process.env.CI === 'true')
-    return ((name: string) =>
-      it(name, () => {
-        throw new Error(missing);
-      })) as unknown as jest.It;
-  console.warn(`SKIPPED: isolation page browser journey — ${missing}`);
-  return it.skip;
-}
 
 interface Answer {
   status: number;
@@ -270,28 +257,20 @@ describe('the isolation page', () => {
     expect((await from('127.0.5.78', 'GET', '/portal')).status).toBe(200);
   });
 
-  chromiumIt()(
+  chromiumIt('isolation page browser journey')(
     'lets a suspended subscriber pay in Chromium and then says the service is restored',
     async () => {
       let browser: Browser | undefined;
       try {
-        browser = await puppeteer.launch({
-          executablePath: chromium,
-          headless: true,
-          args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-        });
-        const page = await browser.newPage();
-        await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
+        browser = await launchChromium();
         // Billing behind a proxy at 127.0.0.1 (trusted): the proxy says the subscriber is 10.20.0.11.
         // An Indonesian phone: Accept-Language id.
-        await page.setExtraHTTPHeaders({
+        const page = await phonePage(browser, {
           'x-forwarded-for': '10.20.0.11',
           'accept-language': 'id-ID,id;q=0.9',
         });
         await page.goto(`${t.runtime.url}/portal`, { waitUntil: 'load' });
-        // The page's rendered text (tests compile without the DOM library, hence the structural type).
-        const text = async (sel: string) =>
-          (await page.$eval(sel, (e) => (e as unknown as { innerText: string }).innerText)).trim();
+        const text = (sel: string) => textOf(page, sel);
         expect(await text('#heading')).toBe('Layanan internet Anda sedang diisolir');
         expect(await text('#customer')).toBe('Budi Santoso');
         expect(await text('#plan')).toBe('Home 10 Mbps');
@@ -348,6 +327,6 @@ describe('the isolation page', () => {
         }),
       ).toBe('');
     },
-    60_000,
+    180_000,
   );
 });
