@@ -99,7 +99,7 @@ describe('billing', () => {
     await waitFor(
       'budi online on home-10M',
       async () => (session('budi')?.profile === 'home-10M' ? true : undefined),
-      { timeoutMs: 5_000 },
+      { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
     );
 
     // Seven days before the period ends: a renewal invoice due at the period's end.
@@ -151,7 +151,7 @@ describe('billing', () => {
     await waitFor(
       'budi online on isolir',
       async () => (session('budi')?.profile === 'isolir' ? true : undefined),
-      { timeoutMs: 5_000 },
+      { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
     ); // redialled, isolated
 
     // The subscriber pays through Midtrans Snap; Midtrans notifies billing.
@@ -186,7 +186,7 @@ describe('billing', () => {
     await waitFor(
       'budi online on home-10M',
       async () => (session('budi')?.profile === 'home-10M' ? true : undefined),
-      { timeoutMs: 5_000 },
+      { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
     ); // back on the plan's profile
 
     // The same notification again changes nothing.

@@ -45,7 +45,9 @@ describe('notices when billing dies mid-send', () => {
         quiet_hours: null,
         scan_interval_seconds: 0,
         delivery_interval_seconds: 1,
-        delivery_timeout_seconds: 1, // a killed send is re-sent after its lease: 2 × 1 s + 5 s
+        // The kill must land before the child gives up on the held send itself (1 s lost that race at load
+        // 20+); a killed send is re-sent after its lease: 2 × 5 s + 5 s.
+        delivery_timeout_seconds: 5,
       }),
     );
   }, 60_000);
@@ -127,10 +129,7 @@ describe('notices when billing dies mid-send', () => {
     await waitFor(
       'the first notice held by the gateway',
       async () => (gateway.held === 1 ? true : undefined),
-      {
-        timeoutMs: 30_000,
-        intervalMs: 20,
-      },
+      { timeoutMs: 60_000, intervalMs: 20 }, // the child starts and migrates first: seconds idle, more loaded
     );
     const dying = child;
     const exited = once(dying, 'exit');
@@ -141,7 +140,7 @@ describe('notices when billing dies mid-send', () => {
     await waitFor(
       'all five notices sent',
       async () => ((await notices()).every((n) => n.status === 'sent') ? true : undefined),
-      { timeoutMs: 40_000, intervalMs: 100 },
+      { timeoutMs: 60_000, intervalMs: 100 }, // the 15 s lease, then four sends
     );
     const rows = await notices();
     const byKey = new Map<string, number>();
@@ -150,5 +149,5 @@ describe('notices when billing dies mid-send', () => {
     const twice = [...byKey].filter(([, n]) => n > 1);
     expect(twice).toEqual([[`ispmon-notice-${rows[0]?.id}`, 2]]);
     expect(rows.map((r) => r.attempts)).toEqual([2, 1, 1, 1, 1]);
-  }, 90_000);
+  }, 150_000);
 });

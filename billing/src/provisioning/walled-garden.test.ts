@@ -249,7 +249,7 @@ describe('the walled garden on a simulated router', () => {
       username: nas.username,
       password: nas.password,
       tls: false,
-      timeoutMs: 3_000,
+      timeoutMs: 10_000, // the gateway's default: a loaded machine must not time out the in-process simulator
     };
     gateway = new RouterOsGateway({
       walledGarden: {
