@@ -77,7 +77,7 @@ describe('billing actions and their effects', () => {
       profile: 'home-20M',
       isolation: 'profile',
     });
-  }, 90_000);
+  }, 180_000); // with promtool backfill + Prometheus start (over 60 s at load 15: prometheus.test.ts)
 
   afterAll(async () => {
     await t?.stop();

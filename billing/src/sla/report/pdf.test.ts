@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
+import { waitFor } from '@ispmon/testkit';
 import { PdfRenderer, processTreeRssBytes } from './pdf.js';
 import { renderReportHtml } from './render.js';
 import { sampleReportContext } from './sample-report.js';
@@ -90,6 +91,16 @@ function ink(png: Buffer): { share: number; stdDev: number } {
   }
   const mean = sum / grey.length;
   return { share: dark / grey.length, stdDev: Math.sqrt(squares / grey.length - mean * mean) };
+}
+
+/** Whether a process has exited and been reaped (signal 0 only checks that it exists). */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 describe('PNG reading for the page checks', () => {
@@ -267,8 +278,9 @@ withChromium('SLA report PDF (Chromium)', () => {
     const small = await PdfRenderer.start({ concurrency: 1 });
     try {
       expect(isPdf(await small.render(html))).toBe(true);
-      process.kill(small.browserPid() as number, 'SIGKILL');
-      await new Promise((r) => setTimeout(r, 300));
+      const killed = small.browserPid() as number;
+      process.kill(killed, 'SIGKILL');
+      await waitFor('the killed Chromium to be gone', async () => (gone(killed) ? true : undefined));
       expect(isPdf(await small.render(html))).toBe(true);
       expect(small.stats().browserRestarts).toBe(1);
 
