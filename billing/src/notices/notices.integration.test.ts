@@ -97,7 +97,7 @@ describe('notices to subscribers', () => {
         max_attempts: 3,
         scan_interval_seconds: 0,
         delivery_interval_seconds: 0,
-        delivery_timeout_seconds: 2,
+        delivery_timeout_seconds: 10, // no test times a send out; 2 s could fail a slow local send under load
         provider_name: 'NetLab ISP',
         email: { smtp_url: `smtp://127.0.0.1:${smtpPort}`, from: 'NetLab ISP <billing@netlab.test>' },
         sms: {
