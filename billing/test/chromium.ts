@@ -1,6 +1,6 @@
 // Debian's Chromium for billing's browser tests: where it is, a test that fails in CI and skips locally
 // (saying what is missing) without it, and a launch and pages that give a loaded machine time.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,4 +43,15 @@ export async function phonePage(browser: Browser, headers: Record<string, string
 /** An element's rendered text (tests compile without the DOM library, hence the structural type). */
 export async function textOf(page: Page, selector: string): Promise<string> {
   return (await page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText)).trim();
+}
+
+/** Clicks what navigates (a link, a form's button) and waits for the next page to load. */
+export async function follow(page: Page, selector: string): Promise<void> {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(selector)]);
+}
+
+/** A full-page screenshot into `file`, which must hold a rendered page (over 5 kB), not a blank one. */
+export async function screenshot(page: Page, file: string): Promise<void> {
+  await page.screenshot({ path: file, fullPage: true });
+  expect(statSync(file).size).toBeGreaterThan(5_000);
 }

@@ -11,7 +11,7 @@
 // address comes from the router, not billing (the /ppp/active lookup). What is already pinned by
 // test/portal/portal.integration.test.ts (forged and expired links, spoofed X-Forwarded-For, rate limit,
 // another subscriber's invoice) is not repeated here. Screenshots go to var/test-artifacts/journey/.
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ import { portalLink } from '../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../src/portal/wiring.js';
 import { RouterOsGateway } from '../src/provisioning/routeros-gateway.js';
 import { WALLED_GARDEN_TAG } from '../src/provisioning/walled-garden.js';
-import { chromiumIt, launchChromium, phonePage, textOf } from './chromium.js';
+import { chromiumIt, follow, launchChromium, phonePage, screenshot, textOf } from './chromium.js';
 import { createPlan, HOME10, registerRouter, startHarness, type Harness } from './harness.js';
 import { startMailSink, type MailSink } from './mail-sink.js';
 
@@ -392,24 +392,17 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
         expect(await text('#customer')).toBe('Dewi Lestari');
         expect(await text(`[data-invoice="${subs.dewi.invoice}"] .amount`)).toBe('Rp 150.000');
         expect(await text('#total')).toBe('Rp 150.000');
-        const suspendedShot = join(artefacts, 'portal-behind-router-suspended.png');
-        await page.screenshot({ path: suspendedShot, fullPage: true });
-        expect(statSync(suspendedShot).size).toBeGreaterThan(5_000);
+        await screenshot(page, join(artefacts, 'portal-behind-router-suspended.png'));
 
         // Pay: Snap on the stand-in (an allowed host), settle, back to the portal's public URL.
-        await Promise.all([
-          page.waitForNavigation({ waitUntil: 'load' }),
-          page.click(`[data-invoice="${subs.dewi.invoice}"] button`),
-        ]);
+        await follow(page, `[data-invoice="${subs.dewi.invoice}"] button`);
         expect(page.url()).toMatch(new RegExp(`^${t.midtrans.url}/snap/v4/redirection/`));
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type=submit]')]);
+        await follow(page, 'button[type=submit]');
         expect(await text('#notification')).toContain('"outcome":"paid"');
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#finish')]);
+        await follow(page, '#finish');
         expect(page.url()).toMatch(/^http:\/\/portal\.netkita\.test:\d+\/portal\?lang=id&order_id=/);
         expect(await text('#heading')).toBe('Layanan Anda sudah aktif kembali');
-        const restoredShot = join(artefacts, 'portal-behind-router-restored.png');
-        await page.screenshot({ path: restoredShot, fullPage: true });
-        expect(statSync(restoredShot).size).toBeGreaterThan(5_000);
+        await screenshot(page, join(artefacts, 'portal-behind-router-restored.png'));
         // Every request the browser made went through the router; none was dropped.
         expect(proxy.log.filter((l) => l.outcome !== 'answered')).toEqual([]);
         expect(proxy.log.some((l) => l.url.startsWith(t.midtrans.url))).toBe(true);

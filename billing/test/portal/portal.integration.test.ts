@@ -6,7 +6,7 @@
 // trusted-proxy path (127.0.0.1 with X-Forwarded-For). Screenshots are kept in var/test-artifacts/portal/
 // at the repository root (or $TEST_ARTIFACTS_DIR/portal).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import type { Browser } from 'puppeteer-core';
 import { findBinary, freePort, startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { portalLink, type PortalLinkSettings } from '../../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../../src/portal/wiring.js';
-import { chromiumIt, launchChromium, phonePage, textOf } from '../chromium.js';
+import { chromiumIt, follow, launchChromium, phonePage, screenshot, textOf } from '../chromium.js';
 import { createPlan, HOME10, registerRouter, startHarness, type Harness } from '../harness.js';
 
 const artefacts = join(
@@ -278,14 +278,9 @@ describe('the isolation page', () => {
         expect(await text('#total')).toBe('Rp 150.000');
         // Readable on a phone: nothing wider than the screen.
         expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-        const suspendedShot = join(artefacts, 'isolation-page-suspended.png');
-        await page.screenshot({ path: suspendedShot, fullPage: true });
-        expect(statSync(suspendedShot).size).toBeGreaterThan(5_000);
+        await screenshot(page, join(artefacts, 'isolation-page-suspended.png'));
 
-        await Promise.all([
-          page.waitForNavigation({ waitUntil: 'load' }),
-          page.click(`[data-invoice="${subs.budi.number}"] button`),
-        ]);
+        await follow(page, `[data-invoice="${subs.budi.number}"] button`);
         expect(page.url()).toMatch(new RegExp(`^${t.midtrans.url}/snap/v4/redirection/`));
         const order = t.midtrans
           .transactions()
@@ -294,20 +289,18 @@ describe('the isolation page', () => {
         expect(order?.request.callbacks).toEqual({ finish: `${links.publicUrl}/portal?lang=id` });
 
         // The stand-in's Pay settles the transaction and POSTs the notification to billing.
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type=submit]')]);
+        await follow(page, 'button[type=submit]');
         expect(await text('#notification')).toContain('HTTP 200');
         expect(await text('#notification')).toContain('"outcome":"paid"');
 
         // Snap's "back to merchant" goes to the finish URL billing gave it: the page again.
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#finish')]);
+        await follow(page, '#finish');
         expect(page.url()).toMatch(new RegExp(`^${t.runtime.url}/portal\\?lang=id&order_id=`));
         expect(await text('#heading')).toBe('Layanan Anda sudah aktif kembali');
         expect(await text('#customer')).toBe('Budi Santoso');
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#switch-lang')]);
+        await follow(page, '#switch-lang');
         expect(await text('#heading')).toBe('Your service is restored');
-        const restoredShot = join(artefacts, 'isolation-page-restored.png');
-        await page.screenshot({ path: restoredShot, fullPage: true });
-        expect(statSync(restoredShot).size).toBeGreaterThan(5_000);
+        await screenshot(page, join(artefacts, 'isolation-page-restored.png'));
       } finally {
         await browser?.close();
       }

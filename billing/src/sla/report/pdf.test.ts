@@ -93,16 +93,6 @@ function ink(png: Buffer): { share: number; stdDev: number } {
   return { share: dark / grey.length, stdDev: Math.sqrt(squares / grey.length - mean * mean) };
 }
 
-/** Whether a process has exited and been reaped (signal 0 only checks that it exists). */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 describe('PNG reading for the page checks', () => {
   // A 60×40 RGB PNG, rows with filter 0 (the CRCs are not checked).
   const png = (row: (y: number) => number): Buffer => {
@@ -280,7 +270,9 @@ withChromium('SLA report PDF (Chromium)', () => {
       expect(isPdf(await small.render(html))).toBe(true);
       const killed = small.browserPid() as number;
       process.kill(killed, 'SIGKILL');
-      await waitFor('the killed Chromium to be gone', async () => (gone(killed) ? true : undefined));
+      await waitFor('the killed Chromium to exit', async () =>
+        processTreeRssBytes(killed) === 0 ? true : undefined,
+      );
       expect(isPdf(await small.render(html))).toBe(true);
       expect(small.stats().browserRestarts).toBe(1);
 
