@@ -90,8 +90,10 @@ describe("a subscriber's journey: overdue, isolated, paid, restored", () => {
   const subs = { dewi: { id: 0, invoice: '' }, rudi: { id: 0, invoice: '' } };
 
   const session = (name: string, profile: string) =>
-    waitFor(`${name}'s session on ${profile}`, async () =>
-      nas.activeSessions().find((a) => a.name === name && a.profile === profile),
+    waitFor(
+      `${name}'s session on ${profile}`,
+      async () => nas.activeSessions().find((a) => a.name === name && a.profile === profile),
+      { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
     );
   /** How many of each notice reached Dewi on each channel (e-mail, SMS, WhatsApp). */
   const reached = (kind: keyof typeof PHRASE) => ({

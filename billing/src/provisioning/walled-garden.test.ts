@@ -371,6 +371,7 @@ describe('the walled garden on a simulated router', () => {
       isolated = await waitFor(
         'the subscriber redialled on isolir',
         async () => nas.activeSessions().find((s) => s.name === a.name && s.profile === 'isolir')?.address,
+        { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
       );
     });
     const internet = (): Map<string, string> => new Map([[`${siteIp}:80`, `${site.host}:${site.port}`]]);
