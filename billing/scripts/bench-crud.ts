@@ -3,23 +3,15 @@
 // Usage: npm run bench:crud -w billing [-- N CONCURRENCY]
 // Prints requests/s and CPU per request: this process (billing and the HTTP client share it, process.cpuUsage)
 // plus every PostgreSQL process of the test server (utime+stime from /proc/<pid>/stat).
-import { pino } from 'pino';
 import { startPostgres } from '@ispmon/local-servers';
-import { startRuntime } from '../dist/runtime.js';
 import { issueToken } from '../dist/tokens.js';
-import { postgresCpuSeconds } from './seed.ts';
+import { postgresCpuSeconds, startBenchRuntime } from './seed.ts';
 
 const requests = Number(process.argv[2] ?? 2_000);
 const concurrency = Number(process.argv[3] ?? 8);
 const seeded = 10_000;
 const pg = await startPostgres();
-const runtime = await startRuntime({
-  databaseUrl: await pg.createDatabase(),
-  port: 0,
-  logger: pino({ level: 'silent' }),
-  encryptionKey: '0f'.repeat(32),
-  jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
-});
+const runtime = await startBenchRuntime(await pg.createDatabase());
 const token = await issueToken(runtime.orm, 'bench', 'admin');
 const em = runtime.orm.em.fork();
 await em.execute(

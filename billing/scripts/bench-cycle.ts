@@ -7,10 +7,8 @@
 // shared machine a statement gets only its share of a core: CPU per 1,000 subscriptions is the figure
 // that shows the headroom, wall time the one that was met or not at that load average.
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { loadAverage, startPostgres } from '@ispmon/local-servers';
-import { startRuntime } from '../dist/runtime.js';
-import { postgresCpuSeconds, seedSubscribers } from './seed.ts';
+import { postgresCpuSeconds, seedSubscribers, startBenchRuntime } from './seed.ts';
 
 const { values: args, positionals } = parseArgs({
   options: {
@@ -34,14 +32,7 @@ const pg = await startPostgres({
 const url = await pg.createDatabase();
 const t0 = new Date('2026-03-01T00:00:00Z');
 let now = t0;
-const runtime = await startRuntime({
-  databaseUrl: url,
-  port: 0,
-  logger: pino({ level: 'silent' }),
-  encryptionKey: '0f'.repeat(32),
-  clock: () => now,
-  jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
-});
+const runtime = await startBenchRuntime(url, { clock: () => now });
 const em = runtime.orm.em.fork();
 const seedStart = performance.now();
 await seedSubscribers(em, { count, at: t0, customerColumns: { suspension_exempt: 'i % 50 = 0' } });

@@ -2,13 +2,11 @@
 // renewal invoices, after it marks them overdue and suspends, and idle scans (nothing new) after each.
 // Usage: npm run bench:notices -w billing [-- N]   (default 100,000)
 // CPU beside wall time: this process plus every PostgreSQL process of the test server (/proc/<pid>/stat).
-import { pino } from 'pino';
 import { loadAverage, startPostgres } from '@ispmon/local-servers';
 import { parseNoticeConfig } from '../dist/notices/config.js';
 import { EVENTS_SQL } from '../dist/notices/scan.js';
 import { NoticeService } from '../dist/notices/service.js';
-import { startRuntime } from '../dist/runtime.js';
-import { postgresCpuSeconds, seedSubscribers } from './seed.ts';
+import { postgresCpuSeconds, seedSubscribers, startBenchRuntime } from './seed.ts';
 
 const count = Number(process.argv[2] ?? 100_000);
 const pg = await startPostgres();
@@ -26,13 +24,8 @@ const config = parseNoticeConfig(
   'bench',
 );
 let notices: NoticeService | undefined;
-const runtime = await startRuntime({
-  databaseUrl: url,
-  port: 0,
-  logger: pino({ level: 'silent' }),
-  encryptionKey: '0f'.repeat(32),
+const runtime = await startBenchRuntime(url, {
   clock: () => now,
-  jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
   extensions: (deps) => [(notices = new NoticeService(deps, { config }))],
 });
 const em = runtime.orm.em.fork();

@@ -1,8 +1,26 @@
-// What the billing benchmarks run on: one router, five plans (10M..50M) and N customers, each with one
-// active, synced subscription whose period ends 5 days after `at`, spread over 48 hours (so a cycle at `at`
-// issues N renewal invoices and one 10 days later finds them all overdue). Set-based SQL: a million rows in
-// seconds. Statistics are taken at the end, as a long-running database would have them.
+// What the billing benchmarks run on: billing with no jobs of its own (the benchmark drives them), and
+// one router, five plans (10M..50M) and N customers, each with one active, synced subscription whose
+// period ends 5 days after `at`, spread over 48 hours (so a cycle at `at` issues N renewal invoices and one
+// 10 days later finds them all overdue). Set-based SQL: a million rows in seconds. Statistics are taken at
+// the end, as a long-running database would have them.
+import { pino } from 'pino';
 import { cpuSecondsByPid } from '@ispmon/local-servers';
+import { startRuntime, type Runtime, type RuntimeOptions } from '../dist/runtime.js';
+
+/** Billing on `databaseUrl` on a free port, silent, its jobs off; `extra` adds or overrides options. */
+export function startBenchRuntime(
+  databaseUrl: string,
+  extra: Partial<RuntimeOptions> = {},
+): Promise<Runtime> {
+  return startRuntime({
+    databaseUrl,
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    encryptionKey: '0f'.repeat(32),
+    jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
+    ...extra,
+  });
+}
 
 /** The one method of MikroORM's EntityManager the benchmarks use. */
 export interface Sql {
