@@ -3,22 +3,15 @@
 // Usage: npm run bench:crud -w billing [-- N CONCURRENCY]
 // Prints requests/s and CPU per request: this process (billing and the HTTP client share it, process.cpuUsage)
 // plus every PostgreSQL process of the test server (utime+stime from /proc/<pid>/stat).
-import { pino } from 'pino';
-import { cpuSecondsByPid, startPostgres } from '@ispmon/local-servers';
-import { startRuntime } from '../dist/runtime.js';
+import { startPostgres } from '@ispmon/local-servers';
 import { issueToken } from '../dist/tokens.js';
+import { postgresCpuSeconds, startBenchRuntime } from './seed.ts';
 
 const requests = Number(process.argv[2] ?? 2_000);
 const concurrency = Number(process.argv[3] ?? 8);
 const seeded = 10_000;
 const pg = await startPostgres();
-const runtime = await startRuntime({
-  databaseUrl: await pg.createDatabase(),
-  port: 0,
-  logger: pino({ level: 'silent' }),
-  encryptionKey: '0f'.repeat(32),
-  jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
-});
+const runtime = await startBenchRuntime(await pg.createDatabase());
 const token = await issueToken(runtime.orm, 'bench', 'admin');
 const em = runtime.orm.em.fork();
 await em.execute(
@@ -27,11 +20,6 @@ await em.execute(
   'run',
 );
 await em.execute('analyze', [], 'run');
-
-const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
-  const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  return cpuSecondsByPid(rows.map((r) => r.pid));
-};
 
 const call = async (method: string, path: string, body?: unknown): Promise<void> => {
   const res = await fetch(`${runtime.url}/api/v1${path}`, {
@@ -48,7 +36,7 @@ const call = async (method: string, path: string, body?: unknown): Promise<void>
 
 const phase = async (label: string, request: (i: number) => Promise<void>): Promise<void> => {
   let next = 0;
-  const pgBefore = await postgresCpuSeconds();
+  const pgBefore = await postgresCpuSeconds(em);
   const nodeBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
@@ -58,7 +46,7 @@ const phase = async (label: string, request: (i: number) => Promise<void>): Prom
   );
   const wall = (performance.now() - started) / 1000;
   const node = process.cpuUsage(nodeBefore);
-  const pgAfter = await postgresCpuSeconds();
+  const pgAfter = await postgresCpuSeconds(em);
   let pgCpu = 0;
   for (const [pid, s] of pgAfter) pgCpu += s - (pgBefore.get(pid) ?? 0);
   const nodeCpu = (node.user + node.system) / 1e6;

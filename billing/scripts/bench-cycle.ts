@@ -7,9 +7,8 @@
 // shared machine a statement gets only its share of a core: CPU per 1,000 subscriptions is the figure
 // that shows the headroom, wall time the one that was met or not at that load average.
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { cpuSecondsByPid, loadAverage, startPostgres } from '@ispmon/local-servers';
-import { startRuntime } from '../dist/runtime.js';
+import { loadAverage, startPostgres } from '@ispmon/local-servers';
+import { postgresCpuSeconds, seedSubscribers, startBenchRuntime } from './seed.ts';
 
 const { values: args, positionals } = parseArgs({
   options: {
@@ -33,59 +32,25 @@ const pg = await startPostgres({
 const url = await pg.createDatabase();
 const t0 = new Date('2026-03-01T00:00:00Z');
 let now = t0;
-const runtime = await startRuntime({
-  databaseUrl: url,
-  port: 0,
-  logger: pino({ level: 'silent' }),
-  encryptionKey: '0f'.repeat(32),
-  clock: () => now,
-  jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
-});
+const runtime = await startBenchRuntime(url, { clock: () => now });
 const em = runtime.orm.em.fork();
 const seedStart = performance.now();
-await em.execute(
-  "insert into routers (name, host, api_port, username, password_enc) values ('bench-router', '127.0.0.1', 8728, 'admin', 'v1:x:x:x')",
-  [],
-  'run',
-);
-await em.execute(
-  `insert into plans (code, name, kind, rate_limit, price_idr, validity_days, profile)
-   select 'P' || i, 'Plan ' || i, 'pppoe', (i * 10) || 'M/' || (i * 10) || 'M', 100000 + i * 50000, 30, 'home-' || i from generate_series(1, 5) i`,
-  [],
-  'run',
-);
-await em.execute(
-  `insert into customers (code, name, suspension_exempt) select 'C' || lpad(i::text, 7, '0'), 'Customer ' || i, i % 50 = 0 from generate_series(1, ?) i`,
-  [count],
-  'run',
-);
-await em.execute(
-  `insert into subscriptions (customer_id, plan_id, router_id, ppp_username, ppp_password_enc, period_start, period_end, status, sync_state, synced_version, sync_version)
-   select c.id, 1 + (c.id % 5), 1, 'user' || c.id, 'v1:x:x:x', ?::timestamptz - interval '25 days', ?::timestamptz + interval '5 days' + (c.id % 48) * interval '1 hour', 'active', 'synced', 1, 1
-     from customers c`,
-  [t0, t0],
-  'run',
-);
-await em.execute('analyze', [], 'run');
+await seedSubscribers(em, { count, at: t0, customerColumns: { suspension_exempt: 'i % 50 = 0' } });
 console.log(
   `seeded ${count.toLocaleString('en-US')} subscriptions in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
 );
 
-const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
-  const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  return cpuSecondsByPid(rows.map((r) => r.pid));
-};
 const cpu = { node: 0, postgres: 0 };
 const run = async (label: string, at: Date, dryRun = false): Promise<number> => {
   now = at;
   const loadBefore = loadAverage();
-  const pgBefore = await postgresCpuSeconds();
+  const pgBefore = await postgresCpuSeconds(em);
   const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const r = await runtime.cycle.run(at, { dryRun });
   const s = (performance.now() - started) / 1000;
   const nodeUsage = process.cpuUsage(nodeBefore);
-  const pgAfter = await postgresCpuSeconds();
+  const pgAfter = await postgresCpuSeconds(em);
   let pgCpu = 0;
   for (const [pid, t] of pgAfter) pgCpu += t - (pgBefore.get(pid) ?? 0);
   const nodeCpu = (nodeUsage.user + nodeUsage.system) / 1e6;

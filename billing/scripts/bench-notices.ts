@@ -2,12 +2,11 @@
 // renewal invoices, after it marks them overdue and suspends, and idle scans (nothing new) after each.
 // Usage: npm run bench:notices -w billing [-- N]   (default 100,000)
 // CPU beside wall time: this process plus every PostgreSQL process of the test server (/proc/<pid>/stat).
-import { pino } from 'pino';
-import { cpuSecondsByPid, loadAverage, startPostgres } from '@ispmon/local-servers';
+import { loadAverage, startPostgres } from '@ispmon/local-servers';
 import { parseNoticeConfig } from '../dist/notices/config.js';
 import { EVENTS_SQL } from '../dist/notices/scan.js';
 import { NoticeService } from '../dist/notices/service.js';
-import { startRuntime } from '../dist/runtime.js';
+import { postgresCpuSeconds, seedSubscribers, startBenchRuntime } from './seed.ts';
 
 const count = Number(process.argv[2] ?? 100_000);
 const pg = await startPostgres();
@@ -25,61 +24,33 @@ const config = parseNoticeConfig(
   'bench',
 );
 let notices: NoticeService | undefined;
-const runtime = await startRuntime({
-  databaseUrl: url,
-  port: 0,
-  logger: pino({ level: 'silent' }),
-  encryptionKey: '0f'.repeat(32),
+const runtime = await startBenchRuntime(url, {
   clock: () => now,
-  jobs: { syncMs: 0, cycleMs: 0, pollMs: 0, driftMs: 0 },
   extensions: (deps) => [(notices = new NoticeService(deps, { config }))],
 });
 const em = runtime.orm.em.fork();
 const seedStart = performance.now();
-await em.execute(
-  "insert into routers (name, host, api_port, username, password_enc) values ('bench-router', '127.0.0.1', 8728, 'admin', 'v1:x:x:x')",
-  [],
-  'run',
-);
-await em.execute(
-  `insert into plans (code, name, kind, rate_limit, price_idr, validity_days, profile)
-   select 'P' || i, 'Plan ' || i, 'pppoe', (i * 10) || 'M/' || (i * 10) || 'M', 100000 + i * 50000, 30, 'home-' || i from generate_series(1, 5) i`,
-  [],
-  'run',
-);
-await em.execute(
-  `insert into customers (code, name, email, phone) select 'C' || lpad(i::text, 7, '0'), 'Customer ' || i, 'c' || i || '@example.net', '0812' || lpad(i::text, 8, '0') from generate_series(1, ?) i`,
-  [count],
-  'run',
-);
-await em.execute(
-  `insert into subscriptions (customer_id, plan_id, router_id, ppp_username, ppp_password_enc, period_start, period_end, status, sync_state, synced_version, sync_version)
-   select c.id, 1 + (c.id % 5), 1, 'user' || c.id, 'v1:x:x:x', ?::timestamptz - interval '25 days', ?::timestamptz + interval '5 days' + (c.id % 48) * interval '1 hour', 'active', 'synced', 1, 1
-     from customers c`,
-  [t0, t0],
-  'run',
-);
 // Statistics as the cycle benchmark has them (taken before the cycle runs).
-await em.execute('analyze', [], 'run');
+await seedSubscribers(em, {
+  count,
+  at: t0,
+  customerColumns: { email: "'c' || i || '@example.net'", phone: "'0812' || lpad(i::text, 8, '0')" },
+});
 await runtime.cycle.run(t0);
 console.log(
   `seeded ${count.toLocaleString('en-US')} subscribers with renewal invoices in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
 );
 
-const postgresCpuSeconds = async (): Promise<Map<number, number>> => {
-  const rows = (await em.execute('select pid from pg_stat_activity', [], 'all')) as Array<{ pid: number }>;
-  return cpuSecondsByPid(rows.map((r) => r.pid));
-};
 const scan = async (label: string, at: Date): Promise<void> => {
   now = at;
-  const pgBefore = await postgresCpuSeconds();
+  const pgBefore = await postgresCpuSeconds(em);
   const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const r = await (notices as NoticeService).scan(at);
   const s = (performance.now() - started) / 1000;
   const nodeUsage = process.cpuUsage(nodeBefore);
   let pgCpu = 0;
-  for (const [pid, t] of await postgresCpuSeconds()) pgCpu += t - (pgBefore.get(pid) ?? 0);
+  for (const [pid, t] of await postgresCpuSeconds(em)) pgCpu += t - (pgBefore.get(pid) ?? 0);
   const nodeCpu = (nodeUsage.user + nodeUsage.system) / 1e6;
   const queued = Object.values(r.queued).reduce((a, b) => a + b, 0);
   console.log(

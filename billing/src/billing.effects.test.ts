@@ -12,7 +12,7 @@ import {
   type PrometheusServer,
   startPrometheusWithHistory,
 } from '@ispmon/testkit';
-import { startHarness, type Harness } from '../test/harness.js';
+import { createPlan, registerRouter, startHarness, type Harness } from '../test/harness.js';
 
 const DAY = 86_400_000;
 const USAGE_FROM = Date.parse('2026-05-01T00:00:00Z');
@@ -66,21 +66,8 @@ describe('billing actions and their effects', () => {
     ]);
     router = lab.routers[0] as SimRouter;
     t = await startHarness(pg, { prometheusUrl: prom.url });
-    const r = await t.call(
-      'POST',
-      '/api/v1/routers',
-      {
-        name: 'core-jkt-1',
-        host: router.host,
-        api_port: router.port,
-        username: router.username,
-        password: router.password,
-      },
-      t.tokens.admin,
-    );
-    expect(r.status).toBe(201);
-    routerId = r.body.id;
-    const p = await t.call('POST', '/api/v1/plans', {
+    routerId = await registerRouter(t, 'core-jkt-1', router);
+    planId = await createPlan(t, {
       code: 'HOME20',
       name: 'Home 20 Mbps',
       kind: 'pppoe',
@@ -90,9 +77,7 @@ describe('billing actions and their effects', () => {
       profile: 'home-20M',
       isolation: 'profile',
     });
-    expect(p.status).toBe(201);
-    planId = p.body.id;
-  }, 90_000);
+  }, 180_000); // with promtool backfill + Prometheus start (over 60 s at load 15: prometheus.test.ts)
 
   afterAll(async () => {
     await t?.stop();

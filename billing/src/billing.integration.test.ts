@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { startRouterLab, type RouterLab, type SimRouter } from '@ispmon/lab';
 import { findBinary, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import { midtransSignature } from './payments/notification.js';
-import { registerRouter, SERVER_KEY, startHarness, type Harness } from '../test/harness.js';
+import {
+  createPlan,
+  HOME10,
+  registerRouter,
+  repairRouter,
+  SERVER_KEY,
+  startHarness,
+  type Harness,
+} from '../test/harness.js';
 
 const DAY = 86_400_000;
 
@@ -47,18 +55,7 @@ describe('billing', () => {
     router = lab.routers[0] as SimRouter;
     t = await startHarness(pg);
     routerId = await registerRouter(t, 'core-jkt-1', router);
-    const p = await t.call('POST', '/api/v1/plans', {
-      code: 'HOME10',
-      name: 'Home 10 Mbps',
-      kind: 'pppoe',
-      rate_limit: '10M/10M',
-      price_idr: 150000,
-      validity_days: 30,
-      profile: 'home-10M',
-      isolation: 'profile',
-    });
-    expect(p.status).toBe(201);
-    planId = p.body.id;
+    planId = await createPlan(t, { ...HOME10, isolation: 'profile' });
     const c = await t.call('POST', '/api/v1/customers', {
       code: 'C-001',
       name: 'Budi Santoso',
@@ -102,7 +99,7 @@ describe('billing', () => {
     await waitFor(
       'budi online on home-10M',
       async () => (session('budi')?.profile === 'home-10M' ? true : undefined),
-      { timeoutMs: 5_000 },
+      { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
     );
 
     // Seven days before the period ends: a renewal invoice due at the period's end.
@@ -154,7 +151,7 @@ describe('billing', () => {
     await waitFor(
       'budi online on isolir',
       async () => (session('budi')?.profile === 'isolir' ? true : undefined),
-      { timeoutMs: 5_000 },
+      { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
     ); // redialled, isolated
 
     // The subscriber pays through Midtrans Snap; Midtrans notifies billing.
@@ -189,7 +186,7 @@ describe('billing', () => {
     await waitFor(
       'budi online on home-10M',
       async () => (session('budi')?.profile === 'home-10M' ? true : undefined),
-      { timeoutMs: 5_000 },
+      { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
     ); // back on the plan's profile
 
     // The same notification again changes nothing.
@@ -613,12 +610,7 @@ describe('billing', () => {
       (await t.call('POST', `/api/v1/routers/${routerId}/reconcile`, { repair: true }, t.tokens.billing))
         .status,
     ).toBe(403);
-    const repaired = await t.call(
-      'POST',
-      `/api/v1/routers/${routerId}/reconcile`,
-      { repair: true },
-      t.tokens.admin,
-    );
+    const repaired = await repairRouter(t, routerId);
     expect(repaired.body.repaired).toHaveLength(3);
     expect(secret('budi')).toMatchObject({ profile: 'home-10M', disabled: false });
     expect(secret('ghost')).toBeUndefined();

@@ -93,18 +93,50 @@ export async function startHarness(
   };
 }
 
-/** Registers a (lab) RouterOS router with billing as the admin, at site `jkt`; its id. */
+/** Registers a RouterOS router (a lab simulator, or an address nothing answers on) with billing as the
+ * admin, at site `jkt` unless told; its id. A non-201 throws with the body. */
 export async function registerRouter(
   t: Harness,
   name: string,
-  r: { host: string; port: number; username: string; password: string },
+  r: { host: string; port: number; username: string; password: string; site?: string },
 ): Promise<number> {
   const res = await t.call(
     'POST',
     '/api/v1/routers',
-    { name, host: r.host, api_port: r.port, username: r.username, password: r.password, site: 'jkt' },
+    {
+      name,
+      host: r.host,
+      api_port: r.port,
+      username: r.username,
+      password: r.password,
+      site: r.site ?? 'jkt',
+    },
     t.tokens.admin,
   );
   if (res.status !== 201) throw new Error(`router ${name}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as number;
+}
+
+/** The plan most tests sell: Home 10 Mbps, Rp 150,000 for 30 days on PPP profile home-10M. */
+export const HOME10 = {
+  code: 'HOME10',
+  name: 'Home 10 Mbps',
+  kind: 'pppoe',
+  rate_limit: '10M/10M',
+  price_idr: 150000,
+  validity_days: 30,
+  profile: 'home-10M',
+} as const;
+
+/** Creates a plan (POST /api/v1/plans as billing); its id. A non-201 throws with the body. */
+export async function createPlan(t: Harness, plan: Record<string, unknown>): Promise<number> {
+  const res = await t.call('POST', '/api/v1/plans', plan);
+  if (res.status !== 201)
+    throw new Error(`plan ${String(plan.code)}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id as number;
+}
+
+/** Asks billing, as the admin, to repair a router's drift (POST …/reconcile {repair: true}); the answer. */
+export function repairRouter(t: Harness, routerId: number): ReturnType<Harness['call']> {
+  return t.call('POST', `/api/v1/routers/${routerId}/reconcile`, { repair: true }, t.tokens.admin);
 }

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { startMessageGateway, type MessageGateway } from '@ispmon/lab';
 import { findBinary, startPostgres, type PostgresServer } from '@ispmon/testkit';
-import { startHarness, type Harness } from '../../test/harness.js';
+import { createPlan, registerRouter, startHarness, type Harness } from '../../test/harness.js';
 import { startMailSink, type MailSink } from '../../test/mail-sink.js';
 import { parseNoticeConfig } from './config.js';
 import { NoticeService } from './service.js';
@@ -97,7 +97,7 @@ describe('notices to subscribers', () => {
         max_attempts: 3,
         scan_interval_seconds: 0,
         delivery_interval_seconds: 0,
-        delivery_timeout_seconds: 2,
+        delivery_timeout_seconds: 10, // no test times a send out; 2 s could fail a slow local send under load
         provider_name: 'NetLab ISP',
         email: { smtp_url: `smtp://127.0.0.1:${smtpPort}`, from: 'NetLab ISP <billing@netlab.test>' },
         sms: {
@@ -132,15 +132,13 @@ describe('notices to subscribers', () => {
     ) as NoticeService;
     // 10:00 in Jakarta: outside quiet hours.
     t.clock.now = new Date('2026-03-02T03:00:00Z');
-    const r = await t.call(
-      'POST',
-      '/api/v1/routers',
-      { name: 'core-notices', host: '127.0.0.1', api_port: 9, username: 'api', password: 'x' },
-      t.tokens.admin,
-    );
-    expect(r.status).toBe(201);
-    routerId = r.body.id;
-    const p = await t.call('POST', '/api/v1/plans', {
+    routerId = await registerRouter(t, 'core-notices', {
+      host: '127.0.0.1',
+      port: 9,
+      username: 'api',
+      password: 'x',
+    });
+    planId = await createPlan(t, {
       code: 'HOME20',
       name: 'Home 20 Mbps',
       kind: 'pppoe',
@@ -149,8 +147,6 @@ describe('notices to subscribers', () => {
       validity_days: 30,
       profile: 'home-20M',
     });
-    expect(p.status).toBe(201);
-    planId = p.body.id;
   }, 60_000);
 
   afterAll(async () => {

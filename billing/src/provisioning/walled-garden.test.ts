@@ -11,7 +11,14 @@ import {
   type SimRouter,
 } from '@ispmon/lab';
 import { startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
-import { registerRouter, startHarness, type Harness } from '../../test/harness.js';
+import {
+  createPlan,
+  HOME10,
+  registerRouter,
+  repairRouter,
+  startHarness,
+  type Harness,
+} from '../../test/harness.js';
 import { RouterOsGateway } from './routeros-gateway.js';
 import type { RouterEndpoint } from './types.js';
 import {
@@ -242,7 +249,7 @@ describe('the walled garden on a simulated router', () => {
       username: nas.username,
       password: nas.password,
       tls: false,
-      timeoutMs: 3_000,
+      timeoutMs: 10_000, // the gateway's default: a loaded machine must not time out the in-process simulator
     };
     gateway = new RouterOsGateway({
       walledGarden: {
@@ -364,6 +371,7 @@ describe('the walled garden on a simulated router', () => {
       isolated = await waitFor(
         'the subscriber redialled on isolir',
         async () => nas.activeSessions().find((s) => s.name === a.name && s.profile === 'isolir')?.address,
+        { timeoutMs: 30_000 }, // dial-ins happen on the lab's 1 s tick; a loaded machine runs it late
       );
     });
     const internet = (): Map<string, string> => new Map([[`${siteIp}:80`, `${site.host}:${site.port}`]]);
@@ -462,16 +470,7 @@ describe("the walled garden through billing's API", () => {
   });
 
   it('is provisioned by the sync job when a subscriber is isolated, and shows in the drift report', async () => {
-    const plan = await t.call('POST', '/api/v1/plans', {
-      code: 'H10',
-      name: 'Home 10',
-      kind: 'pppoe',
-      rate_limit: '10M/10M',
-      price_idr: 150000,
-      validity_days: 30,
-      profile: 'home-10M',
-      isolation: 'profile',
-    });
+    const planId = await createPlan(t, { ...HOME10, isolation: 'profile' });
     const customer = await t.call('POST', '/api/v1/customers', {
       code: 'C-1',
       name: 'Sari',
@@ -480,7 +479,7 @@ describe("the walled garden through billing's API", () => {
     });
     const sub = await t.call('POST', '/api/v1/subscriptions', {
       customer_id: customer.body.id,
-      plan_id: plan.body.id,
+      plan_id: planId,
       router_id: routerId,
       ppp_username: 'sari',
       ppp_password: 'rahasia123',
@@ -515,12 +514,7 @@ describe("the walled garden through billing's API", () => {
       drift: [],
       walledGarden: [{ table: 'filter', kind: 'missing_rule', item: 'drop' }],
     });
-    const repaired = await t.call(
-      'POST',
-      `/api/v1/routers/${routerId}/reconcile`,
-      { repair: true },
-      t.tokens.admin,
-    );
+    const repaired = await repairRouter(t, routerId);
     expect(repaired.body.walledGarden).toHaveLength(1);
     expect((await t.call('GET', `/api/v1/routers/${routerId}/drift`)).body.walledGarden).toEqual([]);
   });

@@ -57,7 +57,7 @@ describe('the minute rule at any rule-evaluation offset', () => {
     dir = mkdtempSync(join(tmpdir(), 'ispmon-sla-offsets-'));
     writeFileSync(join(dir, 'probes.om'), openMetrics());
     prom = await startPrometheusWithHistory(join(dir, 'probes.om'));
-  }, 60_000);
+  }, 180_000); // promtool backfill + start: over 60 s at load 15 (prometheus.test.ts)
 
   afterAll(async () => {
     await prom?.stop();

@@ -134,7 +134,7 @@ describe('SLA reports', () => {
       ],
     });
     t.clock.now = new Date('2026-05-01T01:00:00+07:00');
-  }, 120_000);
+  }, 180_000); // PostgreSQL, then promtool backfill + start (over 60 s at load 15: prometheus.test.ts)
 
   afterAll(async () => {
     await t?.stop();

@@ -178,9 +178,10 @@ liveDescribe()('SLA report from live lab measurements', () => {
       (summary.minutes.up / (summary.minutes.up + summary.minutes.down)) * 100,
       9,
     );
-    // The lab answers 30 ms late; a loaded machine adds to it, never takes away (2 cores, many tests).
+    // The lab answers 30 ms late; a loaded machine adds to it (the exporter shares the test's event loop),
+    // never takes away. The upper bound catches a unit error (a factor of 1,000), not load.
     expect(summary.latency.meanMs).toBeGreaterThan(29);
-    expect(summary.latency.meanMs).toBeLessThan(300);
+    expect(summary.latency.meanMs).toBeLessThan(1_000);
     expect(summary.breaches).toMatchObject({ availability: true, latency: true });
     expect(r.body).toMatchObject({ breached: true, credit_idr: 2_500_000 }); // well below 99 % over a few minutes: 25 %
   }, 180_000);

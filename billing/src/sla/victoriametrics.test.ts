@@ -190,7 +190,7 @@ describe('SLA reports through VictoriaMetrics', () => {
       })(),
     ]);
     prom = server;
-  }, 90_000);
+  }, 180_000); // promtool backfill + start: over 60 s at load 15 (prometheus.test.ts)
 
   afterAll(async () => {
     await prom?.stop();

@@ -6,36 +6,23 @@
 // trusted-proxy path (127.0.0.1 with X-Forwarded-For). Screenshots are kept in var/test-artifacts/portal/
 // at the repository root (or $TEST_ARTIFACTS_DIR/portal).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { findBinary, freePort, startPostgres, type PostgresServer } from '@ispmon/testkit';
 import { portalLink, type PortalLinkSettings } from '../../src/portal/link.js';
 import { portalExtensions, portalSettings } from '../../src/portal/wiring.js';
-import { startHarness, type Harness } from '../harness.js';
+import { chromiumIt, follow, launchChromium, phonePage, screenshot, textOf } from '../chromium.js';
+import { createPlan, HOME10, registerRouter, startHarness, type Harness } from '../harness.js';
 
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artefacts = join(
   process.env.TEST_ARTIFACTS_DIR ?? fileURLToPath(new URL('../../../var/test-artifacts', import.meta.url)),
   'portal',
 );
 const SECRET = 'portal-test-secret-0123456789abcdef';
 const RATE = 20;
-
-/** Locally a missing Chromium skips the browser journey, saying so; in CI (CI=true) it fails it. */
-function chromiumIt(): jest.It {
-  if (existsSync(chromium)) return it;
-  const missing = `no Chromium at ${chromium} (apt-get install chromium, or set CHROMIUM_PATH)`;
-  if (process.env.CI === 'true')
-    return ((name: string) =>
-      it(name, () => {
-        throw new Error(missing);
-      })) as unknown as jest.It;
-  console.warn(`SKIPPED: isolation page browser journey — ${missing}`);
-  return it.skip;
-}
 
 interface Answer {
   status: number;
@@ -110,23 +97,13 @@ describe('the isolation page', () => {
     };
     links = portalSettings(env).links as PortalLinkSettings;
     t = await startHarness(pg, { port, extensions: portalExtensions(env) });
-    const router = await t.call(
-      'POST',
-      '/api/v1/routers',
-      { name: 'core-jkt-1', host: '127.0.0.1', api_port: 8728, username: 'admin', password: 'lab-password' },
-      t.tokens.admin,
-    );
-    expect(router.status).toBe(201);
-    const plan = await t.call('POST', '/api/v1/plans', {
-      code: 'HOME10',
-      name: 'Home 10 Mbps',
-      kind: 'pppoe',
-      rate_limit: '10M/10M',
-      price_idr: 150000,
-      validity_days: 30,
-      profile: 'home-10M',
+    const routerId = await registerRouter(t, 'core-jkt-1', {
+      host: '127.0.0.1',
+      port: 8728,
+      username: 'admin',
+      password: 'lab-password',
     });
-    expect(plan.status).toBe(201);
+    const planId = await createPlan(t, HOME10);
     const people = [
       ['budi', 'Budi Santoso', '10.20.0.11', true],
       ['siti', 'Siti Rahayu', '127.0.5.12', true],
@@ -137,8 +114,8 @@ describe('the isolation page', () => {
       expect(c.status).toBe(201);
       const s = await t.call('POST', '/api/v1/subscriptions', {
         customer_id: c.body.id,
-        plan_id: plan.body.id,
-        router_id: router.body.id,
+        plan_id: planId,
+        router_id: routerId,
         ppp_username: key,
         remote_address: address,
         first_invoice: invoiced,
@@ -280,28 +257,20 @@ describe('the isolation page', () => {
     expect((await from('127.0.5.78', 'GET', '/portal')).status).toBe(200);
   });
 
-  chromiumIt()(
+  chromiumIt('isolation page browser journey')(
     'lets a suspended subscriber pay in Chromium and then says the service is restored',
     async () => {
       let browser: Browser | undefined;
       try {
-        browser = await puppeteer.launch({
-          executablePath: chromium,
-          headless: true,
-          args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-        });
-        const page = await browser.newPage();
-        await page.setViewport({ width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 });
+        browser = await launchChromium();
         // Billing behind a proxy at 127.0.0.1 (trusted): the proxy says the subscriber is 10.20.0.11.
         // An Indonesian phone: Accept-Language id.
-        await page.setExtraHTTPHeaders({
+        const page = await phonePage(browser, {
           'x-forwarded-for': '10.20.0.11',
           'accept-language': 'id-ID,id;q=0.9',
         });
         await page.goto(`${t.runtime.url}/portal`, { waitUntil: 'load' });
-        // The page's rendered text (tests compile without the DOM library, hence the structural type).
-        const text = async (sel: string) =>
-          (await page.$eval(sel, (e) => (e as unknown as { innerText: string }).innerText)).trim();
+        const text = (sel: string) => textOf(page, sel);
         expect(await text('#heading')).toBe('Layanan internet Anda sedang diisolir');
         expect(await text('#customer')).toBe('Budi Santoso');
         expect(await text('#plan')).toBe('Home 10 Mbps');
@@ -309,14 +278,9 @@ describe('the isolation page', () => {
         expect(await text('#total')).toBe('Rp 150.000');
         // Readable on a phone: nothing wider than the screen.
         expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-        const suspendedShot = join(artefacts, 'isolation-page-suspended.png');
-        await page.screenshot({ path: suspendedShot, fullPage: true });
-        expect(statSync(suspendedShot).size).toBeGreaterThan(5_000);
+        await screenshot(page, join(artefacts, 'isolation-page-suspended.png'));
 
-        await Promise.all([
-          page.waitForNavigation({ waitUntil: 'load' }),
-          page.click(`[data-invoice="${subs.budi.number}"] button`),
-        ]);
+        await follow(page, `[data-invoice="${subs.budi.number}"] button`);
         expect(page.url()).toMatch(new RegExp(`^${t.midtrans.url}/snap/v4/redirection/`));
         const order = t.midtrans
           .transactions()
@@ -325,20 +289,18 @@ describe('the isolation page', () => {
         expect(order?.request.callbacks).toEqual({ finish: `${links.publicUrl}/portal?lang=id` });
 
         // The stand-in's Pay settles the transaction and POSTs the notification to billing.
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type=submit]')]);
+        await follow(page, 'button[type=submit]');
         expect(await text('#notification')).toContain('HTTP 200');
         expect(await text('#notification')).toContain('"outcome":"paid"');
 
         // Snap's "back to merchant" goes to the finish URL billing gave it: the page again.
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#finish')]);
+        await follow(page, '#finish');
         expect(page.url()).toMatch(new RegExp(`^${t.runtime.url}/portal\\?lang=id&order_id=`));
         expect(await text('#heading')).toBe('Layanan Anda sudah aktif kembali');
         expect(await text('#customer')).toBe('Budi Santoso');
-        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#switch-lang')]);
+        await follow(page, '#switch-lang');
         expect(await text('#heading')).toBe('Your service is restored');
-        const restoredShot = join(artefacts, 'isolation-page-restored.png');
-        await page.screenshot({ path: restoredShot, fullPage: true });
-        expect(statSync(restoredShot).size).toBeGreaterThan(5_000);
+        await screenshot(page, join(artefacts, 'isolation-page-restored.png'));
       } finally {
         await browser?.close();
       }
@@ -358,6 +320,6 @@ describe('the isolation page', () => {
         }),
       ).toBe('');
     },
-    60_000,
+    180_000,
   );
 });

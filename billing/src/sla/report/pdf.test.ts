@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
+import { waitFor } from '@ispmon/testkit';
 import { PdfRenderer, processTreeRssBytes } from './pdf.js';
 import { renderReportHtml } from './render.js';
 import { sampleReportContext } from './sample-report.js';
@@ -267,8 +268,11 @@ withChromium('SLA report PDF (Chromium)', () => {
     const small = await PdfRenderer.start({ concurrency: 1 });
     try {
       expect(isPdf(await small.render(html))).toBe(true);
-      process.kill(small.browserPid() as number, 'SIGKILL');
-      await new Promise((r) => setTimeout(r, 300));
+      const killed = small.browserPid() as number;
+      process.kill(killed, 'SIGKILL');
+      await waitFor('the killed Chromium to exit', async () =>
+        processTreeRssBytes(killed) === 0 ? true : undefined,
+      );
       expect(isPdf(await small.render(html))).toBe(true);
       expect(small.stats().browserRestarts).toBe(1);
 
