@@ -241,6 +241,7 @@ class BrowserSession {
         headless: true, // --headless=new
         userDataDir: profileDir,
         args: CHROMIUM_ARGS,
+        timeout: 90_000, // puppeteer's 30 s is short for a cold start on a busy 2-core machine
       });
       return new BrowserSession(browser, profileDir);
     } catch (err) {
@@ -457,8 +458,9 @@ export class PdfRenderer {
         batch.forEach((r, i) => r.resolve(parts[i] as Buffer));
         return;
       } catch (err) {
-        // The browser died under this batch (crash, OOM kill): print it once more on a new one.
-        if (attempt === 1 && !this.closed && (await session.diedWithin(250))) continue;
+        // The browser died under this batch (crash, OOM kill): print it once more on a new one. The
+        // disconnect can follow the failed print by more than a moment on a loaded machine: wait 2 s.
+        if (attempt === 1 && !this.closed && (await session.diedWithin(2_000))) continue;
         const e = new Error(`PDF rendering failed (Chromium pid ${session.pid}): ${(err as Error).message}`, {
           cause: err,
         });
