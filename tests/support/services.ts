@@ -1,0 +1,106 @@
+// ispmon services as child processes, as they run in production (dist/main.js, configuration from the
+// environment), for the tests that SIGKILL them: start, wait until ready, kill, read their /metrics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { freePort, waitFor } from '@ispmon/testkit';
+import { repoRoot } from './paths.js';
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** The last 20,000 characters the process wrote (stdout and stderr). */
+  output: () => string;
+}
+
+/**
+ * Starts `main` (a path under the repository, e.g. `billing/dist/main.js`) with PORT/HOST on a free
+ * loopback port (or `port`) and `env` on top of PATH; LOG_LEVEL warn unless `env` says otherwise.
+ */
+export async function spawnService(
+  name: string,
+  main: string,
+  env: Record<string, string>,
+  port?: number,
+): Promise<ServiceProcess> {
+  const p = port ?? (await freePort());
+  const child = spawn(process.execPath, [join(repoRoot, main)], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(p), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (c: Buffer): void => void (out = (out + c.toString()).slice(-20_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { name, url: `http://127.0.0.1:${p}`, port: p, child, output: () => out };
+}
+
+export const running = (s: ServiceProcess): boolean =>
+  s.child.exitCode === null && s.child.signalCode === null;
+
+/** Waits until `path` answers 2xx (generous: a loaded machine starts Node.js services slowly). */
+export async function serviceReady(s: ServiceProcess, path = '/readyz'): Promise<void> {
+  await waitFor(
+    `${s.name} ready`,
+    async () => {
+      if (!running(s)) throw new Error(`${s.name} exited: ${s.output()}`);
+      return (await fetch(`${s.url}${path}`).catch(() => undefined))?.ok ? true : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 100 },
+  );
+}
+
+export async function sigkill(s: ServiceProcess): Promise<void> {
+  if (!running(s)) return;
+  const exited = once(s.child, 'exit');
+  s.child.kill('SIGKILL');
+  await exited;
+}
+
+/** One sample of a metric with these labels from a service's /metrics, or undefined. */
+export async function metricSample(
+  s: ServiceProcess,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.slice(0, l.indexOf('}')).includes(w)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** `fn` over `items`, at most `width` at a time; results in the items' order. */
+export async function inParallel<T, R>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, i);
+    }),
+  );
+  return out;
+}
+
+/**
+ * testkit's `waitFor`, given up as soon as `signal` aborts: when one of several tracks of a test fails,
+ * the others stop polling servers that are being stopped instead of running on to their timeouts.
+ */
+export async function waitForUnless<T>(
+  signal: AbortSignal,
+  what: string,
+  check: () => Promise<T | undefined>,
+  options?: { timeoutMs?: number; intervalMs?: number },
+): Promise<T> {
+  const stop = Symbol('stop');
+  const value = await waitFor<T | typeof stop>(what, async () => (signal.aborted ? stop : check()), options);
+  if (value === stop) throw new Error(`stopped waiting for ${what}: another track failed`);
+  return value;
+}
