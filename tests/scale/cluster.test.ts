@@ -8,13 +8,13 @@
 // shard pages once, not once per router, and resumes when it is restarted), an alert router while the
 // pair delivers a burst (no alert lost, nothing sent twice but the one in flight), and the billing
 // process holding the billing cycle inside its transaction (nothing applied twice).
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { startRouterLab, writeInventory, type RouterLab } from '@ispmon/lab';
 import {
-  freePort,
   startAlertmanager,
   startPostgres,
   startPrometheus,
@@ -26,6 +26,7 @@ import {
 } from '@ispmon/testkit';
 import { startNotificationSink, type NotificationSink } from '../support/notification-sink.js';
 import {
+  freePorts,
   inParallel,
   metricSample,
   running,
@@ -45,7 +46,7 @@ const ALERTS = 100;
 const ADMIN = 'cluster-test-admin-token';
 const CYCLE_LOCK = 727_001; // billing/src/cycle.ts: the cycle's transaction-level advisory lock
 /** The shortened `for:` of the alerts a kill raises (shipped: 2 min and 5 min). */
-const FOR = '6s';
+const FOR = '10s';
 
 interface Answer {
   status: number;
@@ -76,23 +77,17 @@ describe('two shards, two exporters, VictoriaMetrics, an Alertmanager pair, two 
   let routerDb = '';
   let billingDb = '';
   const startedIn: string[] = [];
-  let startExporterAgain: (i: number) => Promise<ServiceProcess> = () =>
+  const children: ChildProcess[] = [];
+  let startExporter: (i: number, port?: number) => Promise<ServiceProcess> = () =>
     Promise.reject(new Error('not set up'));
 
   beforeAll(async () => {
     const t0 = Date.now();
     const took = (what: string) => void startedIn.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    ({ vm, missing } = await startVictoriaMetricsOrSkip('the cluster test'));
-    if (missing) return;
     dir = mkdtempSync(join(tmpdir(), 'ispmon-cluster-'));
     const inventory = join(dir, 'inventory');
-    const [exporterPorts, routerPorts, amPeers] = [
-      [await freePort(), await freePort()],
-      [await freePort(), await freePort()],
-      [await freePort(), await freePort()],
-    ];
     // One group per alert (`...`): a page for a replica that dies later is not held back by an earlier one.
-    const amConfig = (routers: number[]) => `route:
+    const amConfig = (routers: ServiceProcess[]) => `route:
   receiver: routers
   group_by: ['...']
   group_wait: 1s
@@ -100,11 +95,38 @@ describe('two shards, two exporters, VictoriaMetrics, an Alertmanager pair, two 
   repeat_interval: 12h
 receivers:
   - name: routers
-    webhook_configs:
-${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n        send_resolved: false`).join('\n')}
+${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `      - url: ${r.url}/webhook/alertmanager\n        send_resolved: false`).join('\n')}
 `;
+    // The gossip ports are the only ones chosen in advance (Alertmanager needs its peers' addresses).
+    const amPeers = await freePorts(2);
+    const amsReady = Promise.all(
+      amPeers.map((p, i) =>
+        startAlertmanager({
+          config: amConfig([]),
+          cluster: { port: p, peers: amPeers.filter((_, j) => j !== i) },
+        }).then((am) => {
+          alertmanagers.push(am);
+          return am;
+        }),
+      ),
+    ).then(async ([am]) => {
+      await waitFor(
+        'the Alertmanager pair to gossip',
+        async () => {
+          const s = await am!.api<{ cluster: { status: string; peers: unknown[] } }>('/status');
+          return s.cluster.status === 'ready' && s.cluster.peers.length === 2 ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      took('Alertmanager pair');
+    });
+    // The series API answers up to 30,000 series by default; 300 routers have more.
+    ({ vm, missing } = await startVictoriaMetricsOrSkip('the cluster test', {
+      extraArgs: ['-search.maxSeries=1000000'],
+    }));
+    if (missing) return;
 
-    // Everything at once; each part waits only for what it needs.
+    // Everything else at once; each part waits only for what it needs.
     const pgReady = startPostgres({ settings: { synchronous_commit: 'on' } }).then(async (s) => {
       pgServer = s;
       [routerDb, billingDb] = await Promise.all([s.createDatabase(), s.createDatabase()]);
@@ -146,8 +168,8 @@ ${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n 
         (link) => `    - { name: ${link}, host: 127.0.0.1, protocol: icmp, interval: 1s, timeout: 1s }\n`,
       ).join('')}`,
     );
-    const startExporter = async (i: number): Promise<ServiceProcess> => {
-      const port = exporterPorts[i] as number;
+    /** Exporter replica i (of shard i), on `port` when restarted (Prometheus scrapes it there). */
+    startExporter = async (i: number, port = 0): Promise<ServiceProcess> => {
       const e = await spawnService(
         `exporter-${i}`,
         'exporter/dist/main.js',
@@ -156,65 +178,54 @@ ${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n 
           ISPMON_EXPORTER_LISTEN: `127.0.0.1:${port}`,
           ISPMON_EXPORTER_SHARD: `${i}/${SHARDS}`,
         },
-        port,
+        (c) => children.push(c),
       );
       exporters[i] = e;
       await serviceReady(e, '/metrics');
       return e;
     };
-    startExporterAgain = startExporter;
     const exportersReady = labReady
-      .then(() => Promise.all([0, 1].map(startExporter)))
+      .then(() => Promise.all([0, 1].map((i) => startExporter(i))))
       .then(() => took('exporters'));
-    const amsReady = Promise.all(
-      amPeers.map((p, i) =>
-        startAlertmanager({
-          config: amConfig(routerPorts),
-          cluster: { port: p, peers: amPeers.filter((_, j) => j !== i) },
-        }),
-      ),
-    ).then(async (ams) => {
-      alertmanagers.push(...ams);
-      await waitFor(
-        'the Alertmanager pair to gossip',
-        async () => {
-          const s = await ams[0]!.api<{ cluster: { status: string; peers: unknown[] } }>('/status');
-          return s.cluster.status === 'ready' && s.cluster.peers.length === 2 ? true : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 100 },
-      );
-      took('Alertmanager pair');
-    });
     const rules = shippedRules({ IspmonComponentDown: FOR, RouterNotReporting: FOR });
-    const shardsStarted = Promise.all([0, 1].map(() => startPrometheus({ files: rules }))).then((s) => {
-      shards.push(...s);
-    });
+    const shardsStarted = Promise.all(
+      [0, 1].map(() => startPrometheus({ files: rules }).then((s) => void shards.push(s))),
+    );
     const servicesReady = Promise.all([pgReady, sinkReady]).then(async () => {
       const started = await Promise.all([
-        ...[0, 1].map((i) =>
+        ...['alert-router-1', 'alert-router-2'].map((name) =>
           spawnService(
-            `alert-router-${i + 1}`,
+            name,
             'alert-router/dist/main.js',
             {
               DATABASE_URL: routerDb,
               ALERT_ROUTER_CONFIG: join(dir, 'router.yml'),
               ALERT_ROUTER_ADMIN_TOKEN: ADMIN,
             },
-            routerPorts[i],
+            (c) => children.push(c),
           ),
         ),
         ...['billing-1', 'billing-2'].map((name) =>
-          spawnService(name, 'billing/dist/main.js', {
-            DATABASE_URL: billingDb,
-            BILLING_ENCRYPTION_KEY: 'cd'.repeat(32),
-            BILLING_ADMIN_TOKEN: ADMIN,
-            BILLING_CYCLE_INTERVAL_SECONDS: '1',
-            ISPMON_INVENTORY_DIR: join(dir, `inventory-${name}`),
-          }),
+          spawnService(
+            name,
+            'billing/dist/main.js',
+            {
+              DATABASE_URL: billingDb,
+              BILLING_ENCRYPTION_KEY: 'cd'.repeat(32),
+              BILLING_ADMIN_TOKEN: ADMIN,
+              BILLING_CYCLE_INTERVAL_SECONDS: '1',
+              ISPMON_INVENTORY_DIR: join(dir, `inventory-${name}`),
+            },
+            (c) => children.push(c),
+          ),
         ),
       ]);
       services.push(...started);
-      await Promise.all(started.map((s) => serviceReady(s)));
+      await Promise.all([
+        ...started.map((s) => serviceReady(s)),
+        // The pair posts to both alert routers, as Prometheus's Alertmanagers would to a load balancer's pool.
+        amsReady.then(() => Promise.all(alertmanagers.map((am) => am.reload(amConfig(started.slice(0, 2)))))),
+      ]);
       took('alert routers and billing');
     });
     // The shards' configuration once their exporters and Alertmanagers answer (an exporter not yet
@@ -230,12 +241,12 @@ ${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n 
             await testShardConfig({
               shards: SHARDS,
               shard: i,
-              exporter: `127.0.0.1:${exporterPorts[i]}`,
+              exporter: `127.0.0.1:${exporters[i]!.port}`,
               self: `127.0.0.1:${shard.port}`,
               remoteWrite: vm!.writeUrl,
               inventoryDir: inventory,
               scrapeInterval: '5s',
-              componentInterval: '1s',
+              componentInterval: '2s',
               evaluationInterval: '1s',
             }),
           );
@@ -256,7 +267,7 @@ ${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n 
   }, 240_000);
 
   afterAll(async () => {
-    for (const r of [...services, ...exporters]) if (r && running(r)) r.child.kill('SIGKILL');
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await Promise.all(shards.map((s) => s.stop()));
     await Promise.all(alertmanagers.map((am) => am.stop()));
@@ -374,7 +385,7 @@ ${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n 
         owned[1]!.filter((n) => n.startsWith('r-')).length,
       );
       expect(await shard0Up()).toBe(owned[0]!.filter((n) => n.startsWith('r-')).length);
-      await startExporterAgain(1);
+      await startExporter(1, victim.port);
       const restartedAt = Date.now();
       phase('exporter-1 restarted');
       await until(
@@ -558,7 +569,7 @@ ${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n 
       let activity: unknown[] = [];
       await gate.query('select pg_advisory_lock($1)', [CYCLE_LOCK]);
       const waiting = (pattern: string) =>
-        waitFor(
+        until(
           `a cycle waiting (${pattern})`,
           async () => {
             activity = await billingQuery<Record<string, unknown>>(
@@ -744,7 +755,9 @@ ${routers.map((p) => `      - url: http://127.0.0.1:${p}/webhook/alertmanager\n 
     const series = async (url: string): Promise<Array<Record<string, string>>> => {
       const params = new URLSearchParams({ 'match[]': match, start: String(now - 30), end: String(now) });
       const res = await fetch(`${url}/api/v1/series?${params.toString()}`);
-      return ((await res.json()) as { data: Array<Record<string, string>> }).data;
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${url}/api/v1/series: HTTP ${res.status} ${text.slice(0, 300)}`);
+      return (JSON.parse(text) as { data: Array<Record<string, string>> }).data;
     };
     const compare = async () => {
       const global = await series(server.url);

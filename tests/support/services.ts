@@ -2,8 +2,9 @@
 // environment), for the tests that SIGKILL them: start, wait until ready, kill, read their /metrics.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { freePort, waitFor } from '@ispmon/testkit';
+import { waitFor } from '@ispmon/testkit';
 import { repoRoot } from './paths.js';
 
 export interface ServiceProcess {
@@ -16,25 +17,48 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `main` (a path under the repository, e.g. `billing/dist/main.js`) with PORT/HOST on a free
- * loopback port (or `port`) and `env` on top of PATH; LOG_LEVEL warn unless `env` says otherwise.
+ * Starts `main` (a path under the repository, e.g. `billing/dist/main.js`) with `env` on top of PATH,
+ * listening on a port the kernel picks (PORT=0 unless `env` says where), and resolves once the process
+ * logs its `listening` event (every ispmon service does, at info level), with the address it logged:
+ * no port chosen in advance that another process could take meanwhile.
  */
 export async function spawnService(
   name: string,
   main: string,
   env: Record<string, string>,
-  port?: number,
+  /** Told of the child at once, so that a test's clean-up can kill one that never got ready. */
+  onSpawn?: (child: ChildProcess) => void,
 ): Promise<ServiceProcess> {
-  const p = port ?? (await freePort());
   const child = spawn(process.execPath, [join(repoRoot, main)], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(p), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  onSpawn?.(child);
   let out = '';
-  const keep = (c: Buffer): void => void (out = (out + c.toString()).slice(-20_000));
+  let found: (url: string) => void = () => undefined;
+  const listening = new Promise<string>((resolve, reject) => {
+    found = resolve;
+    child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}): ${out}`)));
+    setTimeout(
+      () => reject(new Error(`${name} did not log 'listening' within 90 s: ${out}`)),
+      90_000,
+    ).unref();
+  });
+  const keep = (c: Buffer): void => {
+    const text = c.toString();
+    out = (out + text).slice(-20_000);
+    const m = /"event":"listening".*?"(?:url|address)":"(?:http:\/\/)?[^":]+:(\d+)/.exec(text);
+    if (m) found(m[1]!);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  return { name, url: `http://127.0.0.1:${p}`, port: p, child, output: () => out };
+  const port = Number(
+    await listening.catch((err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
+    }),
+  );
+  return { name, url: `http://127.0.0.1:${port}`, port, child, output: () => out };
 }
 
 export const running = (s: ServiceProcess): boolean =>
@@ -103,4 +127,22 @@ export async function waitForUnless<T>(
   const value = await waitFor<T | typeof stop>(what, async () => (signal.aborted ? stop : check()), options);
   if (value === stop) throw new Error(`stopped waiting for ${what}: another track failed`);
   return value;
+}
+
+/** `n` distinct loopback ports, free a moment ago (held together while picked, so none is picked twice). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
