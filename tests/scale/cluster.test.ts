@@ -29,6 +29,7 @@ import {
   freePorts,
   inParallel,
   metricSample,
+  request,
   running,
   serviceReady,
   sigkill,
@@ -77,6 +78,7 @@ describe('two shards, two exporters, VictoriaMetrics, an Alertmanager pair, two 
   let routerDb = '';
   let billingDb = '';
   const startedIn: string[] = [];
+  const startedAt = Date.now();
   const children: ChildProcess[] = [];
   let startExporter: (i: number, port?: number) => Promise<ServiceProcess> = () =>
     Promise.reject(new Error('not set up'));
@@ -187,7 +189,9 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
     const exportersReady = labReady
       .then(() => Promise.all([0, 1].map((i) => startExporter(i))))
       .then(() => took('exporters'));
-    const rules = shippedRules({ IspmonComponentDown: FOR, RouterNotReporting: FOR });
+    // Only the page a kill raises is shortened: RouterNotReporting keeps its 5 min, which a loaded machine's
+    // slow scrapes would otherwise reach for routers that are there.
+    const rules = shippedRules({ IspmonComponentDown: FOR });
     const shardsStarted = Promise.all(
       [0, 1].map(() => startPrometheus({ files: rules }).then((s) => void shards.push(s))),
     );
@@ -340,7 +344,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       // Each exporter replica measures the links of its shard only; it sends Prometheus to the other one.
       for (const link of LINKS) {
         const codes = await Promise.all(
-          exporters.map(async (e) => (await fetch(`${e.url}/probe?target=${link}&module=icmp`)).status),
+          exporters.map(async (e) => (await request(`${e.url}/probe?target=${link}&module=icmp`)).status),
         );
         const shard = owned.findIndex((o) => o.includes(link));
         expect({ link, codes }).toEqual({ link, codes: shard === 0 ? [200, 421] : [421, 200] });
@@ -370,7 +374,6 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           (await shards[0]!.query('count(max_over_time(up{job="routeros"}[15s]) == 1)'))[0]?.value[1] ?? 0,
         );
       await sigkill(victim);
-      const killedAt = Date.now();
       phase('exporter-1 killed');
       const page = { job: 'ispmon-exporter', instance: new URL(victim.url).host };
       await until(
@@ -379,11 +382,14 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         { timeoutMs: 60_000, intervalMs: 100 },
       );
       phase('exporter-1 paged');
-      // Shard 1's routers were unscraped all along, longer than RouterNotReporting's `for:`: the rule's
-      // `unless` (the exporter itself is down) kept them quiet. Shard 0 went on scraping all of its own.
-      expect(Number((await shard1.query('count(up{job="routeros"} == 0)'))[0]?.value[1] ?? 0)).toBe(
-        owned[1]!.filter((n) => n.startsWith('r-')).length,
-      );
+      // Every router of shard 1 is unscraped, yet none is even pending RouterNotReporting: the rule's
+      // `unless` (the exporter itself is down) keeps the page to one. Shard 0 goes on scraping all of its own.
+      const [down, pending] = await Promise.all([
+        shard1.query('count(up{job="routeros"} == 0)'),
+        shard1.query('ALERTS{alertname="RouterNotReporting"}'),
+      ]);
+      expect(Number(down[0]?.value[1] ?? 0)).toBe(owned[1]!.filter((n) => n.startsWith('r-')).length);
+      expect(pending).toEqual([]);
       expect(await shard0Up()).toBe(owned[0]!.filter((n) => n.startsWith('r-')).length);
       await startExporter(1, victim.port);
       const restartedAt = Date.now();
@@ -401,13 +407,6 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         { timeoutMs: 60_000, intervalMs: 500 },
       ).then((up) => expect(up.map((x) => x.metric.instance).sort()).toEqual([...owned[1]!].sort()));
       phase('shard 1 resumed');
-      const outage = Math.ceil((Date.now() - killedAt) / 1000) + 5;
-      expect(
-        await shard1.query(
-          `count_over_time(ALERTS{alertname="RouterNotReporting", alertstate="firing"}[${outage}s])`,
-        ),
-      ).toEqual([]);
-      expect(sink.deliveries.filter((d) => d.alertname === 'RouterNotReporting')).toEqual([]);
       // After the restart every router is still one series in the global layer, on the same shard.
       await until(
         'every router scraped again in VictoriaMetrics',
@@ -463,12 +462,12 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       // A load balancer's round robin over the two billing replicas.
       const api = async (method: string, path: string, body?: unknown): Promise<Answer> => {
         const r = [b1, b2][turn++ % 2] as ServiceProcess;
-        const res = await fetch(`${r.url}/api/v1${path}`, {
+        const res = await request(`${r.url}/api/v1${path}`, {
           method,
           headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
-        return { status: res.status, body: (await res.json()) as Answer['body'] };
+        return { status: res.status, body: JSON.parse(res.text) as Answer['body'] };
       };
       const created = (r: Answer, what: string): number => {
         if (r.status !== 201) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
@@ -732,16 +731,17 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
     expect(twice.every(([, c]) => c === 2)).toBe(true);
     // The survivors stayed ready throughout; the killed replicas answer nothing (a load balancer drops them).
     for (const r of [a2, billingSurvivor as ServiceProcess])
-      expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
-    await expect(fetch(`${a1.url}/readyz`)).rejects.toThrow();
-    await expect(fetch(`${billingVictim!.url}/readyz`)).rejects.toThrow();
+      expect((await request(`${r.url}/readyz`)).status).toBe(200);
+    await expect(request(`${a1.url}/readyz`)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(request(`${billingVictim!.url}/readyz`)).rejects.toThrow(/ECONNREFUSED/);
   }, 300_000);
 
   /**
    * Every device series of the shards is in VictoriaMetrics once, labelled with the shard that scraped it,
    * and nothing else is: the label sets compared with `ispmon_shard` (and `ispmon_cluster`, which only
-   * remote_write adds) set aside, over a fixed window, again until equal (a rule's first output may still
-   * be on its way).
+   * remote_write adds) set aside, every series since the stores started (VictoriaMetrics's series API
+   * answers whole days, so a transient series such as a pending alert's from a minute ago is there, and
+   * must be on the shards' side too), again until equal (a rule's first output may still be on its way).
    */
   async function expectGlobalSeriesOnce(server: VictoriaMetricsServer): Promise<void> {
     const match = '{job=~"routeros|probes"}';
@@ -753,7 +753,11 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       );
     const now = Math.floor(Date.now() / 1000);
     const series = async (url: string): Promise<Array<Record<string, string>>> => {
-      const params = new URLSearchParams({ 'match[]': match, start: String(now - 30), end: String(now) });
+      const params = new URLSearchParams({
+        'match[]': match,
+        start: String(Math.floor(startedAt / 1000) - 60),
+        end: String(now),
+      });
       const res = await fetch(`${url}/api/v1/series?${params.toString()}`);
       const text = await res.text();
       if (!res.ok) throw new Error(`${url}/api/v1/series: HTTP ${res.status} ${text.slice(0, 300)}`);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { waitFor } from '@ispmon/testkit';
 import { repoRoot } from './paths.js';
@@ -89,7 +90,7 @@ export async function metricSample(
   name: string,
   labels: Record<string, string>,
 ): Promise<number | undefined> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const { text } = await request(`${s.url}/metrics`);
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   const line = text
     .split('\n')
@@ -145,4 +146,31 @@ export async function freePorts(n: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
+}
+
+/**
+ * One HTTP request on its own connection (no keep-alive): the test process, busy with the lab, can stall
+ * long enough that a pooled connection the server has just closed gets reused ("other side closed").
+ */
+export function request(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error(`${url}: no answer within 30 s`)));
+    req.on('error', (err) => reject(new Error(`${init.method ?? 'GET'} ${url}: ${err.message}`)));
+    req.end(init.body);
+  });
 }
