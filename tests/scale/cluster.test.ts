@@ -314,6 +314,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         /^(routeros|probes)$/.test(t.labels.job ?? ''),
       );
     let owned: string[][] = [];
+    let ingestion = '';
     const monitoring = async (alertsDone: Promise<void>): Promise<void> => {
       owned = await until(
         'every router and link up on a shard',
@@ -331,6 +332,8 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         { timeoutMs: 120_000, intervalMs: 500 },
       );
       phase('every router and link up');
+      const server = vm!;
+      const vmBefore = { text: await server.text('/metrics'), at: Date.now() };
       expect(owned.flat().sort()).toEqual([...routerNames, ...LINKS].sort());
       expect(owned.map((o) => o.filter((n) => n.startsWith('r-')).length).every((n) => n > 0)).toBe(true);
       const targets = await Promise.all(shards.map(deviceTargets));
@@ -351,7 +354,6 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       }
 
       // ---- The global layer: every series once, under the shard that scraped it ----
-      const server = vm!;
       await until(
         'every router once in VictoriaMetrics',
         async () => {
@@ -364,6 +366,32 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       expect(perRouter.filter((s) => s.value[1] !== '1')).toEqual([]);
       await expectGlobalSeriesOnce(server);
       phase('VictoriaMetrics holds every series once');
+      // For the capacity model: each shard's series and samples/s, the global layer's rows and CPU.
+      const vmAfter = await server.text('/metrics');
+      const seconds = (Date.now() - vmBefore.at) / 1000;
+      const counter = (text: string, name: string): number =>
+        [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
+          (a, m) => a + Number(m[1]),
+          0,
+        );
+      const rows =
+        counter(vmAfter, 'vm_rows_inserted_total') - counter(vmBefore.text, 'vm_rows_inserted_total');
+      const cpu =
+        counter(vmAfter, 'process_cpu_seconds_total') - counter(vmBefore.text, 'process_cpu_seconds_total');
+      const perShard = await Promise.all(
+        shards.map(async (s) => {
+          const [series, samples] = await Promise.all([
+            s.query('prometheus_tsdb_head_series'),
+            s.query('rate(prometheus_tsdb_head_samples_appended_total[20s])'),
+          ]);
+          return `${series[0]?.value[1]} series, ${Number(samples[0]?.value[1]).toFixed(0)} samples/s`;
+        }),
+      );
+      expect(rows).toBeGreaterThan(0);
+      ingestion =
+        `shards at 5 s scrapes: ${perShard.map((x, i) => `shard ${i}: ${x}`).join('; ')}; ` +
+        `VictoriaMetrics: ${(rows / seconds).toFixed(0)} rows/s over ${seconds.toFixed(0)} s, ` +
+        `${((cpu * 1000) / (rows / 1000)).toFixed(2)} ms CPU per 1,000 rows`;
 
       // ---- An exporter replica SIGKILLed: one page for it, none per router; restarted, it resumes ----
       await alertsDone; // the survivor of the alert routers carries the page
@@ -721,7 +749,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       `cluster: ${ROUTERS} routers (${owned.map((o) => o.filter((n) => n.startsWith('r-')).length).join(' + ')} by shard), ` +
         `${LINKS.length} links (${owned.map((o) => o.filter((n) => n.startsWith('L-')).length).join(' + ')}); ` +
         `${ALERTS} burst alerts, alert-router-1 killed at ${atKill}; ${twice.length} notification(s) delivered twice, ` +
-        `${timeouts} send(s) timed out; pages: ${others.join(', ')}; ${phases.join(', ')}`,
+        `${timeouts} send(s) timed out; pages: ${others.join(', ')}; ${ingestion}; ${phases.join(', ')}`,
     );
     expect(sink.keyMismatches).toEqual([]);
     expect(
