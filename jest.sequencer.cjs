@@ -8,7 +8,7 @@ const SLOW_FIRST = [
   'tests/monitoring/stack.test.ts', // ~150 s
   'billing/src/sla/sla.live.test.ts', // ~120 s
   'billing/src/sla/report/pdf.test.ts',
-  'tests/scale/shards.test.ts',
+  'tests/scale/cluster.test.ts', // ~100 s: two shards, VictoriaMetrics, eight services, 300 lab routers
 ];
 
 class SlowFilesFirst extends Sequencer {
