@@ -535,12 +535,12 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager, wi
       'SnmpInterfaceDown firing',
       async () =>
         (await firing('SnmpInterfaceDown')).length ? await firing('SnmpInterfaceDown') : undefined,
-      { timeoutMs: 30_000 },
+      { timeoutMs: 120_000 }, // scrapes and rule evaluations run late on a loaded machine
     );
     expect(alert).toEqual([
       expect.objectContaining({ device: 'sw-1', ifIndex: '3', ifName: 'Te1/0/3', severity: 'warning' }),
     ]);
-  });
+  }, 180_000);
 
   it('inhibits interface and link alerts of a router that is down, and only of that router', async () => {
     const base = { severity: 'warning', team: 'noc', site: 'jkt' };

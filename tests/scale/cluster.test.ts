@@ -780,8 +780,10 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
     expect(
       new Set(sink.deliveries.filter((d) => d.alertname === 'ReplicaBurst').map((d) => d.key)).size,
     ).toBe(ALERTS);
-    expect(twice.length).toBeLessThanOrEqual(1 + timeouts);
-    expect(twice.every(([, c]) => c === 2)).toBe(true);
+    // Beyond the one in flight at the kill, a repeat is a send the router recorded as timed out (the sink
+    // had it but the answer came too late), and a notification can time out more than once under load.
+    const repeats = twice.reduce((n, [, c]) => n + c - 1, 0);
+    expect(repeats).toBeLessThanOrEqual(1 + timeouts);
     // The survivors stayed ready throughout; the killed replicas answer nothing (a load balancer drops them).
     for (const r of [a2, billingSurvivor as ServiceProcess])
       expect((await request(`${r.url}/readyz`)).status).toBe(200);
