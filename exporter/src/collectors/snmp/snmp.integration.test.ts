@@ -262,9 +262,12 @@ describe('SNMPv3 and failures', () => {
 
   it('fails fast and labelled for a wrong v3 key, an agent that never answers, and leaves other targets alone', async () => {
     const t0 = performance.now();
+    let deadMs = Infinity;
     const [wrongKey, dead, alive] = await Promise.all([
       scrapeSnmpTarget(v3(lab.endpoint('snmpd').port, 'wrong-key-000'), [IF_MIB]),
-      scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 400, retries: 1 }), [IF_MIB, SYSTEM_MIB]),
+      scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 400, retries: 1 }), [IF_MIB, SYSTEM_MIB]).then(
+        (r) => ((deadMs = performance.now() - t0), r),
+      ),
       scrapeSnmpTarget(v2c('generated'), [SYSTEM_MIB]),
     ]);
     expect(wrongKey.up).toBe(false);
@@ -277,11 +280,13 @@ describe('SNMPv3 and failures', () => {
     expect(deadText).toContain('snmp_up 0');
     expect(deadText).toContain('snmp_scrape_collector_success{collector="if_mib"} 0');
     expect(alive.up).toBe(true);
-    // bounded by the dead target's 2 × 400 ms (one retry), not by a default 5 s
-    expect(performance.now() - t0).toBeLessThan(3000);
+    // ended by its own 400 ms timeouts, not by one default 5 s timeout (a bound a loaded machine holds)
+    expect(deadMs).toBeGreaterThanOrEqual(800);
+    expect(deadMs).toBeLessThan(5_000);
     expect(value(dead.families, 'snmp_scrape_packets_sent')).toBe('4'); // 2 modules × (1 + 1 retry)
+    // ended by the agent's report, not by the 3 s request timeout
     const wrongTime = Number(value(wrongKey.families, 'snmp_scrape_duration_seconds'));
-    expect(wrongTime).toBeLessThan(1);
+    expect(wrongTime).toBeLessThan(3);
   });
 });
 
@@ -320,7 +325,8 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
     expect(scrape.failure).toBe('timeout');
     expect(scrape.runs[0]?.error?.message).toMatch(/scrape deadline of 300 ms/);
     expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(2_000);
+    // a request waits 5 s: only the deadline ends the scrape sooner (a bound a loaded machine holds)
+    expect(took).toBeLessThan(5_000);
   });
 
   it('reports a closed port as refused at once (ICMP port unreachable on a connected socket), v2c and v3', async () => {
@@ -338,8 +344,8 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
       const took = performance.now() - t0;
       expect(scrape.failure).toBe('refused');
       expect(encodeText(scrape.families)).toContain('snmp_scrape_error{reason="refused"} 1');
-      // the deadline is 10 s and a request 5 s: only the port's refusal can end it this soon
-      expect(took).toBeLessThan(1_000);
+      // the deadline is 10 s and a request 5 s: only the port's refusal can end it sooner
+      expect(took).toBeLessThan(5_000);
     }
   });
 
