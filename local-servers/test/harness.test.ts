@@ -3,6 +3,7 @@ import { startAlertmanager, type AlertmanagerServer } from '../src/alertmanager.
 import { findBinary, MissingBinaryError } from '../src/binaries.js';
 import { startPostgres, type PostgresServer } from '../src/postgres.js';
 import { startPrometheus, type PrometheusServer } from '../src/prometheus.js';
+import { waitFor } from '../src/wait.js';
 
 describe('PostgreSQL through the harness', () => {
   let pg: PostgresServer;
@@ -76,12 +77,12 @@ describe('Prometheus through the harness', () => {
   });
 
   it('is ready, scrapes a target and answers PromQL', async () => {
-    let value: string | undefined;
-    for (let i = 0; i < 100 && value === undefined; i++) {
-      const result = await prom.query('harness_probe_value{job="harness"}');
-      value = result[0]?.value[1];
-      if (value === undefined) await new Promise((r) => setTimeout(r, 100));
-    }
+    // the first scrape comes within one 1 s interval, later on a loaded machine
+    const value = await waitFor(
+      'the first scrape',
+      async () => (await prom.query('harness_probe_value{job="harness"}'))[0]?.value[1],
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     expect(value).toBe('42');
     const up = await prom.query('up{job="harness"}');
     expect(up[0]?.value[1]).toBe('1');
