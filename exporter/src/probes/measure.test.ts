@@ -165,7 +165,7 @@ describeFping('probes that cannot start', () => {
           /probe_packets_received_total [1-9]/.test(encodeText(scheduler.families('a') ?? []))
             ? true
             : undefined,
-        { timeoutMs: 10_000 },
+        { timeoutMs: 30_000 },
       );
       expect(encodeText(scheduler.families('a') ?? [])).toContain('probe_success 1\n');
     } finally {
@@ -187,7 +187,7 @@ describeFping('an fping that ends by itself', () => {
     fping.start();
     try {
       await waitFor('two replies', async () => (stats.received >= 2 ? true : undefined), {
-        timeoutMs: 10_000,
+        timeoutMs: 30_000,
       });
       const first = fping.pid;
       process.kill(first!, 'SIGKILL');
@@ -200,7 +200,7 @@ describeFping('an fping that ends by itself', () => {
         'replies from a new fping',
         async () => (stats.received >= received + 2 ? true : undefined),
         {
-          timeoutMs: 10_000,
+          timeoutMs: 30_000,
         },
       );
       expect(fping.pid).not.toBe(first);

@@ -361,7 +361,7 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
       },
     );
     await waitFor('the walk to be under way', async () => (ciscoRelay.forwarded >= 5 ? true : undefined), {
-      timeoutMs: 10_000,
+      timeoutMs: 30_000,
       intervalMs: 5,
     });
     stop.abort();
