@@ -247,7 +247,7 @@ export async function startSnmpLab(options: SnmpLabOptions = {}): Promise<SnmpLa
           proc.assertRunning();
           return answers(host, port, 'ispmon-lab');
         },
-        { timeoutMs: 20_000, intervalMs: 200 },
+        { timeoutMs: 60_000, intervalMs: 200 },
       );
       endpoints.push({
         device: 'snmpd',
