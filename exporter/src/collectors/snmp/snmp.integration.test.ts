@@ -309,8 +309,10 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
     );
     expect(scrape.up).toBe(true);
     expect(family(scrape.families, 'ifHCInOctets').samples).toHaveLength(2);
-    // the two dropped datagrams were sent again: two more requests than answers
-    expect(scrape.requests).toBe(scrape.pdus + 2);
+    // the two dropped datagrams were sent again; so is any answer slower than 300 ms on a loaded
+    // machine (seen in CI), so the extra requests are the ones the relay saw repeated, at least two
+    expect(relay.repeats).toBeGreaterThanOrEqual(2);
+    expect(scrape.requests).toBe(scrape.pdus + relay.repeats);
     expect(relay.received).toBe(scrape.requests);
   });
 
