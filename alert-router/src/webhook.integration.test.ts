@@ -30,7 +30,9 @@ function send(
   body?: string,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = request(url, { method, headers, agent: false }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -39,7 +41,11 @@ function send(
         resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) as unknown });
       });
     });
-    req.on('error', reject);
+    // The 413 comes before the whole body is sent, and the server hangs up after it (`connection:
+    // close`): writing the rest then fails, which is not a failure of a request already answered.
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
     req.end(body);
   });
 }
