@@ -89,7 +89,7 @@ describe('Alertmanager webhook limits, refusals and credentials', () => {
       logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
       pollMs: 0,
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await router?.stop();

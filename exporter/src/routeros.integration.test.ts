@@ -104,7 +104,7 @@ describe('exporter against the RouterOS simulator', () => {
     });
     exporter.load();
     base = `http://${await exporter.listen()}`;
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await exporter.close();

@@ -9,7 +9,7 @@ describe('PostgreSQL through the harness', () => {
   let pg: PostgresServer;
   beforeAll(async () => {
     pg = await startPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg.stop();
   });
@@ -70,7 +70,7 @@ describe('Prometheus through the harness', () => {
     prom = await startPrometheus({
       config: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: harness\n    static_configs:\n      - targets: ['127.0.0.1:${targetPort}']\n`,
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await prom.stop();
     await new Promise((r) => target.close(r));
@@ -108,7 +108,7 @@ describe('Alertmanager through the harness', () => {
   let am: AlertmanagerServer;
   beforeAll(async () => {
     am = await startAlertmanager();
-  });
+  }, 120_000);
   afterAll(async () => {
     await am.stop();
   });

@@ -181,7 +181,7 @@ describe('openDatabase and isDatabaseUnavailable on a real PostgreSQL', () => {
   let pg: PostgresServer;
   beforeAll(async () => {
     pg = await startPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg?.stop();
   });
@@ -228,7 +228,7 @@ describe('singleton jobs across replicas (AdvisoryJobLock on a real PostgreSQL)'
   let pg: PostgresServer;
   beforeAll(async () => {
     pg = await startPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg?.stop();
   });

@@ -82,7 +82,7 @@ describeWithNamespaces('client-link probes against the lab probe targets', () =>
     exporter = new Exporter({ configFile: join(dir, 'exporter.yml'), logger: pino({ level: 'silent' }) });
     exporter.load();
     base = `http://${await exporter.listen()}`;
-  });
+  }, 120_000);
   afterAll(async () => {
     await exporter?.close();
     await probes?.stop();

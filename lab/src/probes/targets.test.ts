@@ -42,7 +42,7 @@ describeWithNamespaces('probe targets (network namespaces with a programmable re
   let probes: ProbeTargets;
   beforeAll(async () => {
     probes = await startProbeTargets({ count: 2, firstIndex: 201 });
-  });
+  }, 120_000);
   afterAll(async () => {
     await probes.stop();
   });

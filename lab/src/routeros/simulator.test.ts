@@ -31,7 +31,7 @@ describe('RouterOS API simulator', () => {
         { name: 'v642', version: '6.42.12', interfaces: 4, pppSessions: 3, password: 'old-secret' },
       ],
     });
-  });
+  }, 120_000);
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
   });

@@ -39,7 +39,7 @@ beforeAll(async () => {
   silentPort = await freePort();
   silent = createSocket('udp4');
   await new Promise<void>((resolve) => silent.bind(silentPort, '127.0.0.1', resolve));
-});
+}, 120_000);
 
 afterAll(async () => {
   silent?.close();
@@ -109,6 +109,7 @@ describe('if_mib', () => {
       }
       expect(compared).toBeGreaterThan(device === 'cisco' ? 500 : 30);
     },
+    120_000, // one snmpbulkwalk process per column: tens of seconds on a loaded machine
   );
 
   it('exposes Counter64 exactly, beyond 2^53 up to 2^64-1, and falls back to 32-bit counters without HC', async () => {
@@ -353,9 +354,10 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
 
   it('stops sending when the scrape is aborted, and fails as aborted', async () => {
     const stop = new AbortController();
-    // max-repetitions 1: the Cisco walk needs hundreds of requests, so it is mid-walk when aborted
+    // max-repetitions 1: the Cisco walk needs hundreds of requests, so it is mid-walk when aborted;
+    // retries enough that answers slower than 200 ms on a loaded machine do not end the walk first
     const scraping = scrapeSnmpTarget(
-      v2c('cisco', ciscoRelay.port, { maxRepetitions: 1, timeoutMs: 200 }),
+      v2c('cisco', ciscoRelay.port, { maxRepetitions: 1, timeoutMs: 200, retries: 50 }),
       [IF_MIB],
       {
         signal: stop.signal,
