@@ -72,7 +72,7 @@ targets:
     exporter = new Exporter({ configFile: join(dir, 'exporter.yml'), logger: pino({ level: 'silent' }) });
     exporter.load();
     base = `http://${await exporter.listen()}`;
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await exporter.close();
     await relay?.close();

@@ -71,13 +71,15 @@ describeWithNamespaces('client-link probes against the lab probe targets', () =>
     ((to.rttSum - from.rttSum) / (to.received - from.received)) * 1000;
 
   beforeAll(async () => {
+    // L-0001 waits 3 s for a reply: at a load of 30 the responder has answered a probe after more than
+    // 1 s, which counted as lost on a healthy link
     probes = await startProbeTargets({ count: 2, firstIndex: 211 });
     probes.targets[0]!.setLatency(BASE_LATENCY_MS);
     dir = mkdtempSync(join(tmpdir(), 'ispmon-probes-test-'));
     const [a, b] = probes.targets;
     writeFileSync(
       join(dir, 'exporter.yml'),
-      `listen: 127.0.0.1:0\ntargets:\n  probes:\n    - { name: L-0001, host: ${a?.address}, protocol: icmp, interval: 250ms, timeout: 1s, labels: { link: L-0001 } }\n    - { name: L-0002, host: ${b?.address}, protocol: tcp, port: ${b?.tcpPort}, interval: 250ms, timeout: 1s }\n`,
+      `listen: 127.0.0.1:0\ntargets:\n  probes:\n    - { name: L-0001, host: ${a?.address}, protocol: icmp, interval: 250ms, timeout: 3s, labels: { link: L-0001 } }\n    - { name: L-0002, host: ${b?.address}, protocol: tcp, port: ${b?.tcpPort}, interval: 250ms, timeout: 1s }\n`,
     );
     exporter = new Exporter({ configFile: join(dir, 'exporter.yml'), logger: pino({ level: 'silent' }) });
     exporter.load();

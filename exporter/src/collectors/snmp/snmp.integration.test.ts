@@ -39,7 +39,7 @@ beforeAll(async () => {
   silentPort = await freePort();
   silent = createSocket('udp4');
   await new Promise<void>((resolve) => silent.bind(silentPort, '127.0.0.1', resolve));
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   silent?.close();
