@@ -32,7 +32,7 @@ describe('alert router under SIGKILLs and a PostgreSQL restart, fed by an Alertm
     pg = await startPostgres({ settings: { synchronous_commit: 'on' } });
     receiver = await startNotificationSink();
     dir = mkdtempSync(join(tmpdir(), 'ispmon-ar-fault-'));
-  });
+  }, 120_000);
   afterAll(async () => {
     child?.kill('SIGKILL');
     await Promise.all(alertmanagers.map((am) => am.stop()));

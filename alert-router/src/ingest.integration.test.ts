@@ -43,7 +43,7 @@ describe('ingest of known incidents', () => {
       configText:
         'channels:\n  hook: { type: webhook, url: "http://127.0.0.1:9/x" }\npolicies:\n  - name: all\n    match: { team: noc }\n    steps: [{ notify: [hook], wait: 5m }, { notify: [hook] }]\n',
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await router?.stop();

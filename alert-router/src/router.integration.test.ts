@@ -130,7 +130,7 @@ policies:
     });
     operator = await createToken(router.orm, 'ops', 'operator');
     viewer = await createToken(router.orm, 'wallboard', 'viewer');
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await router?.stop();

@@ -2,6 +2,7 @@
 // configured limit, every refusal stored (bounded), logged and counted, webhook credentials from the
 // environment as Alertmanager's http_config sends them, counters at 0 before anything happens.
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { pino } from 'pino';
 import { findBinary, startAlertmanager, startPostgres, waitFor, type PostgresServer } from '@ispmon/testkit';
 import { webhook } from '../test/fixtures.js';
@@ -11,6 +12,44 @@ import { REJECTED_KEEP_CHARS } from './ingest.js';
 
 const MiB = 1024 * 1024;
 
+interface Reply {
+  status: number;
+  text: string;
+  json(): unknown;
+}
+/**
+ * One request on a connection of its own. Client and server share this process's event loop: a pooled
+ * keep-alive connection that sat idle through a long synchronous stretch (building a 10 MiB body on a
+ * loaded machine) can be closed by the server's keep-alive timer just as the next request is written
+ * on it, and the request fails with ECONNRESET (seen under load in CI).
+ */
+function send(
+  url: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(url, { method, headers, agent: false }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, text, json: () => JSON.parse(text) as unknown });
+      });
+    });
+    // The 413 comes before the whole body is sent, and the server hangs up after it (`connection:
+    // close`): writing the rest then fails, which is not a failure of a request already answered.
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.end(body);
+  });
+}
+
 describe('Alertmanager webhook limits, refusals and credentials', () => {
   let pg: PostgresServer;
   let router: Runtime;
@@ -19,14 +58,15 @@ describe('Alertmanager webhook limits, refusals and credentials', () => {
 
   const db = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> =>
     pg.query<T>(sql, params, dbName);
-  const post = (body: string, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(`${router.url}/webhook/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+  const post = (body: string, headers: Record<string, string> = {}): Promise<Reply> =>
+    send(
+      `${router.url}/webhook/alertmanager`,
+      'POST',
+      { 'content-type': 'application/json', ...headers },
       body,
-    });
+    );
   const metric = async (pattern: RegExp): Promise<number> =>
-    Number((await (await fetch(`${router.url}/metrics`)).text()).match(pattern)?.[1] ?? NaN);
+    Number((await send(`${router.url}/metrics`)).text.match(pattern)?.[1] ?? NaN);
   const basic = `Basic ${Buffer.from('alertmanager:s3cret').toString('base64')}`;
 
   beforeAll(async () => {
@@ -49,7 +89,7 @@ describe('Alertmanager webhook limits, refusals and credentials', () => {
       logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
       pollMs: 0,
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await router?.stop();
@@ -57,7 +97,7 @@ describe('Alertmanager webhook limits, refusals and credentials', () => {
   });
 
   it('shows every webhook outcome and every channel outcome as 0 before anything happened, in a form promtool accepts', async () => {
-    const text = await (await fetch(`${router.url}/metrics`)).text();
+    const { text } = await send(`${router.url}/metrics`);
     for (const outcome of ['accepted', 'rejected', 'too_large', 'unauthorized', 'failed'])
       expect(text).toContain(`ispmon_alert_router_webhooks_total{outcome="${outcome}"}`);
     for (const outcome of ['sent', 'failed', 'rate_limited', 'dead', 'superseded'])

@@ -42,7 +42,7 @@ export interface PostgresServer {
 export interface StartPostgresOptions {
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string>;
-  /** Seconds to wait for readiness (default 20). */
+  /** Milliseconds to wait for readiness (default 45,000: CI starts four servers at once on two cores). */
   timeoutMs?: number;
 }
 
@@ -125,7 +125,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         const rows = await query<{ ok: number }>('select 1 as ok');
         return rows[0]?.ok === 1 ? true : undefined;
       },
-      { timeoutMs: options.timeoutMs ?? 20_000 },
+      { timeoutMs: options.timeoutMs ?? 45_000 },
     ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\n${current.logTail()}`);
     });

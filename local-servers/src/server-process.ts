@@ -67,14 +67,15 @@ export class ServerProcess {
 
 /**
  * Waits until `readyUrl` answers 2xx while `server` keeps running; on failure stops it, removes its
- * temporary directory and throws with the server's last log lines.
+ * temporary directory and throws with the server's last log lines. 45 s by default: CI starts four test
+ * files' servers at once on two cores, and a start that takes 1 s idle has taken over 10 s there.
  */
 export async function awaitReady(
   server: ServerProcess,
   what: string,
   readyUrl: string,
   tempDir: string,
-  timeoutMs = 20_000,
+  timeoutMs = 45_000,
 ): Promise<void> {
   try {
     await waitFor(

@@ -1,8 +1,11 @@
-/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs` with the last error. */
+/**
+ * Polls `check` until it returns a value other than undefined, or throws after `timeoutMs` (default 30 s,
+ * room for a loaded CI machine; a met condition returns at once) with the last error.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined>,
-  { timeoutMs = 15_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
+  { timeoutMs = 30_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -3,12 +3,13 @@ import { startAlertmanager, type AlertmanagerServer } from '../src/alertmanager.
 import { findBinary, MissingBinaryError } from '../src/binaries.js';
 import { startPostgres, type PostgresServer } from '../src/postgres.js';
 import { startPrometheus, type PrometheusServer } from '../src/prometheus.js';
+import { waitFor } from '../src/wait.js';
 
 describe('PostgreSQL through the harness', () => {
   let pg: PostgresServer;
   beforeAll(async () => {
     pg = await startPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg.stop();
   });
@@ -69,19 +70,19 @@ describe('Prometheus through the harness', () => {
     prom = await startPrometheus({
       config: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: harness\n    static_configs:\n      - targets: ['127.0.0.1:${targetPort}']\n`,
     });
-  });
+  }, 120_000);
   afterAll(async () => {
     await prom.stop();
     await new Promise((r) => target.close(r));
   });
 
   it('is ready, scrapes a target and answers PromQL', async () => {
-    let value: string | undefined;
-    for (let i = 0; i < 100 && value === undefined; i++) {
-      const result = await prom.query('harness_probe_value{job="harness"}');
-      value = result[0]?.value[1];
-      if (value === undefined) await new Promise((r) => setTimeout(r, 100));
-    }
+    // the first scrape comes within one 1 s interval, later on a loaded machine
+    const value = await waitFor(
+      'the first scrape',
+      async () => (await prom.query('harness_probe_value{job="harness"}'))[0]?.value[1],
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     expect(value).toBe('42');
     const up = await prom.query('up{job="harness"}');
     expect(up[0]?.value[1]).toBe('1');
@@ -107,7 +108,7 @@ describe('Alertmanager through the harness', () => {
   let am: AlertmanagerServer;
   beforeAll(async () => {
     am = await startAlertmanager();
-  });
+  }, 120_000);
   afterAll(async () => {
     await am.stop();
   });

@@ -15,7 +15,7 @@ describe('VictoriaMetrics through the harness', () => {
       missing = err;
       console.warn(`skipping VictoriaMetrics harness test: ${err.message}`);
     }
-  });
+  }, 120_000);
   afterAll(async () => {
     await vm?.stop();
   });

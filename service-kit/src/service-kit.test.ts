@@ -181,7 +181,7 @@ describe('openDatabase and isDatabaseUnavailable on a real PostgreSQL', () => {
   let pg: PostgresServer;
   beforeAll(async () => {
     pg = await startPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg?.stop();
   });
@@ -228,7 +228,7 @@ describe('singleton jobs across replicas (AdvisoryJobLock on a real PostgreSQL)'
   let pg: PostgresServer;
   beforeAll(async () => {
     pg = await startPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg?.stop();
   });
@@ -284,7 +284,7 @@ describe('singleton jobs across replicas (AdvisoryJobLock on a real PostgreSQL)'
             () => true,
             () => undefined,
           ),
-        { timeoutMs: 10_000, intervalMs: 50 },
+        { timeoutMs: 30_000, intervalMs: 50 },
       );
       await expect(a.runner.runNow('cycle')).rejects.toBeInstanceOf(JobHeldElsewhereError);
       expect(await value(a.registry, 'ispmon_job_singleton_held', { job_name: 'cycle' })).toBe(0);
@@ -306,7 +306,7 @@ describe('singleton jobs across replicas (AdvisoryJobLock on a real PostgreSQL)'
     a.runner.start();
     b.runner.start();
     try {
-      await waitFor('10 rounds', async () => (runs.length >= 10 ? true : undefined), { timeoutMs: 10_000 });
+      await waitFor('10 rounds', async () => (runs.length >= 10 ? true : undefined), { timeoutMs: 30_000 });
       expect(new Set(runs).size).toBe(1);
       const holder = runs[0] === 'a' ? a : b;
       const other = holder === a ? b : a;
@@ -319,7 +319,7 @@ describe('singleton jobs across replicas (AdvisoryJobLock on a real PostgreSQL)'
           })) ?? 0) > 0
             ? true
             : undefined,
-        { timeoutMs: 10_000 },
+        { timeoutMs: 30_000 },
       );
       expect(
         await value(other.registry, 'ispmon_job_rounds_total', { job_name: 'cycle', outcome: 'ok' }),

@@ -31,7 +31,7 @@ describe('queryRows and executeStatement on a real PostgreSQL', () => {
     pg = await startPostgres();
     orm = await openDatabase(await pg.createDatabase(), { entities: [], migrationsList: [] });
     await queryRows(orm.em.fork(), 'create table notes (id serial primary key, body text not null)');
-  });
+  }, 120_000);
   afterAll(async () => {
     await orm?.close();
     await pg?.stop();

@@ -91,7 +91,7 @@ describe('alert history dashboard against the alert router database', () => {
     expect(
       await post('resolved', [alert('resolved', routerDown, new Date(t0 - 5 * 60_000).toISOString())]),
     ).toBe(200);
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await client?.end();

@@ -30,7 +30,7 @@ describe('alert-router schema (migrations on a real PostgreSQL)', () => {
   beforeAll(async () => {
     pg = await startPostgres();
     orm = await openRouterDatabase(await pg.createDatabase());
-  });
+  }, 120_000);
   afterAll(async () => {
     await orm?.close();
     await pg?.stop();

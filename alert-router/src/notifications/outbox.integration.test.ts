@@ -85,7 +85,7 @@ describe('notification outbox and resolution semantics', () => {
       ].join('\n'),
     });
     operator = await createToken(router.orm, 'ops', 'operator');
-  });
+  }, 120_000);
 
   afterAll(async () => {
     releaseSlow?.();

@@ -8,6 +8,8 @@ export interface UdpRelay {
   readonly forwarded: number;
   /** Requests received from clients, dropped ones included. */
   readonly received: number;
+  /** Received requests that repeat an earlier one byte for byte (a client's retries). */
+  readonly repeats: number;
   /** Drops the next `n` requests instead of forwarding them. */
   drop(n: number): void;
   close(): Promise<void>;
@@ -21,8 +23,13 @@ export async function startUdpRelay(agentPort: number): Promise<UdpRelay> {
   let forwarded = 0;
   let received = 0;
   let dropping = 0;
+  const seen = new Set<string>();
+  let repeats = 0;
   front.on('message', (msg: Buffer, client: RemoteInfo) => {
     received += 1;
+    const bytes = msg.toString('base64');
+    if (seen.has(bytes)) repeats += 1;
+    else seen.add(bytes);
     if (dropping > 0) {
       dropping -= 1;
       return;
@@ -45,6 +52,9 @@ export async function startUdpRelay(agentPort: number): Promise<UdpRelay> {
     },
     get received() {
       return received;
+    },
+    get repeats() {
+      return repeats;
     },
     drop(n: number) {
       dropping += n;

@@ -38,7 +38,7 @@ describe('the simulated router firewall', () => {
     nas = lab.router('fw');
     c = await RawApiClient.connect(nas.port);
     await c.login('admin', 'lab-password');
-  });
+  }, 120_000);
   afterAll(async () => {
     c?.close();
     await lab?.stop();

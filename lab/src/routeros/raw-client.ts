@@ -39,8 +39,11 @@ export class RawApiClient {
     this.socket.write(encodeSentence(words));
   }
 
-  /** Waits until a reply sentence satisfies `match` (or the connection closes), up to `timeoutMs`. */
-  async until(match: (sentence: string[]) => boolean, timeoutMs = 3_000): Promise<string[]> {
+  /**
+   * Waits until a reply sentence satisfies `match` (or the connection closes), up to `timeoutMs`: a reply
+   * that comes at once on an idle machine can take seconds at a load of 20 (CI runs four test files on two cores).
+   */
+  async until(match: (sentence: string[]) => boolean, timeoutMs = 15_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.replies.find(match);

@@ -31,7 +31,7 @@ describe('RouterOS API simulator', () => {
         { name: 'v642', version: '6.42.12', interfaces: 4, pppSessions: 3, password: 'old-secret' },
       ],
     });
-  });
+  }, 120_000);
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
   });
@@ -146,7 +146,8 @@ describe('RouterOS API simulator', () => {
     const c = await client('v712');
     await c.login('admin', 'lab-password');
     c.send('/interface/listen', '.tag=10');
-    await new Promise((r) => setTimeout(r, 50));
+    // a session handles sentences in order: once a later command is done, the listen is registered
+    await c.command(['/interface/print', '=count-only='], 'sync');
     lab.router('v712').setInterfaceRunning('sfp-sfpplus2', false);
     const change = await c.until((s) => s[0] === '!re' && s[1] === '.tag=10');
     expect(attributes(change)).toMatchObject({ name: 'sfp-sfpplus2', running: 'false' });
@@ -250,10 +251,10 @@ describe('RouterOS API simulator', () => {
     await c.command(['/ppp/secret/set', `=numbers=${movedName}`, '=profile=biz-50M'], 'b');
     await c.command(['/ppp/active/remove', `=numbers=${disabledName},${movedName}`], 'c');
     expect(router.activeSessions().map((s) => s.name)).not.toContain(movedName);
-    const deadline = Date.now() + 5_000;
-    while (!router.activeSessions().some((s) => s.name === movedName) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(router.activeSessions().find((s) => s.name === movedName)?.profile).toBe('biz-50M');
+    const moved = await waitFor('the enabled subscriber to redial', async () =>
+      router.activeSessions().find((s) => s.name === movedName),
+    );
+    expect(moved.profile).toBe('biz-50M');
     expect(router.activeSessions().some((s) => s.name === disabledName)).toBe(false);
   });
 
@@ -284,9 +285,9 @@ describe('RouterOS API simulator', () => {
     socket.on('data', (chunk: Buffer) => sentences.push(...decoder.push(chunk)));
     socket.write(encodeSentence(['/login', '=name=admin', '=password=lab-password']));
     socket.write(encodeSentence(['/interface/print', '?name=sfp-sfpplus4', '=.proplist=comment']));
-    const deadline = Date.now() + 3_000;
-    while (sentences.filter((s) => s[0]?.toString() === '!done').length < 2 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor('the login and the print to be done', async () =>
+      sentences.filter((s) => s[0]?.toString() === '!done').length >= 2 ? true : undefined,
+    );
     socket.destroy();
     const comment = sentences.find((s) => s[0]?.toString() === '!re')?.[1];
     // "=comment=Клиент" in windows-1251, not UTF-8

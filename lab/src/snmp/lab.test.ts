@@ -26,7 +26,7 @@ describe('SNMP lab', () => {
   let lab: SnmpLab;
   beforeAll(async () => {
     lab = await startSnmpLab();
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await lab.stop();
   });

@@ -208,7 +208,8 @@ export async function startSnmpLab(options: SnmpLabOptions = {}): Promise<SnmpLa
         sim.assertRunning();
         return answers(host, simPort, 'lab-switch');
       },
-      { timeoutMs: 60_000, intervalMs: 200 },
+      // snmpsimd indexes its data files at start: over 60 s at a load of 30
+      { timeoutMs: 120_000, intervalMs: 200 },
     );
 
     if (options.snmpd !== false) {
@@ -247,7 +248,7 @@ export async function startSnmpLab(options: SnmpLabOptions = {}): Promise<SnmpLa
           proc.assertRunning();
           return answers(host, port, 'ispmon-lab');
         },
-        { timeoutMs: 20_000, intervalMs: 200 },
+        { timeoutMs: 60_000, intervalMs: 200 },
       );
       endpoints.push({
         device: 'snmpd',

@@ -39,7 +39,7 @@ beforeAll(async () => {
   silentPort = await freePort();
   silent = createSocket('udp4');
   await new Promise<void>((resolve) => silent.bind(silentPort, '127.0.0.1', resolve));
-});
+}, 180_000);
 
 afterAll(async () => {
   silent?.close();
@@ -109,6 +109,7 @@ describe('if_mib', () => {
       }
       expect(compared).toBeGreaterThan(device === 'cisco' ? 500 : 30);
     },
+    120_000, // one snmpbulkwalk process per column: tens of seconds on a loaded machine
   );
 
   it('exposes Counter64 exactly, beyond 2^53 up to 2^64-1, and falls back to 32-bit counters without HC', async () => {
@@ -262,9 +263,12 @@ describe('SNMPv3 and failures', () => {
 
   it('fails fast and labelled for a wrong v3 key, an agent that never answers, and leaves other targets alone', async () => {
     const t0 = performance.now();
+    let deadMs = Infinity;
     const [wrongKey, dead, alive] = await Promise.all([
       scrapeSnmpTarget(v3(lab.endpoint('snmpd').port, 'wrong-key-000'), [IF_MIB]),
-      scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 400, retries: 1 }), [IF_MIB, SYSTEM_MIB]),
+      scrapeSnmpTarget(v2c('cisco', silentPort, { timeoutMs: 400, retries: 1 }), [IF_MIB, SYSTEM_MIB]).then(
+        (r) => ((deadMs = performance.now() - t0), r),
+      ),
       scrapeSnmpTarget(v2c('generated'), [SYSTEM_MIB]),
     ]);
     expect(wrongKey.up).toBe(false);
@@ -277,11 +281,13 @@ describe('SNMPv3 and failures', () => {
     expect(deadText).toContain('snmp_up 0');
     expect(deadText).toContain('snmp_scrape_collector_success{collector="if_mib"} 0');
     expect(alive.up).toBe(true);
-    // bounded by the dead target's 2 × 400 ms (one retry), not by a default 5 s
-    expect(performance.now() - t0).toBeLessThan(3000);
+    // ended by its own 400 ms timeouts, not by one default 5 s timeout (a bound a loaded machine holds)
+    expect(deadMs).toBeGreaterThanOrEqual(800);
+    expect(deadMs).toBeLessThan(5_000);
     expect(value(dead.families, 'snmp_scrape_packets_sent')).toBe('4'); // 2 modules × (1 + 1 retry)
+    // ended by the agent's report, not by the 3 s request timeout
     const wrongTime = Number(value(wrongKey.families, 'snmp_scrape_duration_seconds'));
-    expect(wrongTime).toBeLessThan(1);
+    expect(wrongTime).toBeLessThan(3);
   });
 });
 
@@ -304,8 +310,10 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
     );
     expect(scrape.up).toBe(true);
     expect(family(scrape.families, 'ifHCInOctets').samples).toHaveLength(2);
-    // the two dropped datagrams were sent again: two more requests than answers
-    expect(scrape.requests).toBe(scrape.pdus + 2);
+    // the two dropped datagrams were sent again; so is any answer slower than 300 ms on a loaded
+    // machine (seen in CI), so the extra requests are the ones the relay saw repeated, at least two
+    expect(relay.repeats).toBeGreaterThanOrEqual(2);
+    expect(scrape.requests).toBe(scrape.pdus + relay.repeats);
     expect(relay.received).toBe(scrape.requests);
   });
 
@@ -320,7 +328,8 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
     expect(scrape.failure).toBe('timeout');
     expect(scrape.runs[0]?.error?.message).toMatch(/scrape deadline of 300 ms/);
     expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(2_000);
+    // a request waits 5 s: only the deadline ends the scrape sooner (a bound a loaded machine holds)
+    expect(took).toBeLessThan(5_000);
   });
 
   it('reports a closed port as refused at once (ICMP port unreachable on a connected socket), v2c and v3', async () => {
@@ -338,16 +347,17 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
       const took = performance.now() - t0;
       expect(scrape.failure).toBe('refused');
       expect(encodeText(scrape.families)).toContain('snmp_scrape_error{reason="refused"} 1');
-      // the deadline is 10 s and a request 5 s: only the port's refusal can end it this soon
-      expect(took).toBeLessThan(1_000);
+      // the deadline is 10 s and a request 5 s: only the port's refusal can end it sooner
+      expect(took).toBeLessThan(5_000);
     }
   });
 
   it('stops sending when the scrape is aborted, and fails as aborted', async () => {
     const stop = new AbortController();
-    // max-repetitions 1: the Cisco walk needs hundreds of requests, so it is mid-walk when aborted
+    // max-repetitions 1: the Cisco walk needs hundreds of requests, so it is mid-walk when aborted;
+    // retries enough that answers slower than 200 ms on a loaded machine do not end the walk first
     const scraping = scrapeSnmpTarget(
-      v2c('cisco', ciscoRelay.port, { maxRepetitions: 1, timeoutMs: 200 }),
+      v2c('cisco', ciscoRelay.port, { maxRepetitions: 1, timeoutMs: 200, retries: 50 }),
       [IF_MIB],
       {
         signal: stop.signal,
@@ -355,7 +365,7 @@ describe('timeouts per request, retries, deadline, refusal, abort', () => {
       },
     );
     await waitFor('the walk to be under way', async () => (ciscoRelay.forwarded >= 5 ? true : undefined), {
-      timeoutMs: 10_000,
+      timeoutMs: 30_000,
       intervalMs: 5,
     });
     stop.abort();
