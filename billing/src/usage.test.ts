@@ -74,18 +74,32 @@ describe('usage coverage behind a shard pair', () => {
           body: `${both.join('\n')}\n`,
         });
         if (!res.ok) throw new Error(`VictoriaMetrics import: HTTP ${res.status} ${await res.text()}`);
+        // Every imported sample of both counters searchable (series become visible one by one, and a
+        // loaded machine flushes late): counted over all of them, not just "some data".
+        const names = [
+          'mikrotik_ppp_session_download_bytes_total',
+          'mikrotik_ppp_session_upload_bytes_total',
+        ];
         await waitFor(
-          'the import searchable in VictoriaMetrics',
-          async () =>
-            (await vm!.query(`count_over_time(mikrotik_ppp_session_upload_bytes_total[2h])`, new Date(TO)))
-              .length
+          'the whole import searchable in VictoriaMetrics',
+          async () => {
+            const counts = await Promise.all(
+              names.map(async (name) =>
+                Number(
+                  (await vm!.query(`count_over_time(${name}{${SELECTOR}}[3h])`, new Date(TO + 3_600_000)))[0]
+                    ?.value[1] ?? 0,
+                ),
+              ),
+            );
+            return names.every((name, i) => counts[i] === both.filter((l) => l.startsWith(`${name}{`)).length)
               ? true
-              : undefined,
-          { timeoutMs: 30_000 },
+              : undefined;
+          },
+          { timeoutMs: 90_000 },
         );
       })(),
     ]);
-  }, 60_000);
+  }, 180_000); // promtool backfill and the import: over 60 s at load 15 (prometheus.test.ts)
 
   afterAll(async () => {
     await prom?.stop();

@@ -524,10 +524,14 @@ describe('monitoring stack: lab → exporter → Prometheus → Alertmanager, wi
   );
 
   it('scrapes the SNMP switch through the exporter and fires SnmpInterfaceDown for its admin-up, oper-down port', async () => {
-    const up = await waitFor('SNMP switch scraped', async () => {
-      const r = await prom.query('snmp_up{device="sw-1"}');
-      return r[0]?.value[1] === '1' ? r : undefined;
-    });
+    const up = await waitFor(
+      'SNMP switch scraped',
+      async () => {
+        const r = await prom.query('snmp_up{device="sw-1"}');
+        return r[0]?.value[1] === '1' ? r : undefined;
+      },
+      { timeoutMs: 120_000 }, // snmpsim answers late on a loaded machine
+    );
     expect(up[0]?.metric).toMatchObject({ job: 'snmp', instance: 'sw-1', site: 'jkt' });
     const octets = await prom.query('ifHCInOctets{device="sw-1",ifIndex="1"}');
     expect(octets[0]?.value[1]).toBe('9007199254740992'); // 2^53+1 stored as float64, as Prometheus does

@@ -118,7 +118,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           const s = await am!.api<{ cluster: { status: string; peers: unknown[] } }>('/status');
           return s.cluster.status === 'ready' && s.cluster.peers.length === 2 ? true : undefined;
         },
-        { timeoutMs: 30_000, intervalMs: 100 },
+        { timeoutMs: 60_000, intervalMs: 100 },
       );
       took('Alertmanager pair');
     });
@@ -268,7 +268,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           join(dirname(shard.configFile), `components/${job}.json`),
           services.filter((s) => s.name.startsWith(job)).map((s) => new URL(s.url).host),
         );
-  }, 240_000);
+  }, 480_000);
 
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -338,7 +338,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           );
           return up.flat().length >= ROUTERS + LINKS.length ? up : undefined;
         },
-        { timeoutMs: 120_000, intervalMs: 500 },
+        { timeoutMs: 240_000, intervalMs: 500 },
       );
       phase('every router and link up');
       const server = vm!;
@@ -369,7 +369,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           const up = await server.query('count by (router) (last_over_time(mikrotik_up[1m]))');
           return up.length === ROUTERS ? true : undefined;
         },
-        { timeoutMs: 60_000, intervalMs: 500 },
+        { timeoutMs: 120_000, intervalMs: 500 },
       );
       const perRouter = await server.query('count by (router) (last_over_time(mikrotik_up[1m]))');
       expect(perRouter.filter((s) => s.value[1] !== '1')).toEqual([]);
@@ -418,7 +418,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           (await shard1.query('ALERTS{alertname="IspmonComponentDown", job="ispmon-exporter"}')).length === 0
             ? true
             : undefined,
-        { timeoutMs: 60_000, intervalMs: 500 },
+        { timeoutMs: 120_000, intervalMs: 500 },
       );
       deliveredBefore.set(victim.name, sink.deliveries.length);
       await sigkill(victim);
@@ -427,7 +427,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         'IspmonComponentDown for exporter-1 notified',
         async () =>
           notifiedAbout('IspmonComponentDown', page, deliveredBefore.get(victim.name)!) ? true : undefined,
-        { timeoutMs: 60_000, intervalMs: 100 },
+        { timeoutMs: 120_000, intervalMs: 100 },
       );
       phase('exporter-1 paged');
       // Every router of shard 1 is unscraped, yet none is even pending RouterNotReporting: the rule's
@@ -452,7 +452,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           ]);
           return up.length === owned[1]!.length && firing.length === 0 ? up : undefined;
         },
-        { timeoutMs: 90_000, intervalMs: 500 },
+        { timeoutMs: 180_000, intervalMs: 500 },
       ).then((up) => expect(up.map((x) => x.metric.instance).sort()).toEqual([...owned[1]!].sort()));
       phase('shard 1 resumed');
       // After the restart every router is still one series in the global layer, on the same shard.
@@ -464,7 +464,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           );
           return fresh.length === ROUTERS && fresh.every((s) => s.value[1] === '1') ? fresh : undefined;
         },
-        { timeoutMs: 60_000, intervalMs: 500 },
+        { timeoutMs: 120_000, intervalMs: 500 },
       ).then((fresh) => {
         const shardOf = new Map(fresh.map((s) => [s.metric.router, s.metric.ispmon_shard]));
         for (const [i, list] of owned.entries())
@@ -486,7 +486,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         '20 incidents notified',
         async () => (sink.incidentsNotified.size >= 20 ? true : undefined),
         {
-          timeoutMs: 60_000,
+          timeoutMs: 120_000,
           intervalMs: 5,
         },
       );
@@ -498,7 +498,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       await until(
         'every incident of the burst notified',
         async () => (sink.incidentsNotified.size === ALERTS ? true : undefined),
-        { timeoutMs: 60_000, intervalMs: 50 },
+        { timeoutMs: 120_000, intervalMs: 50 },
       );
       phase('burst notified');
     };
@@ -570,7 +570,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           );
           return r?.n === BILLED ? true : undefined;
         },
-        { timeoutMs: 90_000, intervalMs: 200 },
+        { timeoutMs: 180_000, intervalMs: 200 },
       );
       phase(`billing: ${BILLED} subscriptions on their routers`);
 
@@ -587,7 +587,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         return holders[0];
       };
       const holder = await until('a billing replica to hold billing_cycle', () => holderOf('billing_cycle'), {
-        timeoutMs: 20_000,
+        timeoutMs: 60_000,
         intervalMs: 100,
       });
       const other = holder === b1 ? b2 : b1;
@@ -630,7 +630,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
             );
             return (r?.n ?? 0) > 0 ? true : undefined;
           },
-          { timeoutMs: 30_000, intervalMs: 20 },
+          { timeoutMs: 60_000, intervalMs: 20 },
         ).catch((err: unknown) => {
           throw new Error(`${(err as Error).message}; billing sessions: ${JSON.stringify(activity)}`);
         });
@@ -655,7 +655,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       await until(
         'the survivor to take billing_cycle',
         async () => ((await holderOf('billing_cycle')) === other ? true : undefined),
-        { timeoutMs: 20_000, intervalMs: 100 },
+        { timeoutMs: 60_000, intervalMs: 100 },
       );
       const [uncommitted] = await billingQuery<{ n: number }>(
         "select count(*)::int as n from invoices where kind = 'renewal'",
@@ -670,7 +670,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
           );
           return r?.n === BILLED ? true : undefined;
         },
-        { timeoutMs: 60_000, intervalMs: 200 },
+        { timeoutMs: 120_000, intervalMs: 200 },
       );
       phase('billing done');
 
@@ -740,7 +740,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         )
           ? true
           : undefined,
-      { timeoutMs: 60_000, intervalMs: 100 },
+      { timeoutMs: 120_000, intervalMs: 100 },
     ).catch(explain);
     await until(
       'every notification recorded as sent',
@@ -750,7 +750,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         );
         return r !== undefined && r.all === r.sent && r.all >= ALERTS + pages.length ? r.all : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 100 },
+      { timeoutMs: 60_000, intervalMs: 100 },
     ).catch(explain);
     phase('every page delivered');
 
@@ -789,7 +789,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
       expect((await request(`${r.url}/readyz`)).status).toBe(200);
     await expect(request(`${a1.url}/readyz`)).rejects.toThrow(/ECONNREFUSED/);
     await expect(request(`${billingVictim!.url}/readyz`)).rejects.toThrow(/ECONNREFUSED/);
-  }, 300_000);
+  }, 600_000);
 
   /**
    * Every device series of the shards is in VictoriaMetrics once, labelled with the shard that scraped it,
@@ -835,7 +835,7 @@ ${routers.length === 0 ? '' : '    webhook_configs:\n'}${routers.map((r) => `   
         if (last.wrong.length > 0) last = await compare();
         return last.wrong.length === 0 ? true : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 1_000 },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
     ).catch(() => undefined); // the assertions below say what differs
     const { global, owned, expected, inGlobal, wrong } = last;
     const keys = global.map(key);
