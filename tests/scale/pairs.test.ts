@@ -471,14 +471,18 @@ describe('a shard pair deduplicated in VictoriaMetrics, one member restarted', (
         'every link’s samples past the span in the SLA store and both members',
         async () => {
           const at = prober!.sampleTime() / 1000;
+          // From the span's end to the prober's present: a fixed 60 s window behind the prober's fast
+          // clock (4 s of wall time) missed samples that remote_write delivered later than that.
+          const window = Math.max(60, Math.ceil(at - span.end / 1000) + 60);
           const latest = await Promise.all(
             SLA_LINKS.flatMap(({ link }) =>
               [vmSla!.url, back.url, peerServer.url].map(async (u) =>
-                (await sampleTimes(u, 60, at, link)).at(-1),
+                (await sampleTimes(u, window, at, link)).at(-1),
               ),
             ),
           );
-          return latest.every((t) => t !== undefined && t * 1000 > span.end) ? true : undefined;
+          if (latest.every((t) => t !== undefined && t * 1000 > span.end)) return true;
+          throw new Error(`latest samples ${JSON.stringify(latest)} at ${at}, span end ${span.end / 1000}`);
         },
         { timeoutMs: 120_000 }, // remote_write lags by tens of seconds on a loaded machine
       );
