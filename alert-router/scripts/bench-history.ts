@@ -210,7 +210,7 @@ const orm = await openRouterDatabase(databaseUrl, { migrate: false });
 const pg0 = processTreeCpuSeconds(postmaster);
 const me0 = process.cpuUsage();
 const p0 = performance.now();
-const removed = await purgeResolved(
+const { incidents: removed, webhookDeliveries } = await purgeResolved(
   orm,
   RETENTION_DAYS,
   new Date(Date.now() + (RETENTION_DAYS + 1) * 86_400_000),
@@ -220,7 +220,7 @@ const me = process.cpuUsage(me0);
 const pgPurge = processTreeCpuSeconds(postmaster) - pg0;
 const perKPurged = 1000 / removed;
 console.log(
-  `purgeResolved: ${removed.toLocaleString('en-US')} incidents (with their events, escalations, notifications, attempts) in ${purgeWall.toFixed(2)} s; per 1,000 purged: ${(purgeWall * perKPurged * 1000).toFixed(0)} ms wall, CPU node ${(((me.user + me.system) / 1e6) * perKPurged * 1000).toFixed(0)} ms + PostgreSQL ${(pgPurge * perKPurged * 1000).toFixed(0)} ms; load ${loadAverage()}`,
+  `purgeResolved: ${removed.toLocaleString('en-US')} incidents (with their events, escalations, notifications, attempts) and ${webhookDeliveries.toLocaleString('en-US')} webhook deliveries in ${purgeWall.toFixed(2)} s; per 1,000 purged: ${(purgeWall * perKPurged * 1000).toFixed(0)} ms wall, CPU node ${(((me.user + me.system) / 1e6) * perKPurged * 1000).toFixed(0)} ms + PostgreSQL ${(pgPurge * perKPurged * 1000).toFixed(0)} ms; load ${loadAverage()}`,
 );
 const afterPurge = await tables();
 console.log(

@@ -717,7 +717,21 @@ describe('retention', () => {
       await insert('old-resolved', 'resolved', 45);
       await insert('recent-resolved', 'resolved', 5);
       await insert('old-firing', 'firing', null);
-      expect(await router.purge(new Date())).toBe(1);
+      // Alertmanager's raw deliveries go by their own age (they belong to no incident).
+      for (const daysAgo of [45, 5])
+        await pg.query(
+          `insert into webhook_deliveries (received_at, status, group_key, alerts, payload)
+           values (now() - interval '${daysAgo} days', 'accepted', $1, 1, '{}')`,
+          [`delivered-${daysAgo}-days-ago`],
+          db,
+        );
+      expect(await router.purge(new Date())).toEqual({ incidents: 1, webhookDeliveries: 1 });
+      const deliveries = await pg.query<{ group_key: string }>(
+        'select group_key from webhook_deliveries',
+        [],
+        db,
+      );
+      expect(deliveries).toEqual([{ group_key: 'delivered-5-days-ago' }]);
       const left = await pg.query<{ fingerprint: string }>(
         'select fingerprint from incidents order by fingerprint',
         [],

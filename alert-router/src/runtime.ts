@@ -16,7 +16,7 @@ import { IncidentActions } from './lifecycle.js';
 import { RouterMetrics } from './metrics.js';
 import { NotificationOutbox } from './notifications/outbox.js';
 import { IncidentQueries } from './queries.js';
-import { purgeResolved } from './retention.js';
+import { purgeResolved, type Purged } from './retention.js';
 import { createToken } from './tokens.js';
 
 export interface RuntimeOptions {
@@ -51,7 +51,7 @@ export interface Runtime {
   /** Runs one round of escalations and (unless `deliver: false`) deliveries now; tests drive time with it. */
   work(now?: Date, o?: { deliver?: boolean }): Promise<void>;
   /** Deletes resolved incidents older than retention_days; returns how many. */
-  purge(now?: Date): Promise<number>;
+  purge(now?: Date): Promise<Purged>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -113,7 +113,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       singleton: true,
       run: async (now) => {
         const removed = await purgeResolved(orm, config.retentionDays, now);
-        if (removed) o.logger.info({ event: 'retention_purge', removed }, 'old incidents purged');
+        if (removed.incidents || removed.webhookDeliveries)
+          o.logger.info(
+            { event: 'retention_purge', ...removed },
+            'old incidents and webhook deliveries purged',
+          );
         return removed;
       },
     });
@@ -152,7 +156,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const address = server.address();
   const url = `http://${o.host ?? '127.0.0.1'}:${typeof address === 'object' && address ? address.port : o.port}`;
   jobs.start();
-  const purge = (now = clock()): Promise<number> => jobs.runNow<number>('retention', now);
+  const purge = (now = clock()): Promise<Purged> => jobs.runNow<Purged>('retention', now);
   return {
     url,
     app,

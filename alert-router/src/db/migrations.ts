@@ -155,7 +155,21 @@ export class Migration20261130Outbox extends Migration {
   }
 }
 
+/** Retention deletes webhook deliveries by age: an index on when they arrived, so the hourly purge does not scan. */
+export class Migration20261130DeliveryRetention extends Migration {
+  override name = '2026-11-30-delivery-retention';
+
+  override up(): void {
+    this.addSql('create index webhook_deliveries_received_idx on webhook_deliveries (received_at)');
+  }
+
+  override down(): void {
+    this.addSql('drop index webhook_deliveries_received_idx');
+  }
+}
+
 export const migrationsList = [
   { name: '2026-11-22-initial', class: Migration20261122Initial },
   { name: '2026-11-30-outbox', class: Migration20261130Outbox },
+  { name: '2026-11-30-delivery-retention', class: Migration20261130DeliveryRetention },
 ];

@@ -39,7 +39,11 @@ describe('alert-router schema (migrations on a real PostgreSQL)', () => {
   it('applies every migration once; a second start applies nothing', async () => {
     expect(await orm.migrator.up()).toEqual([]);
     const applied = await sql<{ name: string }>('select name from mikro_orm_migrations order by id');
-    expect(applied.map((m) => m.name)).toEqual(['2026-11-22-initial', '2026-11-30-outbox']);
+    expect(applied.map((m) => m.name)).toEqual([
+      '2026-11-22-initial',
+      '2026-11-30-outbox',
+      '2026-11-30-delivery-retention',
+    ]);
     const tables = await sql<{ table_name: string }>(
       "select table_name from information_schema.tables where table_schema = 'public' order by 1",
     );
@@ -92,16 +96,24 @@ describe('alert-router schema (migrations on a real PostgreSQL)', () => {
     expect(Number(left[0]?.n)).toBe(0);
   });
 
-  it('reverts the latest migration and applies it again', async () => {
+  it('reverts the latest migrations and applies them again', async () => {
     await sql("delete from notifications where status = 'superseded'");
-    const reverted = await orm.migrator.down();
-    expect(reverted.map((m) => m.name)).toEqual(['2026-11-30-outbox']);
+    const index = (): Promise<unknown[]> =>
+      sql("select 1 from pg_indexes where indexname = 'webhook_deliveries_received_idx'");
     const column = (): Promise<unknown[]> =>
       sql(
         "select 1 from information_schema.columns where table_name = 'webhook_deliveries' and column_name = 'bytes'",
       );
+    expect(await index()).toHaveLength(1);
+    expect((await orm.migrator.down()).map((m) => m.name)).toEqual(['2026-11-30-delivery-retention']);
+    expect(await index()).toHaveLength(0);
+    expect((await orm.migrator.down()).map((m) => m.name)).toEqual(['2026-11-30-outbox']);
     expect(await column()).toHaveLength(0);
-    expect((await orm.migrator.up()).map((m) => m.name)).toEqual(['2026-11-30-outbox']);
+    expect((await orm.migrator.up()).map((m) => m.name)).toEqual([
+      '2026-11-30-outbox',
+      '2026-11-30-delivery-retention',
+    ]);
     expect(await column()).toHaveLength(1);
+    expect(await index()).toHaveLength(1);
   });
 });
