@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
-import { freePort } from './ports.js';
+import { freePort, retryPortClash } from './ports.js';
 import { awaitReady, ServerProcess } from './server-process.js';
 
 /** A real Alertmanager (Debian's `prometheus-alertmanager` package) on a free loopback port, clustering off
@@ -42,7 +42,11 @@ export function alertmanagerBinary(): string {
   }
 }
 
-export async function startAlertmanager(options: StartAlertmanagerOptions = {}): Promise<AlertmanagerServer> {
+export function startAlertmanager(options: StartAlertmanagerOptions = {}): Promise<AlertmanagerServer> {
+  return retryPortClash(() => startAlertmanagerOnce(options));
+}
+
+async function startAlertmanagerOnce(options: StartAlertmanagerOptions): Promise<AlertmanagerServer> {
   const binary = alertmanagerBinary();
   const dir = mkdtempSync(join(tmpdir(), 'ispmon-am-'));
   const port = await freePort();

@@ -1,5 +1,5 @@
 export { MissingBinaryError, findBinary, postgresBinDir } from './binaries.js';
-export { freePort } from './ports.js';
+export { freePort, retryPortClash } from './ports.js';
 export { waitFor, httpOk } from './wait.js';
 export { ServerProcess } from './server-process.js';
 export { startPostgres, type PostgresServer, type StartPostgresOptions } from './postgres.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
-import { freePort } from './ports.js';
+import { freePort, retryPortClash } from './ports.js';
 import { awaitReady, ServerProcess } from './server-process.js';
 
 /** One sample of an instant-vector query result. */
@@ -43,7 +43,11 @@ interface ApiEnvelope<T> {
   error?: string;
 }
 
-export async function startPrometheus(options: StartPrometheusOptions = {}): Promise<PrometheusServer> {
+export function startPrometheus(options: StartPrometheusOptions = {}): Promise<PrometheusServer> {
+  return retryPortClash(() => startPrometheusOnce(options));
+}
+
+async function startPrometheusOnce(options: StartPrometheusOptions): Promise<PrometheusServer> {
   const binary = findBinary('prometheus', 'prometheus');
   const dir = mkdtempSync(join(tmpdir(), 'ispmon-prom-'));
   const port = await freePort();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { httpOk, waitFor } from './wait.js';
+import { httpOk } from './wait.js';
 
 /** A child server process whose output is kept (bounded) for error messages, stopped with SIGTERM then SIGKILL. */
 export class ServerProcess {
@@ -77,15 +77,14 @@ export async function awaitReady(
   tempDir: string,
   timeoutMs = 45_000,
 ): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   try {
-    await waitFor(
-      what,
-      async () => {
-        server.assertRunning();
-        return httpOk(readyUrl);
-      },
-      { timeoutMs },
-    );
+    for (;;) {
+      server.assertRunning(); // a server that exited (a port taken, a bad flag) fails at once, not at the deadline
+      if (await httpOk(readyUrl).catch(() => undefined)) return;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } catch (err) {
     await server.stop();
     rmSync(tempDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from './binaries.js';
-import { freePort } from './ports.js';
+import { freePort, retryPortClash } from './ports.js';
 import type { PromSample } from './prometheus.js';
 import { awaitReady, ServerProcess } from './server-process.js';
 
@@ -42,8 +42,14 @@ interface ApiEnvelope<T> {
   error?: string;
 }
 
-export async function startVictoriaMetrics(
+export function startVictoriaMetrics(
   options: StartVictoriaMetricsOptions = {},
+): Promise<VictoriaMetricsServer> {
+  return retryPortClash(() => startVictoriaMetricsOnce(options));
+}
+
+async function startVictoriaMetricsOnce(
+  options: StartVictoriaMetricsOptions,
 ): Promise<VictoriaMetricsServer> {
   const binary = findBinary('victoria-metrics', 'victoria-metrics');
   const dir = mkdtempSync(join(tmpdir(), 'ispmon-vm-'));
