@@ -8,23 +8,16 @@
 // The outbox sends one notification at a time (about 50/s on this shared 2-core machine), so the
 // default of 2,000 lifecycles (4,000 notifications) keeps a run near two minutes.
 // Usage: npm run bench:history -w alert-router -- [--incidents 2000] [--batch 50] [--concurrency 8]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  freePort,
-  httpOk,
-  loadAverage,
-  processTreeCpuSeconds,
-  startPostgres,
-  waitFor,
-} from '@ispmon/local-servers';
+import { loadAverage, processTreeCpuSeconds, startPostgres, waitFor } from '@ispmon/local-servers';
 import { openRouterDatabase } from '../dist/db/orm.js';
 import { purgeResolved } from '../dist/retention.js';
 import { webhook, type AlertFixture } from '../test/fixtures.ts';
+import { startRouterProcess } from './router-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -71,27 +64,7 @@ writeFileSync(
   configFile,
   `retention_days: ${RETENTION_DAYS}\nchannels:\n  sink: { type: webhook, url: "http://127.0.0.1:${sinkPort}/x", rate_limit_per_minute: 1000000 }\npolicies:\n  - name: all\n    match: { severity: critical }\n    steps: [{ notify: [sink] }]\n`,
 );
-const port = await freePort();
-const router: ChildProcess = spawn(process.execPath, [new URL('../dist/main.js', import.meta.url).pathname], {
-  env: {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ALERT_ROUTER_CONFIG: configFile,
-    LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const url = `http://127.0.0.1:${port}`;
-await waitFor(
-  `alert router on ${url}`,
-  async () => {
-    if (router.exitCode !== null) throw new Error(`alert router exited with ${router.exitCode}`);
-    return httpOk(`${url}/readyz`);
-  },
-  { timeoutMs: 60_000, intervalMs: 200 },
-);
+const { url, child: router } = await startRouterProcess(databaseUrl, configFile);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 async function post(body: string): Promise<void> {

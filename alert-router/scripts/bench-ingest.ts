@@ -14,21 +14,14 @@
 // Usage: npm run bench -w alert-router -- [--mode open|closed] [--rate 1000] [--seconds 60]
 //        [--warmup 10] [--batch 10] [--resend 0.2] [--concurrency 16] [--replicas 1,2] [--notify]
 //        [--statements] (PostgreSQL time per statement) [--profile DIR] (the routers' V8 CPU profiles)
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  freePort,
-  httpOk,
-  loadAverage,
-  processTreeCpuSeconds,
-  startPostgres,
-  waitFor,
-} from '@ispmon/local-servers';
+import { loadAverage, processTreeCpuSeconds, startPostgres, waitFor } from '@ispmon/local-servers';
 import { webhook } from '../test/fixtures.ts';
+import { startRouterProcess, type RouterProcess } from './router-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,36 +52,14 @@ if (!(warmup >= 0)) throw new Error('--warmup must be 0 or more seconds');
 if (!(resend >= 0 && resend < 1)) throw new Error('--resend must be a fraction in [0, 1)');
 if (replicaCounts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--replicas: e.g. 1 or 1,2');
 
-interface Replica {
-  url: string;
-  child: ChildProcess;
-}
+type Replica = RouterProcess;
 
-async function startReplica(databaseUrl: string, configFile: string): Promise<Replica> {
-  const port = await freePort();
-  const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [];
-  const child = spawn(process.execPath, [...profile, new URL('../dist/main.js', import.meta.url).pathname], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ALERT_ROUTER_CONFIG: configFile,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `alert router on ${url}`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`alert router exited with ${child.exitCode}`);
-      return httpOk(`${url}/readyz`);
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
+const startReplica = (databaseUrl: string, configFile: string): Promise<Replica> =>
+  startRouterProcess(
+    databaseUrl,
+    configFile,
+    args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [],
   );
-  return { url, child };
-}
 
 async function stopReplica(r: Replica): Promise<void> {
   if (r.child.exitCode !== null) return;
