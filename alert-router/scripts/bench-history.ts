@@ -9,7 +9,7 @@
 // default of 2,000 lifecycles (4,000 notifications) keeps a run near two minutes.
 // Usage: npm run bench:history -w alert-router -- [--incidents 2000] [--batch 50] [--concurrency 8]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ import { loadAverage, processTreeCpuSeconds, startPostgres, waitFor } from '@isp
 import { openRouterDatabase } from '../dist/db/orm.js';
 import { purgeResolved } from '../dist/retention.js';
 import { webhook, type AlertFixture } from '../test/fixtures.ts';
-import { startRouterProcess } from './router-process.ts';
+import { deliver, startRouterProcess } from './router-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,28 +67,7 @@ writeFileSync(
 const { url, child: router } = await startRouterProcess(databaseUrl, configFile);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
-async function post(body: string): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    const status = await new Promise<number>((resolve) => {
-      const req = request(
-        `${url}/webhook/alertmanager`,
-        {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', () => resolve(0));
-      req.end(body);
-    });
-    if (status >= 200 && status < 300) return;
-    if (tries > 100) throw new Error(`webhook refused 100 times (last status ${status})`);
-  }
-}
+const post = async (body: string): Promise<void> => void (await deliver(agent, url, body, 100));
 
 /** Waits until each of this round's incidents has its `kind` notification and none is pending. */
 async function drained(kind: 'firing' | 'resolved'): Promise<void> {

@@ -15,13 +15,13 @@
 //        [--warmup 10] [--batch 10] [--resend 0.2] [--concurrency 16] [--replicas 1,2] [--notify]
 //        [--statements] (PostgreSQL time per statement) [--profile DIR] (the routers' V8 CPU profiles)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAverage, processTreeCpuSeconds, startPostgres, waitFor } from '@ispmon/local-servers';
 import { webhook } from '../test/fixtures.ts';
-import { startRouterProcess, type RouterProcess } from './router-process.ts';
+import { deliver, startRouterProcess, type RouterProcess } from './router-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,30 +66,6 @@ async function stopReplica(r: Replica): Promise<void> {
   const exited = new Promise((resolve) => r.child.once('exit', resolve));
   r.child.kill('SIGTERM');
   await exited;
-}
-
-/** POSTs until a 2xx (Alertmanager retries 5xx and timeouts); returns the number of failed tries. */
-async function deliver(agent: Agent, url: string, body: string): Promise<number> {
-  for (let failures = 0; ; failures++) {
-    const status = await new Promise<number>((resolve) => {
-      const req = request(
-        `${url}/webhook/alertmanager`,
-        {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', () => resolve(0));
-      req.end(body);
-    });
-    if (status >= 200 && status < 300) return failures;
-    if (failures > 1000) throw new Error(`webhook refused 1,000 times (last status ${status})`);
-  }
 }
 
 interface RunFigures {
